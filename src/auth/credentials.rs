@@ -1,0 +1,218 @@
+//! Credentials and where they come from.
+//!
+//! Secrets live in [`SecretString`], which prints as `[REDACTED]` and is zeroed when dropped,
+//! so a `{:?}` in a log line or an error cannot leak one. They are read from the environment
+//! (or, later, files and instance metadata), never from a command-line flag: a flag shows in
+//! `ps` and in CI logs.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+pub const ENV_AUTH_TOKEN: &str = "DCS_WAIT_AUTH_TOKEN";
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub enum Credentials {
+    /// AK/SK signing; `security_token` for temporary credentials.
+    AkSk {
+        access_key: String,
+        secret_key: SecretString,
+        security_token: Option<SecretString>,
+    },
+    /// An IAM token, sent as `X-Auth-Token` instead of a signature.
+    Token(SecretString),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::AkSk {
+                access_key,
+                security_token,
+                ..
+            } => f
+                .debug_struct("AkSk")
+                .field("access_key", access_key)
+                .field("secret_key", &"[REDACTED]")
+                .field(
+                    "security_token",
+                    &security_token.as_ref().map(|_| "[REDACTED]"),
+                )
+                .finish(),
+            Credentials::Token(_) => f.debug_tuple("Token").field(&"[REDACTED]").finish(),
+        }
+    }
+}
+
+/// Why no credentials could be had. Each message says what to set.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CredentialsError {
+    #[error(
+        "no credentials: set {ENV_AK} and {ENV_SK} (plus {ENV_SECURITY_TOKEN} for temporary \
+         credentials), or an IAM token in {ENV_AUTH_TOKEN}"
+    )]
+    Missing,
+    #[error("{ENV_AK} is set but {ENV_SK} is not: set both, or neither")]
+    SkMissing,
+    #[error("{ENV_SK} is set but {ENV_AK} is not: set both, or neither")]
+    AkMissing,
+    #[error("{ENV_SECURITY_TOKEN} is set without {ENV_AK} and {ENV_SK}: a security token is only used with them")]
+    TokenWithoutKeys,
+}
+
+impl Credentials {
+    /// Reads credentials through `env` (a lookup, so tests need not touch the process
+    /// environment). An empty variable counts as unset. An explicit `DCS_WAIT_AUTH_TOKEN` wins
+    /// over AK/SK: it can only have been set on purpose.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Credentials, CredentialsError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(token) = get(ENV_AUTH_TOKEN) {
+            return Ok(Credentials::Token(SecretString::from(
+                token.trim().to_string(),
+            )));
+        }
+        let security_token =
+            get(ENV_SECURITY_TOKEN).map(|t| SecretString::from(t.trim().to_string()));
+        match (get(ENV_AK), get(ENV_SK)) {
+            (Some(ak), Some(sk)) => Ok(Credentials::AkSk {
+                access_key: ak.trim().to_string(),
+                secret_key: SecretString::from(sk.trim().to_string()),
+                security_token,
+            }),
+            (Some(_), None) => Err(CredentialsError::SkMissing),
+            (None, Some(_)) => Err(CredentialsError::AkMissing),
+            (None, None) if security_token.is_some() => Err(CredentialsError::TokenWithoutKeys),
+            (None, None) => Err(CredentialsError::Missing),
+        }
+    }
+
+    /// Says which kind of credentials, never their secret part.
+    pub fn describe(&self) -> String {
+        match self {
+            Credentials::AkSk {
+                access_key,
+                security_token,
+                ..
+            } => format!(
+                "AK/SK signing with access key {}{}",
+                mask(access_key),
+                if security_token.is_some() {
+                    " and a security token"
+                } else {
+                    ""
+                }
+            ),
+            Credentials::Token(_) => "an IAM token (X-Auth-Token)".to_string(),
+        }
+    }
+
+    /// Every secret value these credentials hold, for tests that check output for leaks.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Credentials::AkSk {
+                secret_key,
+                security_token,
+                ..
+            } => std::iter::once(secret_key.expose_secret())
+                .chain(security_token.as_ref().map(|t| t.expose_secret()))
+                .collect(),
+            Credentials::Token(token) => vec![token.expose_secret()],
+        }
+    }
+}
+
+/// The access key is not secret (it travels in every Authorization header) but logs need
+/// only enough of it to tell two apart.
+fn mask(access_key: &str) -> String {
+    let head: String = access_key.chars().take(4).collect();
+    format!("{head}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn aksk_from_env_with_optional_security_token() {
+        let creds = Credentials::from_env(env(&[(ENV_AK, "AK1"), (ENV_SK, "SK1")])).unwrap();
+        assert!(matches!(
+            &creds,
+            Credentials::AkSk {
+                security_token: None,
+                ..
+            }
+        ));
+        let creds = Credentials::from_env(env(&[
+            (ENV_AK, "AK1"),
+            (ENV_SK, "SK1"),
+            (ENV_SECURITY_TOKEN, "TOK"),
+        ]))
+        .unwrap();
+        assert_eq!(creds.secrets(), vec!["SK1", "TOK"]);
+    }
+
+    #[test]
+    fn explicit_token_wins_and_empty_means_unset() {
+        let creds = Credentials::from_env(env(&[
+            (ENV_AK, "AK1"),
+            (ENV_SK, "SK1"),
+            (ENV_AUTH_TOKEN, "IAMTOKEN"),
+        ]))
+        .unwrap();
+        assert!(matches!(creds, Credentials::Token(_)));
+        let creds = Credentials::from_env(env(&[
+            (ENV_AK, "AK1"),
+            (ENV_SK, "SK1"),
+            (ENV_AUTH_TOKEN, " "),
+        ]))
+        .unwrap();
+        assert!(matches!(creds, Credentials::AkSk { .. }));
+    }
+
+    #[test]
+    fn incomplete_credentials_say_what_is_missing() {
+        assert_eq!(
+            Credentials::from_env(env(&[])).unwrap_err(),
+            CredentialsError::Missing
+        );
+        assert_eq!(
+            Credentials::from_env(env(&[(ENV_AK, "AK1")])).unwrap_err(),
+            CredentialsError::SkMissing
+        );
+        assert_eq!(
+            Credentials::from_env(env(&[(ENV_SK, "SK1")])).unwrap_err(),
+            CredentialsError::AkMissing
+        );
+        assert_eq!(
+            Credentials::from_env(env(&[(ENV_SECURITY_TOKEN, "T")])).unwrap_err(),
+            CredentialsError::TokenWithoutKeys
+        );
+    }
+
+    #[test]
+    fn debug_and_describe_never_show_a_secret() {
+        let creds = Credentials::from_env(env(&[
+            (ENV_AK, "AKIDENTITY"),
+            (ENV_SK, "very-secret-sk"),
+            (ENV_SECURITY_TOKEN, "very-secret-token"),
+        ]))
+        .unwrap();
+        for text in [format!("{creds:?}"), creds.describe()] {
+            assert!(!text.contains("very-secret"), "{text}");
+        }
+        let token = Credentials::from_env(env(&[(ENV_AUTH_TOKEN, "very-secret-iam")])).unwrap();
+        assert!(!format!("{token:?}").contains("very-secret"));
+    }
+}

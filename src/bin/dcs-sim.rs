@@ -1,0 +1,99 @@
+//! `dcs-sim`: the local DCS endpoint. Prints the address it bound on stdout, then serves until
+//! SIGINT or SIGTERM.
+
+use clap::Parser;
+use dcs_wait::app::say;
+use dcs_wait::sim::{self, Scenario, SimServer};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A local Huawei Cloud DCS job endpoint with scripted jobs, signature checks and faults.
+#[derive(Debug, Parser)]
+#[command(name = "dcs-sim", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Scenario file (JSON); the built-in demo scenario when absent.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Print the scenario (the built-in one unless --scenario) as JSON and exit.
+    #[arg(long)]
+    print_scenario: bool,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    dcs_wait::logging::init(0);
+    let scenario = match &args.scenario {
+        Some(path) => match sim::load(path) {
+            Ok(scenario) => scenario,
+            Err(e) => {
+                say(&format!("dcs-sim: {e}"));
+                return ExitCode::from(2);
+            }
+        },
+        None => Scenario::demo(),
+    };
+    if args.print_scenario {
+        let text = serde_json::to_string_pretty(&scenario).unwrap_or_default();
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            say(&format!("dcs-sim: cannot start: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    let code = runtime.block_on(async {
+        let server = match SimServer::start(scenario, args.listen).await {
+            Ok(server) => server,
+            Err(e) => {
+                say(&format!("dcs-sim: cannot listen on {}: {e}", args.listen));
+                return ExitCode::from(2);
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "dcs-sim listening on {}", server.url());
+        let _ = stdout.flush();
+        drop(stdout);
+        let auth = &server.scenario().auth;
+        say(&format!(
+            "dcs-sim: test credentials: HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK=<in the scenario>{}",
+            auth.access_key,
+            if auth.auth_token.is_some() { ", or DCS_WAIT_AUTH_TOKEN" } else { "" }
+        ));
+        wait_for_stop().await;
+        ExitCode::SUCCESS
+    });
+    runtime.shutdown_background();
+    code
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

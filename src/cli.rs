@@ -1,0 +1,163 @@
+//! The command line, as clap sees it. [`crate::options`] turns it into checked, typed options.
+//!
+//! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
+//! environment only (see the README's "Credentials").
+
+use clap::{ArgAction, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::time::Duration;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every job SUCCESS
+  1    a job FAIL
+  2    usage or configuration error (no request was sent)
+  3    the deadline passed with a job unfinished
+  4    a job could not be read (auth, permission, not found past the grace period, bad request)
+  130  interrupted by SIGINT; 143 by SIGTERM
+With several jobs the first that applies wins: 4, 3, 1, 0.
+
+Credentials (environment only): HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK
+[+ HUAWEICLOUD_SDK_SECURITY_TOKEN], or an IAM token in DCS_WAIT_AUTH_TOKEN.";
+
+/// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dcs-wait", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// Job ids to wait for: the job_id an asynchronous DCS operation returned.
+    #[arg(value_name = "JOB_ID", required_unless_present = "demo")]
+    pub job_ids: Vec<String>,
+
+    /// DCS endpoint URL (https://, or http:// on loopback only); else derived from --region.
+    #[arg(long, env = "DCS_WAIT_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Region, e.g. cn-north-4: the endpoint is https://dcs.{REGION}.myhuaweicloud.com.
+    #[arg(long, env = "HUAWEICLOUD_SDK_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Project id of the DCS instance's region.
+    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// Overall deadline for all jobs, e.g. 90s, 5m, 1h30m.
+    #[arg(long, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
+          value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// How long a job may answer 404 (not visible yet) before that is an error.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub not_found_grace: Duration,
+
+    /// Longest wait for one answer (never past the deadline).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Report format on stdout: aligned text, or one JSON object per job per line.
+    #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less logging on stderr (-q errors only, -qq nothing).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
+    #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// Parses an argument list (the program name first), so tests need no process.
+    pub fn parse_from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+
+    /// Log verbosity: positive is more, negative less.
+    pub fn verbosity(&self) -> i8 {
+        self.verbose.min(8) as i8 - self.quiet.min(8) as i8
+    }
+}
+
+/// `90s`, `5m`, `1h30m`, `1.5s`, or ISO 8601 (`PT5M`); more than zero.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    const FORMS: &str = "use a number with a unit, such as 90s, 5m or 1h30m";
+    let parsed: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: {FORMS}"))?;
+    match Duration::try_from(parsed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("'{text}' must be more than zero: {FORMS}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("PT2M"), Ok(Duration::from_secs(120)));
+        for bad in ["", "90", "5x", "-5s", "0s", "soon"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("90s, 5m or 1h30m"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn parses_an_argument_list() {
+        let cli = Cli::parse_from_args([
+            "dcs-wait",
+            "--timeout",
+            "5m",
+            "--output",
+            "json",
+            "-vv",
+            "a",
+            "b",
+        ])
+        .unwrap();
+        assert_eq!(cli.job_ids, ["a", "b"]);
+        assert_eq!(cli.timeout, Duration::from_secs(300));
+        assert_eq!(cli.output, OutputFormat::Json);
+        assert_eq!(cli.verbosity(), 2);
+    }
+
+    #[test]
+    fn usage_errors_are_exit_code_2() {
+        for args in [
+            &["dcs-wait"][..],
+            &["dcs-wait", "--timeout", "soon", "j"],
+            &["dcs-wait", "--output", "xml", "j"],
+            &["dcs-wait", "-v", "-q", "j"],
+            &["dcs-wait", "--demo", "j"],
+        ] {
+            let err = Cli::parse_from_args(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,306 @@
+//! Checked, typed options from the command line and the environment.
+//!
+//! Everything a user can get wrong is caught here, before any request: a bad job id, an
+//! endpoint that would send credentials in clear text, missing credentials or project id.
+//! Every message says what to do.
+
+use crate::auth::{Credentials, CredentialsError};
+use crate::cli::{Cli, OutputFormat};
+use crate::wait::WaitOptions;
+use std::net::IpAddr;
+use url::Url;
+
+/// What a run needs, all of it valid.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub job_ids: Vec<String>,
+    pub endpoint: Url,
+    pub project_id: String,
+    pub credentials: Credentials,
+    pub wait: WaitOptions,
+    pub output: OutputFormat,
+}
+
+/// A mistake in the command line or the environment (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UsageError {
+    #[error(
+        "'{0}' is not a DCS job id: a job id is 1 to 64 letters, digits, '-' or '_' \
+         (give the job_id the DCS operation returned)"
+    )]
+    BadJobId(String),
+    #[error(
+        "'-' (job ids from stdin) is not supported by this version: give the job ids as arguments"
+    )]
+    StdinNotSupported,
+    #[error(
+        "no endpoint: give --region REGION (or set HUAWEICLOUD_SDK_REGION), or --endpoint URL"
+    )]
+    NoEndpoint,
+    #[error("'{0}' is not a region name: use one such as cn-north-4 or ap-southeast-1")]
+    BadRegion(String),
+    #[error("endpoint '{url}' is not usable: {why}")]
+    BadEndpoint { url: String, why: String },
+    #[error(
+        "endpoint '{0}' would send credentials unencrypted: use https://, \
+         or http:// only for a loopback address (127.0.0.1, [::1], localhost)"
+    )]
+    InsecureEndpoint(String),
+    #[error("no project id: give --project-id ID or set HUAWEICLOUD_SDK_PROJECT_ID")]
+    NoProjectId,
+    #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
+    BadProjectId(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+}
+
+impl Options {
+    /// Checks `cli`, reading secrets and endpoint overrides through `env`.
+    pub fn from_cli(
+        cli: &Cli,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Options, UsageError> {
+        let mut job_ids: Vec<String> = Vec::with_capacity(cli.job_ids.len());
+        for id in &cli.job_ids {
+            if id == "-" {
+                return Err(UsageError::StdinNotSupported);
+            }
+            if !is_identifier(id) {
+                return Err(UsageError::BadJobId(id.clone()));
+            }
+            if !job_ids.contains(id) {
+                job_ids.push(id.clone());
+            }
+        }
+        let endpoint = endpoint(cli.endpoint.as_deref(), cli.region.as_deref(), &env)?;
+        let project_id = cli.project_id.clone().ok_or(UsageError::NoProjectId)?;
+        if !is_identifier(&project_id) {
+            return Err(UsageError::BadProjectId(project_id));
+        }
+        let credentials = Credentials::from_env(&env)?;
+        Ok(Options {
+            job_ids,
+            endpoint,
+            project_id,
+            credentials,
+            wait: WaitOptions {
+                timeout: cli.timeout,
+                request_timeout: cli.request_timeout,
+                not_found_grace: cli.not_found_grace,
+                ..WaitOptions::default()
+            },
+            output: cli.output,
+        })
+    }
+}
+
+/// Job and project ids: `[A-Za-z0-9_-]{1,64}`. They go into a URL path, so nothing else.
+pub fn is_identifier(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `--endpoint` wins; else `HUAWEICLOUD_SDK_REGION_DCS_{REGION}`; else the public endpoint.
+fn endpoint(
+    explicit: Option<&str>,
+    region: Option<&str>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Url, UsageError> {
+    let text = match (explicit, region) {
+        (Some(url), _) => url.to_string(),
+        (None, Some(region)) => {
+            let valid = !region.is_empty()
+                && region.len() <= 64
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid {
+                return Err(UsageError::BadRegion(region.to_string()));
+            }
+            let variable = format!(
+                "HUAWEICLOUD_SDK_REGION_DCS_{}",
+                region.to_ascii_uppercase().replace('-', "_")
+            );
+            env(&variable)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| format!("https://dcs.{region}.myhuaweicloud.com"))
+        }
+        (None, None) => return Err(UsageError::NoEndpoint),
+    };
+    check_endpoint(text.trim())
+}
+
+fn check_endpoint(text: &str) -> Result<Url, UsageError> {
+    let bad = |why: &str| UsageError::BadEndpoint {
+        url: text.to_string(),
+        why: why.to_string(),
+    };
+    let url = Url::parse(text).map_err(|e| {
+        bad(&format!(
+            "{e}; give a URL such as https://dcs.cn-north-4.myhuaweicloud.com"
+        ))
+    })?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "remove the user name and password: credentials come from the environment",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("remove the query or fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(UsageError::InsecureEndpoint(text.to_string())),
+        _ => Err(bad("the scheme must be https://")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const KEYS: &[(&str, &str)] = &[("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")];
+
+    fn options(args: &[&str], vars: &[(&str, &str)]) -> Result<Options, UsageError> {
+        let mut all = vec!["dcs-wait"];
+        all.extend_from_slice(args);
+        Options::from_cli(&Cli::parse_from_args(all).unwrap(), env(vars))
+    }
+
+    #[test]
+    fn region_gives_the_public_endpoint_unless_overridden() {
+        let o = options(&["--region", "cn-north-4", "--project-id", "p", "j"], KEYS).unwrap();
+        assert_eq!(
+            o.endpoint.as_str(),
+            "https://dcs.cn-north-4.myhuaweicloud.com/"
+        );
+        let mut vars = KEYS.to_vec();
+        vars.push((
+            "HUAWEICLOUD_SDK_REGION_DCS_CN_NORTH_4",
+            "https://dcs.internal.example",
+        ));
+        let o = options(&["--region", "cn-north-4", "--project-id", "p", "j"], &vars).unwrap();
+        assert_eq!(o.endpoint.host_str(), Some("dcs.internal.example"));
+        let o = options(
+            &[
+                "--region",
+                "cn-north-4",
+                "--endpoint",
+                "http://127.0.0.1:9",
+                "--project-id",
+                "p",
+                "j",
+            ],
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(o.endpoint.as_str(), "http://127.0.0.1:9/");
+    }
+
+    #[test]
+    fn job_ids_are_checked_and_deduplicated() {
+        let o = options(
+            &["--region", "r1", "--project-id", "p", "a", "b", "a"],
+            KEYS,
+        )
+        .unwrap();
+        assert_eq!(o.job_ids, ["a", "b"]);
+        let long = "x".repeat(65);
+        for bad in ["a/b", "../x", "a b", "é", long.as_str(), ""] {
+            let err =
+                options(&["--region", "r1", "--project-id", "p", "--", bad], KEYS).unwrap_err();
+            assert_eq!(err, UsageError::BadJobId(bad.to_string()));
+            assert!(err
+                .to_string()
+                .contains("job_id the DCS operation returned"));
+        }
+        assert_eq!(
+            options(&["--region", "r1", "--project-id", "p", "--", "-"], KEYS).unwrap_err(),
+            UsageError::StdinNotSupported
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_https_or_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:1",
+            "http://localhost:3",
+            "https://dcs.example.com/base",
+        ] {
+            assert!(
+                options(&["--endpoint", ok, "--project-id", "p", "j"], KEYS).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(matches!(
+            options(
+                &["--endpoint", "http://10.0.0.1", "--project-id", "p", "j"],
+                KEYS
+            ),
+            Err(UsageError::InsecureEndpoint(_))
+        ));
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "https://u:p@x.com",
+            "https://x.com/?a=b",
+            "file:///etc",
+        ] {
+            let err = options(&["--endpoint", bad, "--project-id", "p", "j"], KEYS).unwrap_err();
+            assert!(
+                matches!(err, UsageError::BadEndpoint { .. }),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_pieces_say_what_to_give() {
+        assert_eq!(
+            options(&["--project-id", "p", "j"], KEYS).unwrap_err(),
+            UsageError::NoEndpoint
+        );
+        assert_eq!(
+            options(&["--region", "r", "j"], KEYS).unwrap_err(),
+            UsageError::NoProjectId
+        );
+        assert_eq!(
+            options(&["--region", "R_1", "--project-id", "p", "j"], KEYS).unwrap_err(),
+            UsageError::BadRegion("R_1".into())
+        );
+        assert_eq!(
+            options(&["--region", "r", "--project-id", "p/q", "j"], KEYS).unwrap_err(),
+            UsageError::BadProjectId("p/q".into())
+        );
+        assert_eq!(
+            options(&["--region", "r", "--project-id", "p", "j"], &[]).unwrap_err(),
+            UsageError::Credentials(CredentialsError::Missing)
+        );
+    }
+}

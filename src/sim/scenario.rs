@@ -1,0 +1,285 @@
+//! What `dcs-sim` serves: jobs with a timeline and faults, read from a JSON file.
+//!
+//! A job's clock starts at the first request for it (the moment a waiter starts), so a test's
+//! timing does not depend on how long the process took to start. From then on it is `INIT`
+//! for `start_delay_ms`, `RUNNING` for `run_ms`, then `final_status`; `begin_time` and
+//! `end_time` are wall-clock epoch milliseconds, exactly `run_ms` apart.
+
+use crate::report::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// When set, requests for another project are refused with 403.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub auth: SimAuth,
+    pub jobs: Vec<SimJob>,
+}
+
+/// The credentials the endpoint accepts. These are test values, not secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimAuth {
+    pub access_key: String,
+    pub secret_key: String,
+    /// When set, signed requests must carry this `X-Security-Token`, signed.
+    #[serde(default)]
+    pub security_token: Option<String>,
+    /// When set, `X-Auth-Token` with this value is accepted instead of a signature.
+    #[serde(default)]
+    pub auth_token: Option<String>,
+}
+
+impl Default for SimAuth {
+    fn default() -> Self {
+        SimAuth {
+            access_key: "DEMOACCESSKEY".into(),
+            secret_key: "demo-secret-key".into(),
+            security_token: None,
+            auth_token: Some("demo-iam-token".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimJob {
+    pub job_id: String,
+    #[serde(default = "default_job_type")]
+    pub job_type: String,
+    #[serde(default)]
+    pub start_delay_ms: u64,
+    #[serde(default)]
+    pub run_ms: u64,
+    #[serde(default = "default_final_status")]
+    pub final_status: String,
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
+    /// What a waiter should conclude; the demo checks it.
+    #[serde(default)]
+    pub expect: Option<Outcome>,
+}
+
+fn default_job_type() -> String {
+    "masterStandbySwapJob".into()
+}
+
+fn default_final_status() -> String {
+    "SUCCESS".into()
+}
+
+/// A fault and when it applies: on the listed requests for the job (1 is the first), and/or
+/// on every request until `until_ms` after the job's first request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<u64>,
+    #[serde(flatten)]
+    pub fault: Fault,
+}
+
+impl FaultRule {
+    pub fn on(requests: &[u32], fault: Fault) -> FaultRule {
+        FaultRule {
+            requests: requests.to_vec(),
+            until_ms: None,
+            fault,
+        }
+    }
+
+    pub fn until(until_ms: u64, fault: Fault) -> FaultRule {
+        FaultRule {
+            requests: Vec::new(),
+            until_ms: Some(until_ms),
+            fault,
+        }
+    }
+
+    pub fn applies(&self, request: u32, elapsed_ms: u64) -> bool {
+        self.requests.contains(&request) || self.until_ms.is_some_and(|until| elapsed_ms < until)
+    }
+}
+
+/// What can go wrong with one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// An error answer with a DCS/APIG-style JSON body (`Retry-After` optional): 5xx, 429,
+    /// 404, 400, 403.
+    Error {
+        http_status: u16,
+        #[serde(default)]
+        error_code: Option<String>,
+        #[serde(default)]
+        error_msg: Option<String>,
+        #[serde(default)]
+        retry_after: Option<String>,
+    },
+    /// An HTML error page, as a proxy or load balancer sends.
+    Html {
+        #[serde(default = "bad_gateway")]
+        http_status: u16,
+    },
+    /// Holds the answer for `ms` (forever when absent), then answers normally.
+    Stall {
+        #[serde(default)]
+        ms: Option<u64>,
+    },
+    /// Closes the connection without an answer.
+    Drop,
+    /// 200 with a cut-off JSON body.
+    Malformed,
+    /// 200 with an empty body.
+    Empty,
+    /// 200 with this status in place of the real one.
+    Status { status: String },
+}
+
+fn bad_gateway() -> u16 {
+    502
+}
+
+impl std::fmt::Display for FaultRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fault {
+            Fault::Error {
+                http_status,
+                error_code,
+                retry_after,
+                ..
+            } => {
+                write!(f, "HTTP {http_status}")?;
+                if let Some(code) = error_code {
+                    write!(f, " {code}")?;
+                }
+                if let Some(after) = retry_after {
+                    write!(f, " (Retry-After {after})")?;
+                }
+            }
+            Fault::Html { http_status } => write!(f, "HTML {http_status} page")?,
+            Fault::Stall { ms: Some(ms) } => write!(f, "{ms} ms stall")?,
+            Fault::Stall { ms: None } => f.write_str("endless stall")?,
+            Fault::Drop => f.write_str("dropped connection")?,
+            Fault::Malformed => f.write_str("malformed body")?,
+            Fault::Empty => f.write_str("empty body")?,
+            Fault::Status { status } => write!(f, "status {status:?}")?,
+        }
+        if !self.requests.is_empty() {
+            let list: Vec<String> = self.requests.iter().map(u32::to_string).collect();
+            write!(f, " on request {}", list.join(", "))?;
+        }
+        if let Some(until) = self.until_ms {
+            write!(f, " for the first {until} ms")?;
+        }
+        Ok(())
+    }
+}
+
+impl Fault {
+    pub fn server_error(http_status: u16) -> Fault {
+        Fault::Error {
+            http_status,
+            error_code: Some("DCS.5000".into()),
+            error_msg: Some("Internal server error.".into()),
+            retry_after: None,
+        }
+    }
+
+    pub fn throttled(retry_after: &str) -> Fault {
+        Fault::Error {
+            http_status: 429,
+            error_code: Some("APIG.0308".into()),
+            error_msg: Some("The request is throttled.".into()),
+            retry_after: Some(retry_after.into()),
+        }
+    }
+
+    pub fn not_found() -> Fault {
+        Fault::Error {
+            http_status: 404,
+            error_code: Some("DCS.4404".into()),
+            error_msg: Some("The job does not exist.".into()),
+            retry_after: None,
+        }
+    }
+}
+
+impl Scenario {
+    /// The built-in scenario of `dcs-wait --demo` and of `dcs-sim` without `--scenario`.
+    pub fn demo() -> Scenario {
+        Scenario {
+            project_id: Some("0123456789abcdef0123456789abcdef".into()),
+            auth: SimAuth::default(),
+            jobs: vec![
+                SimJob {
+                    job_id: "ff8080818822bbf70188235afc24141a".into(),
+                    job_type: "masterStandbySwapJob".into(),
+                    start_delay_ms: 200,
+                    run_ms: 2_800,
+                    final_status: "SUCCESS".into(),
+                    fail_reason: None,
+                    faults: vec![FaultRule::on(&[2], Fault::Html { http_status: 502 })],
+                    expect: Some(Outcome::Success),
+                },
+                SimJob {
+                    job_id: "ff8080818822bbf70188235b0c3a1b2c".into(),
+                    job_type: "backupDCSInstance".into(),
+                    start_delay_ms: 100,
+                    run_ms: 1_500,
+                    final_status: "FAIL".into(),
+                    fail_reason: Some(
+                        "Backup failed: the instance is being resized; try again when it is running."
+                            .into(),
+                    ),
+                    faults: Vec::new(),
+                    expect: Some(Outcome::Failed),
+                },
+                SimJob {
+                    job_id: "ff8080818822bbf70188235b1d4e5f60".into(),
+                    job_type: "modifyBandwidth".into(),
+                    start_delay_ms: 0,
+                    run_ms: 1_200,
+                    final_status: "SUCCESS".into(),
+                    fail_reason: None,
+                    faults: vec![FaultRule::on(&[1], Fault::throttled("1"))],
+                    expect: Some(Outcome::Success),
+                },
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_round_trips_through_json() {
+        let demo = Scenario::demo();
+        let text = serde_json::to_string_pretty(&demo).unwrap();
+        assert_eq!(serde_json::from_str::<Scenario>(&text).unwrap(), demo);
+    }
+
+    #[test]
+    fn fault_rules_read_from_json() {
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"requests":[2,3],"kind":"stall","ms":1500}"#).unwrap();
+        assert_eq!(
+            rule,
+            FaultRule::on(&[2, 3], Fault::Stall { ms: Some(1500) })
+        );
+        assert!(rule.applies(3, 0) && !rule.applies(1, 0));
+        let rule: FaultRule = serde_json::from_str(r#"{"until_ms":2000,"kind":"drop"}"#).unwrap();
+        assert!(rule.applies(9, 1999) && !rule.applies(9, 2000));
+        let minimal: Scenario = serde_json::from_str(r#"{"jobs":[{"job_id":"j"}]}"#).unwrap();
+        assert_eq!(minimal.jobs[0].final_status, "SUCCESS");
+    }
+}
