@@ -225,6 +225,10 @@ async fn wait_one<S: JobSource>(
             return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
         }
         next_at = (Instant::now() + delay).min(last_poll_at);
+        tracing::debug!(
+            "{job_id}: poll {polls} done; next in {:.1?}",
+            next_at - Instant::now()
+        );
     }
 }
 

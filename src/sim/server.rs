@@ -30,8 +30,9 @@ pub struct Stats {
     pub requests: u64,
     /// Requests refused for their credentials.
     pub rejected: u64,
-    /// Authenticated requests per job id (known or not).
-    pub per_job: BTreeMap<String, u32>,
+    /// For each job id asked for (known or not), when each authenticated request for it
+    /// came: milliseconds after the first. Its length is the number of polls.
+    pub per_job: BTreeMap<String, Vec<u64>>,
 }
 
 /// A running endpoint; dropping it stops the server and every connection.
@@ -97,7 +98,8 @@ impl State {
     }
 }
 
-/// When a job's timeline began, and how many requests it has had.
+/// When a job's timeline began (its first authenticated request), and how many requests it
+/// has had.
 #[derive(Debug, Clone, Copy)]
 struct JobClock {
     origin: Instant,
@@ -187,7 +189,23 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
             &request_id,
         ));
     }
-    *state.stats().per_job.entry(job_id.to_string()).or_default() += 1;
+    let clock = {
+        let mut jobs = state.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
+            origin: Instant::now(),
+            origin_epoch_ms: jiff::Timestamp::now().as_millisecond(),
+            requests: 0,
+        });
+        clock.requests += 1;
+        *clock
+    };
+    let elapsed_ms = clock.origin.elapsed().as_millis() as u64;
+    state
+        .stats()
+        .per_job
+        .entry(job_id.to_string())
+        .or_default()
+        .push(elapsed_ms);
     if state
         .scenario
         .project_id
@@ -209,17 +227,6 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
             &request_id,
         ));
     };
-    let clock = {
-        let mut jobs = state.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
-            origin: Instant::now(),
-            origin_epoch_ms: jiff::Timestamp::now().as_millisecond(),
-            requests: 0,
-        });
-        clock.requests += 1;
-        *clock
-    };
-    let elapsed_ms = clock.origin.elapsed().as_millis() as u64;
     let fault = job
         .faults
         .iter()

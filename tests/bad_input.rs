@@ -1,0 +1,154 @@
+//! Every mistake a user can make on the command line or in the environment: exit 2, a
+//! message that says what to do, and not one request sent.
+
+mod common;
+
+use common::*;
+
+struct Case {
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    /// A phrase of the message that tells the user what to do.
+    says: &'static str,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_exits_2_says_what_to_do_and_sends_nothing() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let with = |extra: &[&str]| {
+        let mut args = args_for(&sim);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let keys = aksk(&sim);
+    let cases = vec![
+        Case {
+            args: with(&["swap/1"]),
+            env: keys.clone(),
+            says: "is not a DCS job id",
+        },
+        Case {
+            args: with(&["--", "-x;rm"]),
+            env: keys.clone(),
+            says: "is not a DCS job id",
+        },
+        Case {
+            args: with(&[&"j".repeat(65)]),
+            env: keys.clone(),
+            says: "1 to 64 letters",
+        },
+        Case {
+            args: with(&["-"]),
+            env: keys.clone(),
+            says: "give the job ids as arguments",
+        },
+        Case {
+            args: with(&["--timeout", "soon", "swap-1"]),
+            env: keys.clone(),
+            says: "such as 90s, 5m or 1h30m",
+        },
+        Case {
+            args: with(&["--timeout", "0s", "swap-1"]),
+            env: keys.clone(),
+            says: "more than zero",
+        },
+        Case {
+            args: with(&["--not-found-grace", "5", "swap-1"]),
+            env: keys.clone(),
+            says: "such as 90s",
+        },
+        Case {
+            args: vec!["--output".into(), "yaml".into(), "swap-1".into()],
+            env: keys.clone(),
+            says: "possible values",
+        },
+        Case {
+            args: with(&["swap-1"]),
+            env: vec![],
+            says: "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK",
+        },
+        Case {
+            args: with(&["swap-1"]),
+            env: vec![("HUAWEICLOUD_SDK_AK", "AK".into())],
+            says: "HUAWEICLOUD_SDK_SK is not",
+        },
+        Case {
+            args: vec![
+                "--endpoint".into(),
+                "http://192.0.2.10:8080".into(),
+                "--project-id".into(),
+                PROJECT.into(),
+                "swap-1".into(),
+            ],
+            env: keys.clone(),
+            says: "use https://",
+        },
+        Case {
+            args: vec![
+                "--endpoint".into(),
+                "ftp://127.0.0.1".into(),
+                "--project-id".into(),
+                PROJECT.into(),
+                "swap-1".into(),
+            ],
+            env: keys.clone(),
+            says: "scheme must be https://",
+        },
+        Case {
+            args: vec!["--endpoint".into(), sim.url(), "swap-1".into()],
+            env: keys.clone(),
+            says: "give --project-id",
+        },
+        Case {
+            args: vec!["--project-id".into(), PROJECT.into(), "swap-1".into()],
+            env: keys.clone(),
+            says: "give --region",
+        },
+        Case {
+            args: vec![
+                "--region".into(),
+                "cn north".into(),
+                "--project-id".into(),
+                PROJECT.into(),
+                "swap-1".into(),
+            ],
+            env: keys.clone(),
+            says: "such as cn-north-4",
+        },
+        Case {
+            args: vec![],
+            env: keys.clone(),
+            says: "JOB_ID",
+        },
+    ];
+    for case in cases {
+        let run = dcs_wait(&case.args, &case.env).await;
+        assert_eq!(run.code, 2, "{:?}: {run:#?}", case.args);
+        assert!(
+            run.stderr.contains(case.says),
+            "{:?}: {}",
+            case.args,
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{:?}: {}", case.args, run.stdout);
+    }
+    assert_eq!(sim.stats().requests, 0, "a bad input sent a request");
+}
+
+#[tokio::test]
+async fn help_and_version_exit_0() {
+    for flag in ["--help", "--version"] {
+        let run = dcs_wait(&[flag], &[]).await;
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert!(run.stdout.contains("dcs-wait"));
+    }
+    let run = dcs_wait(&["--help"], &[]).await;
+    for phrase in [
+        "Exit codes:",
+        "--timeout",
+        "--not-found-grace",
+        "DCS_WAIT_AUTH_TOKEN",
+    ] {
+        assert!(run.stdout.contains(phrase), "{phrase}");
+    }
+}

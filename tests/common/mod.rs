@@ -1,0 +1,118 @@
+//! Shared by the integration tests: a real dcs-sim on 127.0.0.1:0 and the real dcs-wait
+//! binary, run with a clean environment so that nothing of the machine's leaks in.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use dcs_wait::sim::{Scenario, SimAuth, SimJob, SimServer};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+pub const PROJECT: &str = "proj0123456789";
+
+pub fn job(job_id: &str, run_ms: u64) -> SimJob {
+    SimJob {
+        job_id: job_id.into(),
+        job_type: "masterStandbySwapJob".into(),
+        start_delay_ms: 0,
+        run_ms,
+        final_status: "SUCCESS".into(),
+        fail_reason: None,
+        faults: Vec::new(),
+        expect: None,
+    }
+}
+
+pub async fn sim(jobs: Vec<SimJob>) -> SimServer {
+    sim_with_auth(jobs, SimAuth::default()).await
+}
+
+pub async fn sim_with_auth(jobs: Vec<SimJob>, auth: SimAuth) -> SimServer {
+    let scenario = Scenario {
+        project_id: Some(PROJECT.into()),
+        auth,
+        jobs,
+    };
+    SimServer::start(scenario, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .expect("dcs-sim binds a loopback port")
+}
+
+/// AK/SK the simulator accepts.
+pub fn aksk(sim: &SimServer) -> Vec<(&'static str, String)> {
+    let auth = &sim.scenario().auth;
+    vec![
+        ("HUAWEICLOUD_SDK_AK", auth.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK", auth.secret_key.clone()),
+    ]
+}
+
+/// `--endpoint`, `--project-id` and JSON output for `sim`.
+pub fn args_for(sim: &SimServer) -> Vec<String> {
+    vec![
+        "--endpoint".into(),
+        sim.url(),
+        "--project-id".into(),
+        PROJECT.into(),
+        "--output".into(),
+        "json".into(),
+    ]
+}
+
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; -1 when a signal ended the process.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The JSON Lines reports on stdout.
+    pub fn reports(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}\n{self:#?}"))
+            })
+            .collect()
+    }
+
+    pub fn report(&self) -> serde_json::Value {
+        let mut reports = self.reports();
+        assert_eq!(reports.len(), 1, "{self:#?}");
+        reports.remove(0)
+    }
+}
+
+/// Runs the built dcs-wait with exactly `env` as its environment.
+pub async fn dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> Run {
+    let started = Instant::now();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
+        .args(args.iter().map(AsRef::as_ref))
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("dcs-wait runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The usual run: JSON output against `sim` with its AK/SK, plus `extra` arguments.
+pub async fn wait_on(sim: &SimServer, extra: &[&str]) -> Run {
+    let mut args = args_for(sim);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    dcs_wait(&args, &aksk(sim)).await
+}
+
+/// Requests the simulator saw for `job_id`.
+pub fn polls(sim: &SimServer, job_id: &str) -> usize {
+    sim.stats().per_job.get(job_id).map_or(0, Vec::len)
+}

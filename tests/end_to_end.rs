@@ -1,0 +1,475 @@
+//! The real dcs-wait binary against a real dcs-sim over 127.0.0.1: outcomes, exit codes,
+//! faults, authentication. Timing is only ever bounded generously from above (a deadline is
+//! a promise) or from below (Retry-After); counts come from dcs-sim.
+
+mod common;
+
+use common::*;
+use dcs_wait::sim::{Fault, FaultRule, SimAuth};
+use serde_json::Value;
+use std::time::Duration;
+
+/// A process that must end by its deadline may still need time to start and print on a busy
+/// machine; this bounds that slack without making the test about speed.
+const SLACK: Duration = Duration::from_secs(8);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_reports_the_exact_duration() {
+    let sim = sim(vec![job("swap-1", 1500)]).await;
+    let run = wait_on(&sim, &["swap-1"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let report = run.report();
+    assert_eq!(report["job_id"], "swap-1");
+    assert_eq!(report["job_type"], "masterStandbySwapJob");
+    assert_eq!(report["status"], "SUCCESS");
+    assert_eq!(report["outcome"], "success");
+    assert_eq!(report["duration_ms"], 1500);
+    assert_eq!(
+        report["end_time"].as_i64().unwrap() - report["begin_time"].as_i64().unwrap(),
+        1500
+    );
+    assert_eq!(report["fail_reason"], Value::Null);
+    assert_eq!(report["error"], Value::Null);
+    assert_eq!(
+        report["polls"].as_u64().unwrap() as usize,
+        polls(&sim, "swap-1")
+    );
+    let fields: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = [
+        "job_id",
+        "job_type",
+        "status",
+        "outcome",
+        "begin_time",
+        "end_time",
+        "duration_ms",
+        "fail_reason",
+        "polls",
+        "error",
+    ];
+    expected.sort();
+    let mut fields = fields;
+    fields.sort();
+    assert_eq!(fields, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_exits_1_with_its_reason() {
+    let mut failing = job("backup-1", 300);
+    failing.job_type = "backupDCSInstance".into();
+    failing.final_status = "FAIL".into();
+    failing.fail_reason = Some("disk full on the standby".into());
+    let sim = sim(vec![failing]).await;
+    let run = wait_on(&sim, &["backup-1"]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let report = run.report();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["status"], "FAIL");
+    assert_eq!(report["fail_reason"], "disk full on the standby");
+    assert_eq!(report["duration_ms"], 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_job_exits_3_by_the_deadline() {
+    let sim = sim(vec![job("slow-1", 600_000)]).await;
+    let run = wait_on(&sim, &["--timeout", "2s", "slow-1"]).await;
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.elapsed < Duration::from_secs(2) + SLACK,
+        "{:?}",
+        run.elapsed
+    );
+    let report = run.report();
+    assert_eq!(report["outcome"], "timeout");
+    assert_eq!(report["status"], "RUNNING");
+    assert_eq!(report["end_time"], Value::Null);
+    assert_eq!(report["duration_ms"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_does_not_hold_the_process_past_the_deadline() {
+    let mut stalled = job("stalled-1", 0);
+    stalled.faults = vec![FaultRule::until(u64::MAX, Fault::Stall { ms: None })];
+    let sim = sim(vec![stalled]).await;
+    let run = wait_on(&sim, &["--timeout", "2s", "stalled-1"]).await;
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.elapsed < Duration::from_secs(2) + SLACK,
+        "{:?}",
+        run.elapsed
+    );
+    let report = run.report();
+    assert_eq!(report["outcome"], "timeout");
+    assert_eq!(report["status"], Value::Null);
+    assert_eq!(report["error"]["code"], "request_timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_exits_4_without_a_retry() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let env = vec![
+        ("HUAWEICLOUD_SDK_AK", sim.scenario().auth.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK", "not-the-secret".to_string()),
+    ];
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let report = run.report();
+    assert_eq!(report["outcome"], "error");
+    assert_eq!(report["polls"], 1);
+    assert_eq!(report["error"]["http_status"], 401);
+    assert_eq!(report["error"]["code"], "APIGW.0301");
+    assert!(report["error"]["request_id"].is_string());
+    let stats = sim.stats();
+    assert_eq!((stats.requests, stats.rejected), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transient_fault_is_ridden_out() {
+    let faults = [
+        ("e500", Fault::server_error(500)),
+        ("e503", Fault::server_error(503)),
+        ("html502", Fault::Html { http_status: 502 }),
+        ("throttled", Fault::throttled("1")),
+        ("stall", Fault::Stall { ms: Some(3000) }),
+        ("dropped", Fault::Drop),
+        ("malformed", Fault::Malformed),
+        ("empty", Fault::Empty),
+    ];
+    let jobs = faults
+        .iter()
+        .map(|(id, fault)| {
+            let mut j = job(id, 0);
+            j.faults = vec![FaultRule::on(&[1, 2], fault.clone())];
+            j
+        })
+        .collect();
+    let sim = sim(jobs).await;
+    let mut args: Vec<&str> = vec!["--request-timeout", "1s"];
+    args.extend(faults.iter().map(|(id, _)| *id));
+    let run = wait_on(&sim, &args).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    for report in run.reports() {
+        let id = report["job_id"].as_str().unwrap();
+        assert_eq!(report["outcome"], "success", "{id}: {report}");
+        assert_eq!(report["error"], Value::Null, "{id}");
+        // Two faulted requests, then the answer.
+        assert_eq!(report["polls"], 3, "{id}: {report}");
+        assert_eq!(polls(&sim, id), 3, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    let mut throttled = job("throttled-1", 0);
+    throttled.faults = vec![FaultRule::on(&[1], Fault::throttled("2"))];
+    let sim = sim(vec![throttled]).await;
+    let run = wait_on(&sim, &["throttled-1"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let times = &sim.stats().per_job["throttled-1"];
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] >= 2000,
+        "second request {} ms after the first",
+        times[1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_is_believed_for_the_grace_period_only() {
+    let mut late = job("late-1", 0);
+    late.faults = vec![FaultRule::until(1200, Fault::not_found())];
+    let sim = sim(vec![late]).await;
+    let run = wait_on(&sim, &["late-1"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.report()["polls"].as_u64().unwrap() >= 2);
+
+    let run = wait_on(&sim, &["--not-found-grace", "1s", "never-1"]).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let report = run.report();
+    assert_eq!(report["outcome"], "error");
+    assert_eq!(report["error"]["http_status"], 404);
+    // Polls at 0, after the retry backoff (0.5 s to 1 s), and once more right at the end of
+    // the grace period: never more, and only two when an answer comes after the grace ended.
+    let times = &sim.stats().per_job["never-1"];
+    assert!((2..=3).contains(&times.len()), "{times:?}");
+    assert_eq!(report["polls"].as_u64().unwrap() as usize, times.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_status_is_logged_kept_and_waited_past() {
+    let mut odd = job("odd-1", 0);
+    odd.faults = vec![FaultRule::on(
+        &[1],
+        Fault::Status {
+            status: "PENDING_REVIEW".into(),
+        },
+    )];
+    let mut stuck = job("stuck-1", 0);
+    stuck.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Status {
+            status: "PENDING_REVIEW".into(),
+        },
+    )];
+    let sim = sim(vec![odd, stuck]).await;
+    let run = wait_on(&sim, &["odd-1"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr.contains("unknown status \"PENDING_REVIEW\""),
+        "{}",
+        run.stderr
+    );
+
+    let run = wait_on(&sim, &["--timeout", "2s", "stuck-1"]).await;
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert_eq!(run.report()["status"], "PENDING_REVIEW");
+    assert_eq!(
+        run.stderr.matches("unknown status").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iam_token_is_sent_instead_of_a_signature() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+    let token = sim.scenario().auth.auth_token.clone().unwrap();
+    let run = dcs_wait(&args, &[("DCS_WAIT_AUTH_TOKEN", token)]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+
+    let run = dcs_wait(&args, &[("DCS_WAIT_AUTH_TOKEN", "expired".to_string())]).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert_eq!(run.report()["polls"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_credentials_send_a_signed_security_token() {
+    let auth = SimAuth {
+        security_token: Some("sts-token-value".into()),
+        ..SimAuth::default()
+    };
+    let sim = sim_with_auth(vec![job("swap-1", 0)], auth).await;
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+    let mut env = aksk(&sim);
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 4, "without the token: {run:#?}");
+    env.push(("HUAWEICLOUD_SDK_SECURITY_TOKEN", "sts-token-value".into()));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 0, "with the token: {run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_jobs_at_once_one_report_each_and_the_worst_exit_code() {
+    let mut failing = job("fail-1", 200);
+    failing.final_status = "FAIL".into();
+    failing.fail_reason = Some("no".into());
+    let mut refused = job("bad-1", 0);
+    refused.faults = vec![FaultRule::on(
+        &[1],
+        Fault::Error {
+            http_status: 400,
+            error_code: Some("111400070".into()),
+            error_msg: Some("Invalid job ID.".into()),
+            retry_after: None,
+        },
+    )];
+    let sim = sim(vec![job("ok-1", 500), failing, refused]).await;
+    let run = wait_on(&sim, &["ok-1", "fail-1", "bad-1"]).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let outcomes: Vec<(String, String)> = run
+        .reports()
+        .iter()
+        .map(|r| {
+            (
+                r["job_id"].as_str().unwrap().into(),
+                r["outcome"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("ok-1", "success"),
+            ("fail-1", "failed"),
+            ("bad-1", "error")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let run = wait_on(&sim, &["ok-1", "fail-1"]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_output_is_one_aligned_line_per_job() {
+    let mut failing = job("fail-1", 100);
+    failing.final_status = "FAIL".into();
+    failing.fail_reason = Some("the reason".into());
+    let sim = sim(vec![job("a-longer-job-id", 100), failing]).await;
+    let mut args = args_for(&sim);
+    args.truncate(4); // no --output json
+    args.extend(["a-longer-job-id".into(), "fail-1".into()]);
+    let run = dcs_wait(&args, &aksk(&sim)).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    let column = |line: &str| line.find("masterStandbySwapJob").unwrap();
+    assert_eq!(column(lines[1]), column(lines[2]));
+    assert!(lines[2].ends_with("the reason"), "{}", lines[2]);
+    assert!(lines[1].contains("0.100s"), "{}", lines[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_appears_in_any_output_at_the_highest_verbosity() {
+    const SK: &str = "sk-VERY-SECRET-0001";
+    const STS: &str = "sts-VERY-SECRET-0002";
+    const IAM: &str = "iam-VERY-SECRET-0003";
+    let auth = SimAuth {
+        access_key: "AKLEAKTEST".into(),
+        secret_key: SK.into(),
+        security_token: Some(STS.into()),
+        auth_token: Some(IAM.into()),
+    };
+    let mut flaky = job("flaky-1", 0);
+    flaky.faults = vec![
+        FaultRule::on(&[1], Fault::server_error(500)),
+        FaultRule::on(&[2], Fault::throttled("1")),
+        FaultRule::on(&[3], Fault::Drop),
+    ];
+    let sim = sim_with_auth(vec![flaky, job("ok-1", 0)], auth).await;
+    let mut args = args_for(&sim);
+    args.extend([
+        "-vv".into(),
+        "flaky-1".into(),
+        "ok-1".into(),
+        "missing-1".into(),
+    ]);
+    args.extend(["--not-found-grace".into(), "1s".into()]);
+    let aksk_env = |sk: &str| {
+        vec![
+            ("HUAWEICLOUD_SDK_AK", "AKLEAKTEST".to_string()),
+            ("HUAWEICLOUD_SDK_SK", sk.to_string()),
+            ("HUAWEICLOUD_SDK_SECURITY_TOKEN", STS.to_string()),
+            ("RUST_LOG", "trace".to_string()),
+        ]
+    };
+    let runs = [
+        dcs_wait(&args, &aksk_env(SK)).await,
+        // A wrong secret that is still a secret: refused, and never printed.
+        dcs_wait(&args, &aksk_env("sk-VERY-SECRET-wrong")).await,
+        dcs_wait(
+            &args,
+            &[
+                ("DCS_WAIT_AUTH_TOKEN", IAM.to_string()),
+                ("RUST_LOG", "trace".to_string()),
+            ],
+        )
+        .await,
+        dcs_wait(
+            &args,
+            &[("DCS_WAIT_AUTH_TOKEN", "iam-VERY-SECRET-wrong".to_string())],
+        )
+        .await,
+    ];
+    assert_eq!(
+        runs.iter().map(|r| r.code).collect::<Vec<_>>(),
+        [4, 4, 4, 4]
+    );
+    assert!(
+        runs[0].stderr.contains("HTTP 500"),
+        "trace logging ran: {}",
+        runs[0].stderr
+    );
+    for run in &runs {
+        for output in [&run.stdout, &run.stderr] {
+            assert!(
+                !output.contains("VERY-SECRET"),
+                "a secret leaked:\n{output}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_and_checks_itself() {
+    let run = dcs_wait(&["--demo", "--output", "json"], &[]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let outcomes: Vec<Value> = run.reports().iter().map(|r| r["outcome"].clone()).collect();
+    assert_eq!(outcomes, ["success", "failed", "success"]);
+    assert!(
+        run.stderr.contains("every outcome matched its script"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dcs_sim_binary_serves_its_scenario() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-sim"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dcs-sim starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("dcs-sim prints its address");
+    let url = first
+        .strip_prefix("dcs-sim listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let demo = dcs_wait::sim::Scenario::demo();
+    let failing = &demo.jobs[1];
+    let args = [
+        "--endpoint",
+        &url,
+        "--project-id",
+        demo.project_id.as_deref().unwrap(),
+        "--output",
+        "json",
+        &failing.job_id,
+    ];
+    let env = [
+        ("HUAWEICLOUD_SDK_AK", demo.auth.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK", demo.auth.secret_key.clone()),
+    ];
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        run.report()["fail_reason"],
+        failing.fail_reason.clone().unwrap()
+    );
+    let stats: Value = reqwest_free_get(&url, dcs_wait::sim::server::STATS_PATH).await;
+    assert!(stats["requests"].as_u64().unwrap() >= 2, "{stats}");
+    child.kill().await.unwrap();
+}
+
+/// A GET without a client library: the stats route needs no signature.
+async fn reqwest_free_get(base: &str, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap();
+    serde_json::from_str(body).unwrap()
+}
