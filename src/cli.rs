@@ -92,7 +92,11 @@ impl Cli {
     }
 }
 
-/// `90s`, `5m`, `1h30m`, `1.5s`, or ISO 8601 (`PT5M`); more than zero.
+/// The longest duration any option takes: far beyond any DCS job, and far from the limits of
+/// the clock arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// `90s`, `5m`, `1h30m`, `1.5s`, or ISO 8601 (`PT5M`); more than zero, at most 366 days.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     const FORMS: &str = "use a number with a unit, such as 90s, 5m or 1h30m";
     let parsed: jiff::SignedDuration = text
@@ -100,6 +104,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{text}' is not a duration: {FORMS}"))?;
     match Duration::try_from(parsed) {
+        Ok(d) if d > MAX_DURATION => Err(format!(
+            "'{text}' is longer than the most, 366 days (8784h)"
+        )),
         Ok(d) if !d.is_zero() => Ok(d),
         _ => Err(format!("'{text}' must be more than zero: {FORMS}")),
     }
@@ -116,6 +123,8 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("PT2M"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("8785h").unwrap_err().contains("366 days"));
+        assert_eq!(parse_duration("8784h"), Ok(MAX_DURATION));
         for bad in ["", "90", "5x", "-5s", "0s", "soon"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("90s, 5m or 1h30m"), "{bad}: {err}");

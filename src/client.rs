@@ -144,7 +144,7 @@ impl DcsClient {
         classify(
             status,
             &body,
-            Answer {
+            AnswerHeaders {
                 request_id,
                 retry_after,
                 location,
@@ -156,7 +156,7 @@ impl DcsClient {
 
 /// The headers of an answer that classification reads.
 #[derive(Debug, Default, Clone)]
-pub struct Answer {
+pub struct AnswerHeaders {
     pub request_id: Option<String>,
     pub retry_after: Option<String>,
     pub location: Option<String>,
@@ -166,7 +166,7 @@ pub struct Answer {
 pub fn classify(
     status: u16,
     body: &[u8],
-    answer: Answer,
+    answer: AnswerHeaders,
     now: SystemTime,
 ) -> Result<Job, PollError> {
     if status == 200 {
@@ -248,7 +248,7 @@ mod tests {
         classify(
             status,
             body.as_bytes(),
-            Answer::default(),
+            AnswerHeaders::default(),
             SystemTime::UNIX_EPOCH,
         )
     }
@@ -278,10 +278,10 @@ mod tests {
         let err = classify(
             429,
             br#"{"error_code":"APIG.0308","error_msg":"throttled"}"#,
-            Answer {
+            AnswerHeaders {
                 retry_after: Some("7".into()),
                 request_id: Some("rid".into()),
-                ..Answer::default()
+                ..AnswerHeaders::default()
             },
             SystemTime::UNIX_EPOCH,
         )

@@ -97,6 +97,17 @@ pub enum Duration {
     Unknown,
 }
 
+impl Duration {
+    /// `end − begin`, in epoch milliseconds.
+    pub fn between(begin: Option<i64>, end: Option<i64>) -> Duration {
+        match (begin, end) {
+            (Some(begin), Some(end)) if end >= begin => Duration::Millis(end.abs_diff(begin)),
+            (Some(begin), Some(end)) => Duration::EndBeforeBegin { begin, end },
+            _ => Duration::Unknown,
+        }
+    }
+}
+
 impl Job {
     /// Parses a 200 body. An empty or malformed body, or one without `status`, is an error.
     pub fn parse(body: &[u8]) -> Result<Job, ParseError> {
@@ -104,11 +115,7 @@ impl Job {
     }
 
     pub fn duration(&self) -> Duration {
-        match (self.begin_time, self.end_time) {
-            (Some(begin), Some(end)) if end >= begin => Duration::Millis((end - begin) as u64),
-            (Some(begin), Some(end)) => Duration::EndBeforeBegin { begin, end },
-            _ => Duration::Unknown,
-        }
+        Duration::between(self.begin_time, self.end_time)
     }
 
     pub fn duration_ms(&self) -> Option<u64> {

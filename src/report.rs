@@ -70,12 +70,7 @@ impl JobReport {
     }
 
     fn duration(&self) -> job::Duration {
-        match (self.begin_time, self.end_time) {
-            (Some(begin), Some(end)) if end < begin => job::Duration::EndBeforeBegin { begin, end },
-            _ => self
-                .duration_ms
-                .map_or(job::Duration::Unknown, job::Duration::Millis),
-        }
+        job::Duration::between(self.begin_time, self.end_time)
     }
 
     /// What a person needs to read after the status: why it failed or what went wrong.

@@ -85,7 +85,7 @@ pub async fn wait_all<S: JobSource>(
     cancel: &CancellationToken,
 ) -> Vec<JobReport> {
     let start = Instant::now();
-    let deadline = start + options.timeout;
+    let deadline = later(start, options.timeout);
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
     let mut tasks = tokio::task::JoinSet::new();
     let mut index_of = HashMap::new();
@@ -140,7 +140,7 @@ async fn wait_one<S: JobSource>(
 ) -> JobReport {
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_poll_at = clock.deadline - headroom;
-    let grace_end = clock.start + options.not_found_grace;
+    let grace_end = later(clock.start, options.not_found_grace);
     let mut delays = options.schedule.delays(seed);
     let mut retries = options.retry.build();
     let retry_delay =
@@ -159,7 +159,8 @@ async fn wait_one<S: JobSource>(
             _ = sleep_until(next_at) => {}
         }
         polls += 1;
-        let request_end = clock.deadline.min(Instant::now() + options.request_timeout);
+        let sent_at = Instant::now();
+        let request_end = clock.deadline.min(later(sent_at, options.request_timeout));
         let answer = tokio::select! {
             biased;
             _ = cancel.cancelled() => {
@@ -211,9 +212,10 @@ async fn wait_one<S: JobSource>(
                 delay
             }
             Err(_elapsed) => {
-                let waited = now.saturating_duration_since(request_end - options.request_timeout);
-                let error =
-                    ApiError::local("request_timeout", format!("no answer within {waited:.1?}"));
+                let error = ApiError::local(
+                    "request_timeout",
+                    format!("no answer within {:.1?}", now - sent_at),
+                );
                 let delay = retry_delay(&mut retries);
                 tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
                 last_error = Some(error);
@@ -224,12 +226,20 @@ async fn wait_one<S: JobSource>(
             tracing::warn!("{job_id}: deadline reached; the job is not finished");
             return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
         }
-        next_at = (Instant::now() + delay).min(last_poll_at);
+        next_at = later(Instant::now(), delay).min(last_poll_at);
         tracing::debug!(
             "{job_id}: poll {polls} done; next in {:.1?}",
             next_at - Instant::now()
         );
     }
+}
+
+/// `at + by`, saturating far in the future instead of overflowing (a library caller may ask
+/// for any duration).
+fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
 }
 
 /// One line per change of status, not per poll; an unknown status is a warning, once.
@@ -485,6 +495,18 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         assert_eq!(reports[0].outcome, Outcome::Interrupted);
         assert_eq!(reports[0].status.as_deref(), Some("RUNNING"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn durations_beyond_the_clock_do_not_panic() {
+        let script = Script::new(vec![], now(job("SUCCESS")));
+        let options = WaitOptions {
+            timeout: Duration::MAX,
+            request_timeout: Duration::MAX,
+            not_found_grace: Duration::MAX,
+            ..no_jitter()
+        };
+        assert_eq!(run(&script, &options).await.outcome, Outcome::Success);
     }
 
     #[tokio::test(start_paused = true)]

@@ -401,6 +401,39 @@ async fn no_secret_appears_in_any_output_at_the_highest_verbosity() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sigterm_report_every_job_interrupted() {
+    let jobs = ["int-1", "int-2", "term-1", "term-2"];
+    let sim = sim(jobs.iter().map(|id| job(id, 600_000)).collect()).await;
+    for (signal, code, ids) in [("INT", 130, &jobs[..2]), ("TERM", 143, &jobs[2..])] {
+        let mut args = args_for(&sim);
+        args.extend(ids.iter().map(|id| id.to_string()));
+        let started = std::time::Instant::now();
+        let child = spawn_dcs_wait(&args, &aksk(&sim));
+        let pid = child.id().expect("running").to_string();
+        // Signal once the waits are under way: every job has been polled.
+        let mut tries = 0;
+        while ids.iter().any(|id| polls(&sim, id) == 0) {
+            tries += 1;
+            assert!(tries < 400, "dcs-wait never polled");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let run = finish(child, started).await;
+        assert_eq!(run.code, code, "SIG{signal}: {run:#?}");
+        let reports = run.reports();
+        assert_eq!(reports.len(), 2, "{run:#?}");
+        for report in reports {
+            assert_eq!(report["outcome"], "interrupted");
+            assert_eq!(report["status"], "RUNNING");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_and_checks_itself() {
     let run = dcs_wait(&["--demo", "--output", "json"], &[]).await;
     assert_eq!(run.code, 0, "{run:#?}");

@@ -47,10 +47,14 @@ pub fn headers(
         } => {
             let date = signer::sdk_date(now);
             plain.push((signer::DATE_HEADER.into(), date.clone()));
+            let token = security_token.as_ref().map(|t| {
+                (
+                    "x-security-token".to_string(),
+                    t.expose_secret().to_string(),
+                )
+            });
             let mut signed = plain.clone();
-            if let Some(token) = security_token {
-                signed.push(("x-security-token".into(), token.expose_secret().to_string()));
-            }
+            signed.extend(token.clone());
             let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
             let signature = signer::sign(
                 &signer::Request {
@@ -63,7 +67,7 @@ pub fn headers(
                 secret_key.expose_secret(),
                 &date,
             );
-            sensitive.extend(signed.split_off(plain.len()));
+            sensitive.extend(token);
             sensitive.push(("authorization".into(), signature.authorization(access_key)));
         }
     }

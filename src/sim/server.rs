@@ -64,10 +64,6 @@ impl SimServer {
         Ok(SimServer { addr, state, task })
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// `http://{addr}`, the value for `--endpoint`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -85,24 +85,35 @@ impl Run {
     }
 }
 
-/// Runs the built dcs-wait with exactly `env` as its environment.
-pub async fn dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> Run {
-    let started = Instant::now();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
+/// Starts the built dcs-wait with exactly `env` as its environment.
+pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
         .args(args.iter().map(AsRef::as_ref))
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output()
-        .await
-        .expect("dcs-wait runs");
+        .spawn()
+        .expect("dcs-wait starts")
+}
+
+/// Waits for a started dcs-wait to end.
+pub async fn finish(child: tokio::process::Child, started: Instant) -> Run {
+    let output = child.wait_with_output().await.expect("dcs-wait ends");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         elapsed: started.elapsed(),
     }
+}
+
+/// Runs the built dcs-wait with exactly `env` as its environment.
+pub async fn dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> Run {
+    let started = Instant::now();
+    finish(spawn_dcs_wait(args, env), started).await
 }
 
 /// The usual run: JSON output against `sim` with its AK/SK, plus `extra` arguments.
