@@ -15,7 +15,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
     if cli.demo {
         return crate::demo::run(&cli).await;
     }
-    let options = match Options::from_cli(&cli, |name| std::env::var(name).ok()) {
+    let options = match Options::from_cli(&cli, &crate::env::Env::process()) {
         Ok(options) => options,
         Err(e) => {
             say(&format!("dcs-wait: {e}"));

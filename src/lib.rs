@@ -18,6 +18,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod demo;
+pub mod env;
 pub mod job;
 pub mod logging;
 pub mod options;

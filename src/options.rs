@@ -6,6 +6,7 @@
 
 use crate::auth::{Credentials, CredentialsError};
 use crate::cli::{Cli, OutputFormat};
+use crate::env::Env;
 use crate::wait::WaitOptions;
 use std::net::IpAddr;
 use url::Url;
@@ -55,11 +56,8 @@ pub enum UsageError {
 }
 
 impl Options {
-    /// Checks `cli`, reading secrets and endpoint overrides through `env`.
-    pub fn from_cli(
-        cli: &Cli,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Options, UsageError> {
+    /// Checks `cli`, reading secrets and endpoint overrides from `env`.
+    pub fn from_cli(cli: &Cli, env: &Env) -> Result<Options, UsageError> {
         let mut job_ids: Vec<String> = Vec::with_capacity(cli.job_ids.len());
         for id in &cli.job_ids {
             if id == "-" {
@@ -72,12 +70,12 @@ impl Options {
                 job_ids.push(id.clone());
             }
         }
-        let endpoint = endpoint(cli.endpoint.as_deref(), cli.region.as_deref(), &env)?;
+        let endpoint = endpoint(cli.endpoint.as_deref(), cli.region.as_deref(), env)?;
         let project_id = cli.project_id.clone().ok_or(UsageError::NoProjectId)?;
         if !is_identifier(&project_id) {
             return Err(UsageError::BadProjectId(project_id));
         }
-        let credentials = Credentials::from_env(&env)?;
+        let credentials = Credentials::from_env(env)?;
         Ok(Options {
             job_ids,
             endpoint,
@@ -103,11 +101,7 @@ pub fn is_identifier(text: &str) -> bool {
 }
 
 /// `--endpoint` wins; else `HUAWEICLOUD_SDK_REGION_DCS_{REGION}`; else the public endpoint.
-fn endpoint(
-    explicit: Option<&str>,
-    region: Option<&str>,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<Url, UsageError> {
+fn endpoint(explicit: Option<&str>, region: Option<&str>, env: &Env) -> Result<Url, UsageError> {
     let text = match (explicit, region) {
         (Some(url), _) => url.to_string(),
         (None, Some(region)) => {
@@ -123,8 +117,7 @@ fn endpoint(
                 "HUAWEICLOUD_SDK_REGION_DCS_{}",
                 region.to_ascii_uppercase().replace('-', "_")
             );
-            env(&variable)
-                .filter(|v| !v.trim().is_empty())
+            env.get(&variable)
                 .unwrap_or_else(|| format!("https://dcs.{region}.myhuaweicloud.com"))
         }
         (None, None) => return Err(UsageError::NoEndpoint),
@@ -173,22 +166,16 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
 
     const KEYS: &[(&str, &str)] = &[("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")];
 
     fn options(args: &[&str], vars: &[(&str, &str)]) -> Result<Options, UsageError> {
         let mut all = vec!["dcs-wait"];
         all.extend_from_slice(args);
-        Options::from_cli(&Cli::parse_from_args(all).unwrap(), env(vars))
+        Options::from_cli(
+            &Cli::parse_from_args(all).unwrap(),
+            &Env::from_pairs(vars.iter().copied()),
+        )
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! (or, later, files and instance metadata), never from a command-line flag: a flag shows in
 //! `ps` and in CI logs.
 
+use crate::env::Env;
 use secrecy::SecretString;
 use std::fmt;
 
@@ -64,22 +65,17 @@ pub enum CredentialsError {
 }
 
 impl Credentials {
-    /// Reads credentials through `env` (a lookup, so tests need not touch the process
-    /// environment). An empty variable counts as unset. An explicit `DCS_WAIT_AUTH_TOKEN` wins
-    /// over AK/SK: it can only have been set on purpose.
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Credentials, CredentialsError> {
-        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        if let Some(token) = get(ENV_AUTH_TOKEN) {
-            return Ok(Credentials::Token(SecretString::from(
-                token.trim().to_string(),
-            )));
+    /// Reads credentials from `env`. An explicit `DCS_WAIT_AUTH_TOKEN` wins over AK/SK: it
+    /// can only have been set on purpose.
+    pub fn from_env(env: &Env) -> Result<Credentials, CredentialsError> {
+        if let Some(token) = env.get(ENV_AUTH_TOKEN) {
+            return Ok(Credentials::Token(SecretString::from(token)));
         }
-        let security_token =
-            get(ENV_SECURITY_TOKEN).map(|t| SecretString::from(t.trim().to_string()));
-        match (get(ENV_AK), get(ENV_SK)) {
+        let security_token = env.get(ENV_SECURITY_TOKEN).map(SecretString::from);
+        match (env.get(ENV_AK), env.get(ENV_SK)) {
             (Some(ak), Some(sk)) => Ok(Credentials::AkSk {
-                access_key: ak.trim().to_string(),
-                secret_key: SecretString::from(sk.trim().to_string()),
+                access_key: ak,
+                secret_key: SecretString::from(sk),
                 security_token,
             }),
             (Some(_), None) => Err(CredentialsError::SkMissing),
@@ -121,19 +117,14 @@ fn mask(access_key: &str) -> String {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
-    use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().copied())
     }
 
     #[test]
     fn aksk_from_env_with_optional_security_token() {
-        let creds = Credentials::from_env(env(&[(ENV_AK, "AK1"), (ENV_SK, "SK1")])).unwrap();
+        let creds = Credentials::from_env(&env(&[(ENV_AK, "AK1"), (ENV_SK, "SK1")])).unwrap();
         assert!(matches!(
             &creds,
             Credentials::AkSk {
@@ -141,7 +132,7 @@ mod tests {
                 ..
             }
         ));
-        let creds = Credentials::from_env(env(&[
+        let creds = Credentials::from_env(&env(&[
             (ENV_AK, "AK1"),
             (ENV_SK, "SK1"),
             (ENV_SECURITY_TOKEN, "TOK"),
@@ -163,14 +154,14 @@ mod tests {
 
     #[test]
     fn explicit_token_wins_and_empty_means_unset() {
-        let creds = Credentials::from_env(env(&[
+        let creds = Credentials::from_env(&env(&[
             (ENV_AK, "AK1"),
             (ENV_SK, "SK1"),
             (ENV_AUTH_TOKEN, "IAMTOKEN"),
         ]))
         .unwrap();
         assert!(matches!(creds, Credentials::Token(_)));
-        let creds = Credentials::from_env(env(&[
+        let creds = Credentials::from_env(&env(&[
             (ENV_AK, "AK1"),
             (ENV_SK, "SK1"),
             (ENV_AUTH_TOKEN, " "),
@@ -182,26 +173,26 @@ mod tests {
     #[test]
     fn incomplete_credentials_say_what_is_missing() {
         assert_eq!(
-            Credentials::from_env(env(&[])).unwrap_err(),
+            Credentials::from_env(&env(&[])).unwrap_err(),
             CredentialsError::Missing
         );
         assert_eq!(
-            Credentials::from_env(env(&[(ENV_AK, "AK1")])).unwrap_err(),
+            Credentials::from_env(&env(&[(ENV_AK, "AK1")])).unwrap_err(),
             CredentialsError::SkMissing
         );
         assert_eq!(
-            Credentials::from_env(env(&[(ENV_SK, "SK1")])).unwrap_err(),
+            Credentials::from_env(&env(&[(ENV_SK, "SK1")])).unwrap_err(),
             CredentialsError::AkMissing
         );
         assert_eq!(
-            Credentials::from_env(env(&[(ENV_SECURITY_TOKEN, "T")])).unwrap_err(),
+            Credentials::from_env(&env(&[(ENV_SECURITY_TOKEN, "T")])).unwrap_err(),
             CredentialsError::TokenWithoutKeys
         );
     }
 
     #[test]
     fn debug_and_describe_never_show_a_secret() {
-        let creds = Credentials::from_env(env(&[
+        let creds = Credentials::from_env(&env(&[
             (ENV_AK, "AKIDENTITY"),
             (ENV_SK, "very-secret-sk"),
             (ENV_SECURITY_TOKEN, "very-secret-token"),
@@ -210,7 +201,7 @@ mod tests {
         for text in [format!("{creds:?}"), creds.describe()] {
             assert!(!text.contains("very-secret"), "{text}");
         }
-        let token = Credentials::from_env(env(&[(ENV_AUTH_TOKEN, "very-secret-iam")])).unwrap();
+        let token = Credentials::from_env(&env(&[(ENV_AUTH_TOKEN, "very-secret-iam")])).unwrap();
         assert!(!format!("{token:?}").contains("very-secret"));
     }
 }
