@@ -5,11 +5,8 @@
 //! Detection lag = when dcs-sim answered the poll that saw SUCCESS − when the job ended,
 //! both on dcs-sim's clock.
 
-use dcs_wait::auth::Credentials;
-use dcs_wait::client::DcsClient;
 use dcs_wait::sim::{Scenario, SimJob, SimServer};
 use dcs_wait::wait::{wait_all, WaitOptions};
-use secrecy::SecretString;
 use std::sync::Arc;
 
 const WAITS: usize = 50;
@@ -31,16 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let sim = SimServer::start(scenario.clone(), "127.0.0.1:0".parse()?).await?;
-    let credentials = Credentials::AkSk {
-        access_key: scenario.auth.access_key.clone(),
-        secret_key: SecretString::from(scenario.auth.secret_key.clone()),
-        security_token: None,
-    };
-    let client = DcsClient::new(
-        sim.url().parse()?,
-        scenario.project_id.clone().unwrap_or_default(),
-        credentials,
-    )?;
+    let client = dcs_wait::demo::demo_client(&sim)?;
     let ids: Vec<String> = scenario.jobs.iter().map(|j| j.job_id.clone()).collect();
     let reports = wait_all(
         Arc::new(client),

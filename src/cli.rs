@@ -5,6 +5,7 @@
 
 use clap::{ArgAction, Parser, ValueEnum};
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 const EXIT_CODES: &str = "\
@@ -17,8 +18,9 @@ Exit codes:
   130  interrupted by SIGINT; 143 by SIGTERM
 With several jobs the first that applies wins: 4, 3, 1, 0.
 
-Credentials (environment only): HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK
-[+ HUAWEICLOUD_SDK_SECURITY_TOKEN], or an IAM token in DCS_WAIT_AUTH_TOKEN.";
+Credentials, never from a flag, in this order: an IAM token in DCS_WAIT_AUTH_TOKEN;
+HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the profile file
+~/.huaweicloud/credentials (or HUAWEICLOUD_SDK_CREDENTIALS_FILE); ECS instance metadata.";
 
 /// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
 #[derive(Debug, Clone, Parser)]
@@ -52,6 +54,10 @@ pub struct Cli {
     /// Longest wait for one answer (never past the deadline).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+
+    /// Extra trusted CA certificates (PEM), added to the platform's, for a corporate CA.
+    #[arg(long, env = "SSL_CERT_FILE", value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
 
     /// Report format on stdout: aligned text, or one JSON object per job per line.
     #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]

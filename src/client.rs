@@ -5,8 +5,10 @@
 //! grace period lasts); or stop ([`PollError::Final`]).
 
 use crate::api_error::ApiError;
-use crate::auth::{self, Credentials};
+use crate::auth::{self, Credentials, Provider};
 use crate::job::Job;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::Url;
 
@@ -39,7 +41,7 @@ impl PollError {
         }
     }
 
-    fn transient(error: ApiError) -> PollError {
+    pub fn transient(error: ApiError) -> PollError {
         PollError::Transient {
             error,
             retry_after: None,
@@ -47,42 +49,159 @@ impl PollError {
     }
 }
 
-/// Why a client could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("could not set up the HTTP client: {0}")]
-pub struct BuildError(#[from] reqwest::Error);
+/// How far our clock may be from the server's before a refused signature is blamed on it.
+/// API Gateway allows 15 minutes; honest clocks are within seconds.
+pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
-/// Reads DCS jobs over one reused HTTP client (one connection pool for every job).
+/// A whole answer: status, the headers we read, the body (at most [`MAX_BODY_BYTES`]).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: AnswerHeaders,
+    pub body: Vec<u8>,
+}
+
+/// Signed GETs to Huawei Cloud APIs over one reused HTTP client (one connection pool for
+/// every job), with the credentials of the moment and a correction for a skewed clock.
+#[derive(Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    provider: Arc<Provider>,
+    /// Server time minus our time, learnt from a refused request; added to `X-Sdk-Date`.
+    skew_ms: AtomicI64,
+}
+
+impl ApiClient {
+    pub fn new(http: reqwest::Client, provider: Arc<Provider>) -> ApiClient {
+        ApiClient {
+            http,
+            provider,
+            skew_ms: AtomicI64::new(0),
+        }
+    }
+
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// One GET of `url`. When API Gateway refuses a signature and its `Date` is far from our
+    /// clock, the clock is corrected by the difference and the request made once more, as the
+    /// AWS SDKs do; the correction stays for every later request.
+    pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
+        let (reply, signed) = self.send(url, project_id).await?;
+        if reply.status == 401 && signed && self.learn_skew(&reply) {
+            return Ok(self.send(url, project_id).await?.0);
+        }
+        Ok(reply)
+    }
+
+    /// The reply, and whether the request carried a signing date.
+    async fn send(&self, url: &Url, project_id: Option<&str>) -> Result<(Reply, bool), PollError> {
+        let credentials = self
+            .provider
+            .credentials()
+            .await
+            .map_err(|e| PollError::transient(ApiError::local("credentials", e.to_string())))?;
+        let skew = jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed));
+        let now = jiff::Timestamp::now()
+            .checked_add(skew)
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let headers = auth::headers(&credentials, "GET", url, project_id, now);
+        let signed = matches!(*credentials, Credentials::AkSk { .. });
+        let mut request = self.http.get(url.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let headers = AnswerHeaders {
+            request_id: header("x-request-id"),
+            retry_after: header("retry-after"),
+            location: header("location"),
+            date: header("date"),
+        };
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_BODY_BYTES {
+                        let mut error = ApiError::local(
+                            "body_too_large",
+                            format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                        );
+                        error.http_status = Some(status);
+                        error.request_id = headers.request_id;
+                        return Err(PollError::transient(error));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(transport_error(e)),
+            }
+        }
+        Ok((
+            Reply {
+                status,
+                headers,
+                body,
+            },
+            signed,
+        ))
+    }
+
+    /// Takes the server's clock from a refused reply; true when that changed ours enough to
+    /// be worth another try.
+    fn learn_skew(&self, reply: &Reply) -> bool {
+        let Some(server) = reply
+            .headers
+            .date
+            .as_deref()
+            .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+            .map(|z| z.timestamp())
+        else {
+            return false;
+        };
+        let skew = server.duration_since(jiff::Timestamp::now());
+        let known = jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed));
+        if (skew - known).abs() < SKEW_THRESHOLD {
+            return false;
+        }
+        tracing::debug!(
+            "the server refused our signature and its clock is {:.0} s from ours: \
+             signing with its time from now on and trying once more",
+            skew.as_secs_f64()
+        );
+        self.skew_ms.store(
+            skew.as_millis().clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            Ordering::Relaxed,
+        );
+        true
+    }
+}
+
+/// Reads DCS jobs.
 #[derive(Debug, Clone)]
 pub struct DcsClient {
-    http: reqwest::Client,
+    api: Arc<ApiClient>,
     endpoint: Url,
     project_id: String,
-    credentials: Credentials,
 }
 
 impl DcsClient {
     /// `endpoint` is the DCS base URL, already validated (see [`crate::options`]).
-    pub fn new(
-        endpoint: Url,
-        project_id: String,
-        credentials: Credentials,
-    ) -> Result<DcsClient, BuildError> {
-        // reqwest is built without a default crypto provider so that we choose ring (smaller
-        // and quicker to build than aws-lc). Installing it twice is harmless: the second call
-        // reports the first and changes nothing.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("dcs-wait/", env!("CARGO_PKG_VERSION")))
-            // A redirect would carry our signed headers to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(DcsClient {
-            http,
+    pub fn new(api: Arc<ApiClient>, endpoint: Url, project_id: String) -> DcsClient {
+        DcsClient {
+            api,
             endpoint,
             project_id,
-            credentials,
-        })
+        }
     }
 
     /// `{endpoint}/v2/{project_id}/jobs/{job_id}`, keeping any path prefix of the endpoint.
@@ -98,59 +217,11 @@ impl DcsClient {
 
     /// One GET, classified.
     pub async fn get_job(&self, job_id: &str) -> Result<Job, PollError> {
-        let url = self.job_url(job_id);
-        let headers = auth::headers(
-            &self.credentials,
-            "GET",
-            &url,
-            Some(&self.project_id),
-            jiff::Timestamp::now(),
-        );
-        let mut request = self.http.get(url);
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let mut response = request.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let request_id = header("x-request-id");
-        let retry_after = header("retry-after");
-        let location = header("location");
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_BODY_BYTES {
-                        let mut error = ApiError::local(
-                            "body_too_large",
-                            format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-                        );
-                        error.http_status = Some(status);
-                        error.request_id = request_id;
-                        return Err(PollError::transient(error));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Err(transport_error(e)),
-            }
-        }
-        classify(
-            status,
-            &body,
-            AnswerHeaders {
-                request_id,
-                retry_after,
-                location,
-            },
-            SystemTime::now(),
-        )
+        let reply = self
+            .api
+            .get(&self.job_url(job_id), Some(&self.project_id))
+            .await?;
+        classify(reply, SystemTime::now())
     }
 }
 
@@ -160,24 +231,25 @@ pub struct AnswerHeaders {
     pub request_id: Option<String>,
     pub retry_after: Option<String>,
     pub location: Option<String>,
+    pub date: Option<String>,
 }
 
 /// Decides what an HTTP answer means; pure, so every rule has a unit test.
-pub fn classify(
-    status: u16,
-    body: &[u8],
-    answer: AnswerHeaders,
-    now: SystemTime,
-) -> Result<Job, PollError> {
+pub fn classify(reply: Reply, now: SystemTime) -> Result<Job, PollError> {
+    let Reply {
+        status,
+        headers: answer,
+        body,
+    } = reply;
     if status == 200 {
-        return Job::parse(body).map_err(|e| {
+        return Job::parse(&body).map_err(|e| {
             let mut error = ApiError::local("malformed_body", e.to_string());
             error.http_status = Some(status);
             error.request_id = answer.request_id;
             PollError::transient(error)
         });
     }
-    let mut error = ApiError::from_response(status, body, answer.request_id);
+    let mut error = ApiError::from_response(status, &body, answer.request_id);
     match status {
         429 => Err(PollError::Transient {
             error,
@@ -244,11 +316,17 @@ mod tests {
         SystemTime::try_from(text.parse::<jiff::Timestamp>().unwrap()).unwrap()
     }
 
+    fn reply(status: u16, body: &str, headers: AnswerHeaders) -> Reply {
+        Reply {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     fn classify_plain(status: u16, body: &str) -> Result<Job, PollError> {
         classify(
-            status,
-            body.as_bytes(),
-            AnswerHeaders::default(),
+            reply(status, body, AnswerHeaders::default()),
             SystemTime::UNIX_EPOCH,
         )
     }
@@ -276,13 +354,15 @@ mod tests {
             ));
         }
         let err = classify(
-            429,
-            br#"{"error_code":"APIG.0308","error_msg":"throttled"}"#,
-            AnswerHeaders {
-                retry_after: Some("7".into()),
-                request_id: Some("rid".into()),
-                ..AnswerHeaders::default()
-            },
+            reply(
+                429,
+                r#"{"error_code":"APIG.0308","error_msg":"throttled"}"#,
+                AnswerHeaders {
+                    retry_after: Some("7".into()),
+                    request_id: Some("rid".into()),
+                    ..AnswerHeaders::default()
+                },
+            ),
             SystemTime::UNIX_EPOCH,
         )
         .unwrap_err();
@@ -334,24 +414,22 @@ mod tests {
     #[test]
     fn job_url_keeps_an_endpoint_prefix() {
         let creds = Credentials::Token(secrecy::SecretString::from("t"));
-        let client = DcsClient::new(
-            Url::parse("https://dcs.example.com/prefix/").unwrap(),
-            "p1".into(),
-            creds.clone(),
-        )
-        .unwrap();
+        let provider = Arc::new(Provider::fixed(auth::Source::AuthToken, creds));
+        let api = Arc::new(ApiClient::new(
+            crate::http::api_client(None).unwrap(),
+            provider,
+        ));
+        let client = |endpoint: &str| {
+            DcsClient::new(api.clone(), Url::parse(endpoint).unwrap(), "p1".into())
+        };
         assert_eq!(
-            client.job_url("j1").as_str(),
+            client("https://dcs.example.com/prefix/")
+                .job_url("j1")
+                .as_str(),
             "https://dcs.example.com/prefix/v2/p1/jobs/j1"
         );
-        let client = DcsClient::new(
-            Url::parse("https://dcs.example.com").unwrap(),
-            "p1".into(),
-            creds,
-        )
-        .unwrap();
         assert_eq!(
-            client.job_url("j1").as_str(),
+            client("https://dcs.example.com").job_url("j1").as_str(),
             "https://dcs.example.com/v2/p1/jobs/j1"
         );
     }

@@ -3,9 +3,10 @@
 //! cloud account. It exits 0 when every outcome is the one its scenario scripted.
 
 use crate::app::{say, wait_and_report};
-use crate::auth::Credentials;
+use crate::auth::{Credentials, Provider, Source};
 use crate::cli::Cli;
-use crate::client::DcsClient;
+use crate::client::{ApiClient, DcsClient};
+use crate::http;
 use crate::report::ExitStatus;
 use crate::sim::{Scenario, SimServer};
 use crate::wait::WaitOptions;
@@ -26,16 +27,7 @@ pub async fn run(cli: &Cli) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
-    let credentials = Credentials::AkSk {
-        access_key: scenario.auth.access_key.clone(),
-        secret_key: SecretString::from(scenario.auth.secret_key.clone()),
-        security_token: None,
-    };
-    let project_id = scenario.project_id.clone().unwrap_or_default();
-    let client = match url::Url::parse(&sim.url())
-        .map_err(|e| e.to_string())
-        .and_then(|url| DcsClient::new(url, project_id, credentials).map_err(|e| e.to_string()))
-    {
+    let client = match demo_client(&sim) {
         Ok(client) => client,
         Err(e) => {
             say(&format!("dcs-wait: {e}"));
@@ -103,4 +95,22 @@ pub async fn run(cli: &Cli) -> ExitStatus {
         say("demo: an outcome did not match its script");
         ExitStatus::JobFailed
     }
+}
+
+/// A client for `sim` with its own credentials, as an embedding program would build one.
+pub fn demo_client(sim: &SimServer) -> Result<DcsClient, Box<dyn std::error::Error>> {
+    let scenario = sim.scenario();
+    let credentials = Credentials::AkSk {
+        access_key: scenario.auth.access_key.clone(),
+        secret_key: SecretString::from(scenario.auth.secret_key.clone()),
+        security_token: scenario.auth.security_token.clone().map(SecretString::from),
+    };
+    let provider = Arc::new(Provider::fixed(Source::Explicit, credentials));
+    let api = Arc::new(ApiClient::new(http::api_client(None)?, provider));
+    let project_id = scenario.project_id.clone().unwrap_or_default();
+    Ok(DcsClient::new(
+        api,
+        url::Url::parse(&sim.url())?,
+        project_id,
+    ))
 }

@@ -1,14 +1,15 @@
 //! Checked, typed options from the command line and the environment.
 //!
-//! Everything a user can get wrong is caught here, before any request: a bad job id, an
-//! endpoint that would send credentials in clear text, missing credentials or project id.
-//! Every message says what to do.
+//! Everything a user can get wrong on the command line is caught here, before any request: a
+//! bad job id, region or project id, an endpoint that would send credentials in clear text.
+//! Every message says what to do. What needs the environment's files and services (the
+//! credentials, the project id) is [`crate::setup`]'s.
 
-use crate::auth::{Credentials, CredentialsError};
 use crate::cli::{Cli, OutputFormat};
 use crate::env::Env;
 use crate::wait::WaitOptions;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use url::Url;
 
 /// What a run needs, all of it valid.
@@ -16,8 +17,10 @@ use url::Url;
 pub struct Options {
     pub job_ids: Vec<String>,
     pub endpoint: Url,
-    pub project_id: String,
-    pub credentials: Credentials,
+    pub region: Option<String>,
+    /// Given by flag or environment; else [`crate::setup`] finds it.
+    pub project_id: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
     pub wait: WaitOptions,
     pub output: OutputFormat,
 }
@@ -47,12 +50,8 @@ pub enum UsageError {
          or http:// only for a loopback address (127.0.0.1, [::1], localhost)"
     )]
     InsecureEndpoint(String),
-    #[error("no project id: give --project-id ID or set HUAWEICLOUD_SDK_PROJECT_ID")]
-    NoProjectId,
     #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
     BadProjectId(String),
-    #[error(transparent)]
-    Credentials(#[from] CredentialsError),
 }
 
 impl Options {
@@ -70,17 +69,22 @@ impl Options {
                 job_ids.push(id.clone());
             }
         }
-        let endpoint = endpoint(cli.endpoint.as_deref(), cli.region.as_deref(), env)?;
-        let project_id = cli.project_id.clone().ok_or(UsageError::NoProjectId)?;
-        if !is_identifier(&project_id) {
-            return Err(UsageError::BadProjectId(project_id));
+        let region = cli.region.clone();
+        if let Some(region) = &region {
+            check_region(region)?;
         }
-        let credentials = Credentials::from_env(env)?;
+        let endpoint = endpoint(cli.endpoint.as_deref(), region.as_deref(), env)?;
+        if let Some(project_id) = &cli.project_id {
+            if !is_identifier(project_id) {
+                return Err(UsageError::BadProjectId(project_id.clone()));
+            }
+        }
         Ok(Options {
             job_ids,
             endpoint,
-            project_id,
-            credentials,
+            region,
+            project_id: cli.project_id.clone(),
+            ca_bundle: cli.ca_bundle.clone(),
             wait: WaitOptions {
                 timeout: cli.timeout,
                 request_timeout: cli.request_timeout,
@@ -105,14 +109,6 @@ fn endpoint(explicit: Option<&str>, region: Option<&str>, env: &Env) -> Result<U
     let text = match (explicit, region) {
         (Some(url), _) => url.to_string(),
         (None, Some(region)) => {
-            let valid = !region.is_empty()
-                && region.len() <= 64
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !valid {
-                return Err(UsageError::BadRegion(region.to_string()));
-            }
             let variable = format!(
                 "HUAWEICLOUD_SDK_REGION_DCS_{}",
                 region.to_ascii_uppercase().replace('-', "_")
@@ -125,7 +121,22 @@ fn endpoint(explicit: Option<&str>, region: Option<&str>, env: &Env) -> Result<U
     check_endpoint(text.trim())
 }
 
-fn check_endpoint(text: &str) -> Result<Url, UsageError> {
+fn check_region(region: &str) -> Result<(), UsageError> {
+    let valid = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(UsageError::BadRegion(region.to_string()))
+    }
+}
+
+/// An endpoint must be `https://`, or `http://` on loopback: credentials never travel in the
+/// clear. Used for the DCS and the IAM endpoints alike.
+pub fn check_endpoint(text: &str) -> Result<Url, UsageError> {
     let bad = |why: &str| UsageError::BadEndpoint {
         url: text.to_string(),
         why: why.to_string(),
@@ -274,8 +285,8 @@ mod tests {
             UsageError::NoEndpoint
         );
         assert_eq!(
-            options(&["--region", "r", "j"], KEYS).unwrap_err(),
-            UsageError::NoProjectId
+            options(&["--region", "r", "j"], KEYS).unwrap().project_id,
+            None
         );
         assert_eq!(
             options(&["--region", "R_1", "--project-id", "p", "j"], KEYS).unwrap_err(),
@@ -284,10 +295,6 @@ mod tests {
         assert_eq!(
             options(&["--region", "r", "--project-id", "p/q", "j"], KEYS).unwrap_err(),
             UsageError::BadProjectId("p/q".into())
-        );
-        assert_eq!(
-            options(&["--region", "r", "--project-id", "p", "j"], &[]).unwrap_err(),
-            UsageError::Credentials(CredentialsError::Missing)
         );
     }
 }

@@ -53,35 +53,40 @@ impl fmt::Debug for Credentials {
 pub enum CredentialsError {
     #[error(
         "no credentials: set {ENV_AK} and {ENV_SK} (plus {ENV_SECURITY_TOKEN} for temporary \
-         credentials), or an IAM token in {ENV_AUTH_TOKEN}"
+         credentials), or an IAM token in {ENV_AUTH_TOKEN}, or write ak and sk under [basic] \
+         in {profile}; instance metadata gave none: {metadata}"
     )]
-    Missing,
+    Missing { profile: String, metadata: String },
     #[error("{ENV_AK} is set but {ENV_SK} is not: set both, or neither")]
     SkMissing,
     #[error("{ENV_SK} is set but {ENV_AK} is not: set both, or neither")]
     AkMissing,
     #[error("{ENV_SECURITY_TOKEN} is set without {ENV_AK} and {ENV_SK}: a security token is only used with them")]
     TokenWithoutKeys,
+    #[error(transparent)]
+    Profile(#[from] super::profile::ProfileError),
+    #[error("the credentials expired at {0} and could not be refreshed")]
+    Expired(String),
 }
 
 impl Credentials {
-    /// Reads credentials from `env`. An explicit `DCS_WAIT_AUTH_TOKEN` wins over AK/SK: it
-    /// can only have been set on purpose.
-    pub fn from_env(env: &Env) -> Result<Credentials, CredentialsError> {
+    /// Reads credentials from `env`; `Ok(None)` when none are set there. An explicit
+    /// `DCS_WAIT_AUTH_TOKEN` wins over AK/SK: it can only have been set on purpose.
+    pub fn from_env(env: &Env) -> Result<Option<Credentials>, CredentialsError> {
         if let Some(token) = env.get(ENV_AUTH_TOKEN) {
-            return Ok(Credentials::Token(SecretString::from(token)));
+            return Ok(Some(Credentials::Token(SecretString::from(token))));
         }
         let security_token = env.get(ENV_SECURITY_TOKEN).map(SecretString::from);
         match (env.get(ENV_AK), env.get(ENV_SK)) {
-            (Some(ak), Some(sk)) => Ok(Credentials::AkSk {
+            (Some(ak), Some(sk)) => Ok(Some(Credentials::AkSk {
                 access_key: ak,
                 secret_key: SecretString::from(sk),
                 security_token,
-            }),
+            })),
             (Some(_), None) => Err(CredentialsError::SkMissing),
             (None, Some(_)) => Err(CredentialsError::AkMissing),
             (None, None) if security_token.is_some() => Err(CredentialsError::TokenWithoutKeys),
-            (None, None) => Err(CredentialsError::Missing),
+            (None, None) => Ok(None),
         }
     }
 
@@ -124,7 +129,9 @@ mod tests {
 
     #[test]
     fn aksk_from_env_with_optional_security_token() {
-        let creds = Credentials::from_env(&env(&[(ENV_AK, "AK1"), (ENV_SK, "SK1")])).unwrap();
+        let creds = Credentials::from_env(&env(&[(ENV_AK, "AK1"), (ENV_SK, "SK1")]))
+            .unwrap()
+            .unwrap();
         assert!(matches!(
             &creds,
             Credentials::AkSk {
@@ -137,6 +144,7 @@ mod tests {
             (ENV_SK, "SK1"),
             (ENV_SECURITY_TOKEN, "TOK"),
         ]))
+        .unwrap()
         .unwrap();
         match creds {
             Credentials::AkSk {
@@ -159,6 +167,7 @@ mod tests {
             (ENV_SK, "SK1"),
             (ENV_AUTH_TOKEN, "IAMTOKEN"),
         ]))
+        .unwrap()
         .unwrap();
         assert!(matches!(creds, Credentials::Token(_)));
         let creds = Credentials::from_env(&env(&[
@@ -166,16 +175,14 @@ mod tests {
             (ENV_SK, "SK1"),
             (ENV_AUTH_TOKEN, " "),
         ]))
+        .unwrap()
         .unwrap();
         assert!(matches!(creds, Credentials::AkSk { .. }));
     }
 
     #[test]
     fn incomplete_credentials_say_what_is_missing() {
-        assert_eq!(
-            Credentials::from_env(&env(&[])).unwrap_err(),
-            CredentialsError::Missing
-        );
+        assert!(matches!(Credentials::from_env(&env(&[])), Ok(None)));
         assert_eq!(
             Credentials::from_env(&env(&[(ENV_AK, "AK1")])).unwrap_err(),
             CredentialsError::SkMissing
@@ -197,11 +204,14 @@ mod tests {
             (ENV_SK, "very-secret-sk"),
             (ENV_SECURITY_TOKEN, "very-secret-token"),
         ]))
+        .unwrap()
         .unwrap();
         for text in [format!("{creds:?}"), creds.describe()] {
             assert!(!text.contains("very-secret"), "{text}");
         }
-        let token = Credentials::from_env(&env(&[(ENV_AUTH_TOKEN, "very-secret-iam")])).unwrap();
+        let token = Credentials::from_env(&env(&[(ENV_AUTH_TOKEN, "very-secret-iam")]))
+            .unwrap()
+            .unwrap();
         assert!(!format!("{token:?}").contains("very-secret"));
     }
 }

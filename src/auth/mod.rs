@@ -1,10 +1,15 @@
-//! Authentication: where credentials come from ([`credentials`]), how a request is signed
-//! ([`signer`]), and [`headers`], which puts the two together for one request.
+//! Authentication: the credentials ([`credentials`]) and their sources ([`profile`],
+//! [`metadata`], chained and kept fresh by [`provider`]); how a request is signed ([`signer`]);
+//! and [`headers`], which puts the two together for one request.
 
 pub mod credentials;
+pub mod metadata;
+pub mod profile;
+pub mod provider;
 pub mod signer;
 
 pub use credentials::{Credentials, CredentialsError};
+pub use provider::{Provider, Source};
 
 use http::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;

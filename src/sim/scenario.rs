@@ -18,6 +18,75 @@ pub struct Scenario {
     #[serde(default)]
     pub auth: SimAuth,
     pub jobs: Vec<SimJob>,
+    /// The simulator's clock runs this far from the real one (its `Date` header and its
+    /// check of `X-Sdk-Date`): a client with a skewed clock, seen from the other side.
+    #[serde(default)]
+    pub clock_offset_secs: i64,
+    /// When set, it serves ECS instance metadata too.
+    #[serde(default)]
+    pub metadata: Option<SimMetadata>,
+    /// What IAM's `GET /v3/projects?name=` knows.
+    #[serde(default)]
+    pub iam_projects: Vec<SimProject>,
+}
+
+/// Instance metadata: each `securitykey` request issues new temporary credentials (access
+/// key `{access_key_prefix}{n}`, and so on), which the job API then accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimMetadata {
+    #[serde(default = "default_tmp_ak")]
+    pub access_key_prefix: String,
+    #[serde(default = "default_tmp_sk")]
+    pub secret_key_prefix: String,
+    #[serde(default = "default_tmp_sts")]
+    pub security_token_prefix: String,
+    /// `expires_at` is this far after issue.
+    #[serde(default = "default_lifetime")]
+    pub lifetime_secs: u64,
+    /// How long the job API accepts each issued credential; its whole lifetime when absent.
+    /// Shorter, it tests that a client refreshes before `expires_at` comes near.
+    #[serde(default)]
+    pub honoured_ms: Option<u64>,
+    /// Whether the token step (`PUT .../api/token`) exists; without it the PUT answers 404.
+    #[serde(default = "yes")]
+    pub session_tokens: bool,
+}
+
+impl Default for SimMetadata {
+    fn default() -> Self {
+        SimMetadata {
+            access_key_prefix: default_tmp_ak(),
+            secret_key_prefix: default_tmp_sk(),
+            security_token_prefix: default_tmp_sts(),
+            lifetime_secs: default_lifetime(),
+            honoured_ms: None,
+            session_tokens: true,
+        }
+    }
+}
+
+fn default_tmp_ak() -> String {
+    "TMPAK".into()
+}
+fn default_tmp_sk() -> String {
+    "tmp-secret-key-".into()
+}
+fn default_tmp_sts() -> String {
+    "tmp-security-token-".into()
+}
+fn default_lifetime() -> u64 {
+    3600
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimProject {
+    pub id: String,
+    pub name: String,
 }
 
 /// The credentials the endpoint accepts. These are test values, not secrets.
@@ -32,6 +101,20 @@ pub struct SimAuth {
     /// When set, `X-Auth-Token` with this value is accepted instead of a signature.
     #[serde(default)]
     pub auth_token: Option<String>,
+}
+
+impl SimAuth {
+    /// What the static credentials say of an access key.
+    pub fn lookup(&self, access_key: &str) -> super::verify::Lookup {
+        if access_key == self.access_key {
+            super::verify::Lookup::Found {
+                secret_key: self.secret_key.clone(),
+                security_token: self.security_token.clone(),
+            }
+        } else {
+            super::verify::Lookup::Unknown
+        }
+    }
 }
 
 impl Default for SimAuth {
@@ -253,6 +336,9 @@ impl Scenario {
                     expect: Some(Outcome::Success),
                 },
             ],
+            clock_offset_secs: 0,
+            metadata: None,
+            iam_projects: Vec::new(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! faults needs what frameworks hide: closing a connection without an answer, holding an
 //! answer forever, sending a body that is not what the headers promise.
 
-use super::scenario::{Fault, Scenario, SimJob};
-use super::verify;
+use super::scenario::{Fault, Scenario, SimJob, SimMetadata};
+use super::verify::{self, Lookup};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
@@ -30,6 +31,12 @@ pub struct Stats {
     pub requests: u64,
     /// Requests refused for their credentials.
     pub rejected: u64,
+    /// IAM project look-ups (counted in `requests` too).
+    pub iam_requests: u64,
+    /// Instance metadata requests (session token and security key; not in `requests`).
+    pub metadata_requests: u64,
+    /// Temporary credentials issued by instance metadata.
+    pub metadata_issued: u64,
     /// For each job id asked for (known or not), when each authenticated request for it
     /// came: milliseconds after the first. Its length is the number of polls.
     pub per_job: BTreeMap<String, Vec<u64>>,
@@ -59,6 +66,7 @@ impl SimServer {
             jobs: Mutex::new(HashMap::new()),
             stats: Mutex::new(Stats::default()),
             next_request_id: AtomicU64::new(1),
+            issued: Mutex::new(HashMap::new()),
         });
         let task = tokio::spawn(serve(listener, state.clone()));
         Ok(SimServer { addr, state, task })
@@ -84,13 +92,67 @@ struct State {
     jobs: Mutex<HashMap<String, JobClock>>,
     stats: Mutex<Stats>,
     next_request_id: AtomicU64,
+    /// Temporary credentials issued by instance metadata, by access key.
+    issued: Mutex<HashMap<String, Issued>>,
+}
+
+#[derive(Debug, Clone)]
+struct Issued {
+    secret_key: String,
+    security_token: String,
+    honoured_until: Instant,
+}
+
+/// A poisoned lock only means another connection panicked mid-update; the data is still the
+/// best we have.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl State {
-    /// A poisoned lock only means another connection panicked mid-update of counters; the
-    /// counters are still the best we have.
     fn stats(&self) -> MutexGuard<'_, Stats> {
-        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.stats)
+    }
+
+    /// The simulator's clock, which may run off the real one on purpose.
+    fn now(&self) -> jiff::Timestamp {
+        let now = jiff::Timestamp::now();
+        now.checked_add(jiff::SignedDuration::from_secs(
+            self.scenario.clock_offset_secs,
+        ))
+        .unwrap_or(now)
+    }
+
+    fn lookup(&self, access_key: &str) -> Lookup {
+        match self.scenario.auth.lookup(access_key) {
+            Lookup::Unknown => match lock(&self.issued).get(access_key) {
+                Some(issued) if issued.honoured_until > Instant::now() => Lookup::Found {
+                    secret_key: issued.secret_key.clone(),
+                    security_token: Some(issued.security_token.clone()),
+                },
+                Some(_) => Lookup::Expired,
+                None => Lookup::Unknown,
+            },
+            known => known,
+        }
+    }
+
+    /// Checks credentials; the 401 answer when they are refused.
+    fn authenticate(
+        &self,
+        parts: &http::request::Parts,
+        request_id: &str,
+    ) -> Result<(), Response<Full<Bytes>>> {
+        let auth_token = self.scenario.auth.auth_token.as_deref();
+        verify::check(auth_token, |ak| self.lookup(ak), parts, self.now()).map_err(|rejection| {
+            self.stats().rejected += 1;
+            error(
+                StatusCode::UNAUTHORIZED,
+                rejection.code,
+                &rejection.message,
+                request_id,
+            )
+        })
     }
 }
 
@@ -150,13 +212,37 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
         "{:032x}",
         state.next_request_id.fetch_add(1, Ordering::Relaxed)
     );
-    if parts.uri.path() == STATS_PATH {
+    let mut response = route(&state, &parts, &request_id).await?;
+    // The simulator's own clock, skewed when the scenario says so: clients correct by it.
+    let printer = jiff::fmt::rfc2822::DateTimePrinter::new();
+    if let Ok(date) = printer.timestamp_to_rfc9110_string(&state.now()) {
+        if let Ok(value) = date.parse() {
+            response.headers_mut().insert(header::DATE, value);
+        }
+    }
+    Ok(response)
+}
+
+async fn route(state: &State, parts: &http::request::Parts, request_id: &str) -> Answer {
+    let path = parts.uri.path();
+    if path == STATS_PATH {
         let stats = state.stats().clone();
-        return Ok(json(StatusCode::OK, &stats, &request_id));
+        return Ok(json(StatusCode::OK, &stats, request_id));
+    }
+    if let Some(metadata) = &state.scenario.metadata {
+        if let Some(response) = metadata::answer(state, metadata, parts, request_id) {
+            return Ok(response);
+        }
     }
     state.stats().requests += 1;
-
-    let segments: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
+    if path == "/v3/projects" {
+        state.stats().iam_requests += 1;
+        if let Err(refused) = state.authenticate(parts, request_id) {
+            return Ok(refused);
+        }
+        return Ok(projects(state, parts, request_id));
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (project_id, job_id) = match segments.as_slice() {
         ["v2", project, "jobs", job] => (*project, *job),
         _ => {
@@ -164,7 +250,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
                 StatusCode::NOT_FOUND,
                 "APIGW.0101",
                 "The API does not exist or has not been published in the environment.",
-                &request_id,
+                request_id,
             ))
         }
     };
@@ -173,20 +259,14 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
             StatusCode::METHOD_NOT_ALLOWED,
             "APIGW.0102",
             "The method is not allowed.",
-            &request_id,
+            request_id,
         ));
     }
-    if let Err(rejection) = verify::check(&state.scenario.auth, &parts, jiff::Timestamp::now()) {
-        state.stats().rejected += 1;
-        return Ok(error(
-            StatusCode::UNAUTHORIZED,
-            rejection.code,
-            &rejection.message,
-            &request_id,
-        ));
+    if let Err(refused) = state.authenticate(parts, request_id) {
+        return Ok(refused);
     }
     let clock = {
-        let mut jobs = state.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut jobs = lock(&state.jobs);
         let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
             origin: Instant::now(),
             origin_epoch_ms: jiff::Timestamp::now().as_millisecond(),
@@ -212,7 +292,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
             StatusCode::FORBIDDEN,
             "111401004",
             "The project ID does not match the credentials.",
-            &request_id,
+            request_id,
         ));
     }
     let Some(job) = state.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
@@ -220,7 +300,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
             StatusCode::NOT_FOUND,
             "DCS.4404",
             "The job does not exist.",
-            &request_id,
+            request_id,
         ));
     };
     let fault = job
@@ -228,7 +308,32 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
         .iter()
         .find(|rule| rule.applies(clock.requests, elapsed_ms))
         .map(|rule| &rule.fault);
-    answer(job, clock, fault, &request_id).await
+    answer(job, clock, fault, request_id).await
+}
+
+/// IAM's `GET /v3/projects?name=`: the scenario's projects of that name.
+fn projects(
+    state: &State,
+    parts: &http::request::Parts,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let name = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.into_owned())
+    });
+    let projects: Vec<serde_json::Value> = state
+        .scenario
+        .iam_projects
+        .iter()
+        .filter(|p| name.as_deref().is_none_or(|n| n == p.name))
+        .map(|p| serde_json::json!({"id": p.id, "name": p.name, "enabled": true, "domain_id": "sim"}))
+        .collect();
+    json(
+        StatusCode::OK,
+        &serde_json::json!({"projects": projects, "links": {"self": "/v3/projects"}}),
+        request_id,
+    )
 }
 
 async fn answer(job: &SimJob, clock: JobClock, fault: Option<&Fault>, request_id: &str) -> Answer {
@@ -356,4 +461,83 @@ fn response(
         headers.insert("x-request-id", v);
     }
     response
+}
+
+/// ECS instance metadata: the session token step and the security key.
+mod metadata {
+    use super::*;
+
+    const TOKEN_PATH: &str = "/meta-data/latest/api/token";
+    const SECURITY_KEY_PATH: &str = "/openstack/latest/securitykey";
+    /// One session token serves every client: the simulator checks the step is taken, not
+    /// who took it.
+    const SESSION_TOKEN: &str = "sim-metadata-session-token";
+
+    /// The answer when `parts` asks for metadata; `None` when it asks for something else.
+    pub(super) fn answer(
+        state: &State,
+        metadata: &SimMetadata,
+        parts: &http::request::Parts,
+        request_id: &str,
+    ) -> Option<Response<Full<Bytes>>> {
+        let path = parts.uri.path();
+        if path != TOKEN_PATH && path != SECURITY_KEY_PATH {
+            return None;
+        }
+        state.stats().metadata_requests += 1;
+        let plain = |status: StatusCode, text: &str| {
+            response(
+                status,
+                "text/plain",
+                Bytes::from(text.to_string()),
+                request_id,
+            )
+        };
+        if path == TOKEN_PATH {
+            return Some(match (metadata.session_tokens, &parts.method) {
+                (false, _) => plain(StatusCode::NOT_FOUND, "not found"),
+                (true, &Method::PUT) => plain(StatusCode::OK, SESSION_TOKEN),
+                (true, _) => plain(StatusCode::METHOD_NOT_ALLOWED, "use PUT"),
+            });
+        }
+        let token = parts
+            .headers
+            .get("x-metadata-token")
+            .and_then(|v| v.to_str().ok());
+        if metadata.session_tokens && token != Some(SESSION_TOKEN) {
+            return Some(plain(
+                StatusCode::UNAUTHORIZED,
+                "X-Metadata-Token is missing or not valid",
+            ));
+        }
+        let n = {
+            let mut stats = state.stats();
+            stats.metadata_issued += 1;
+            stats.metadata_issued
+        };
+        let access_key = format!("{}{n}", metadata.access_key_prefix);
+        let secret_key = format!("{}{n}", metadata.secret_key_prefix);
+        let security_token = format!("{}{n}", metadata.security_token_prefix);
+        let lifetime = Duration::from_secs(metadata.lifetime_secs);
+        let honoured = metadata.honoured_ms.map_or(lifetime, Duration::from_millis);
+        let expires_at = state
+            .now()
+            .checked_add(lifetime)
+            .unwrap_or_else(|_| state.now());
+        lock(&state.issued).insert(
+            access_key.clone(),
+            Issued {
+                secret_key: secret_key.clone(),
+                security_token: security_token.clone(),
+                honoured_until: Instant::now() + honoured,
+            },
+        );
+        let body = serde_json::json!({"credential": {
+            "access": access_key,
+            "secret": secret_key,
+            "securitytoken": security_token,
+            "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z").to_string(),
+        }});
+        Some(json(StatusCode::OK, &body, request_id))
+    }
 }

@@ -1,9 +1,21 @@
 //! How `dcs-sim` checks a request's credentials, the way API Gateway does: an `X-Auth-Token`,
 //! or an SDK-HMAC-SHA256 signature recomputed over exactly the headers it names.
 
-use super::scenario::SimAuth;
 use crate::auth::signer;
 use http::request::Parts;
+
+/// What the endpoint knows of an access key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Found {
+        secret_key: String,
+        /// When set, the request must carry this `X-Security-Token`, signed.
+        security_token: Option<String>,
+    },
+    /// Issued once (by instance metadata), no longer valid.
+    Expired,
+    Unknown,
+}
 
 /// API Gateway refuses a signing date further than this from its clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
@@ -22,8 +34,14 @@ fn reject(code: &'static str, message: impl Into<String>) -> Rejection {
     }
 }
 
-/// Accepts the request or says why not.
-pub fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<(), Rejection> {
+/// Accepts the request or says why not. `auth_token` is the IAM token accepted, if any;
+/// `lookup` tells what an access key is.
+pub fn check(
+    auth_token: Option<&str>,
+    lookup: impl Fn(&str) -> Lookup,
+    request: &Parts,
+    now: jiff::Timestamp,
+) -> Result<(), Rejection> {
     let header = |name: &str| {
         request
             .headers
@@ -32,8 +50,8 @@ pub fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<()
             .map(str::to_string)
     };
     if let Some(token) = header("x-auth-token") {
-        return match &auth.auth_token {
-            Some(expected) if *expected == token => Ok(()),
+        return match auth_token {
+            Some(expected) if expected == token => Ok(()),
             _ => Err(reject(
                 "APIGW.0301",
                 "Incorrect IAM authentication information: the token is not valid.",
@@ -53,12 +71,23 @@ pub fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<()
                 "Incorrect IAM authentication information: Authorization is malformed.",
             )
         })?;
-    if access != auth.access_key {
-        return Err(reject(
-            "APIGW.0301",
-            "Incorrect IAM authentication information: ak not found.",
-        ));
-    }
+    let (secret_key, security_token) =
+        match lookup(&access) {
+            Lookup::Found {
+                secret_key,
+                security_token,
+            } => (secret_key, security_token),
+            Lookup::Expired => return Err(reject(
+                "APIGW.0301",
+                "Incorrect IAM authentication information: the temporary credentials have expired.",
+            )),
+            Lookup::Unknown => {
+                return Err(reject(
+                    "APIGW.0301",
+                    "Incorrect IAM authentication information: ak not found.",
+                ))
+            }
+        };
     let names: Vec<&str> = signed_headers.split(';').collect();
     for required in ["host", signer::DATE_HEADER] {
         if !names.contains(&required) {
@@ -81,7 +110,7 @@ pub fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<()
             "Incorrect IAM authentication information: the request has expired (X-Sdk-Date too far from the server time).",
         ));
     }
-    if let Some(expected) = &auth.security_token {
+    if let Some(expected) = &security_token {
         if header("x-security-token").as_ref() != Some(expected)
             || !names.contains(&"x-security-token")
         {
@@ -121,10 +150,10 @@ pub fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<()
             body: b"",
         },
         &headers,
-        &auth.secret_key,
+        &secret_key,
         &date,
     );
-    if signer::verify(&auth.secret_key, &expected.string_to_sign, &signature) {
+    if signer::verify(&secret_key, &expected.string_to_sign, &signature) {
         Ok(())
     } else {
         Err(reject(
@@ -154,7 +183,17 @@ fn parse_authorization(value: &str) -> Option<(String, String, String)> {
 mod tests {
     use super::*;
     use crate::auth::{self, Credentials};
+    use crate::sim::SimAuth;
     use secrecy::SecretString;
+
+    fn check(auth: &SimAuth, request: &Parts, now: jiff::Timestamp) -> Result<(), Rejection> {
+        super::check(
+            auth.auth_token.as_deref(),
+            |ak| auth.lookup(ak),
+            request,
+            now,
+        )
+    }
 
     fn request(creds: &Credentials, at: jiff::Timestamp) -> Parts {
         let url = url::Url::parse("http://127.0.0.1:9/v2/p/jobs/j").unwrap();

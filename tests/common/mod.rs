@@ -22,19 +22,34 @@ pub fn job(job_id: &str, run_ms: u64) -> SimJob {
     }
 }
 
-pub async fn sim(jobs: Vec<SimJob>) -> SimServer {
-    sim_with_auth(jobs, SimAuth::default()).await
+/// A scenario of `jobs` in project [`PROJECT`], with the default test credentials.
+pub fn scenario(jobs: Vec<SimJob>) -> Scenario {
+    Scenario {
+        project_id: Some(PROJECT.into()),
+        auth: SimAuth::default(),
+        jobs,
+        clock_offset_secs: 0,
+        metadata: None,
+        iam_projects: Vec::new(),
+    }
 }
 
-pub async fn sim_with_auth(jobs: Vec<SimJob>, auth: SimAuth) -> SimServer {
-    let scenario = Scenario {
-        project_id: Some(PROJECT.into()),
-        auth,
-        jobs,
-    };
+pub async fn start(scenario: Scenario) -> SimServer {
     SimServer::start(scenario, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
         .expect("dcs-sim binds a loopback port")
+}
+
+pub async fn sim(jobs: Vec<SimJob>) -> SimServer {
+    start(scenario(jobs)).await
+}
+
+pub async fn sim_with_auth(jobs: Vec<SimJob>, auth: SimAuth) -> SimServer {
+    start(Scenario {
+        auth,
+        ..scenario(jobs)
+    })
+    .await
 }
 
 /// AK/SK the simulator accepts.
@@ -85,11 +100,15 @@ impl Run {
     }
 }
 
-/// Starts the built dcs-wait with exactly `env` as its environment.
+/// Starts the built dcs-wait with `env` as its environment, and nothing of this machine's:
+/// no home directory (so no profile file) and instance metadata off, unless `env` says
+/// otherwise. A test must never ask 169.254.169.254.
 pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
         .args(args.iter().map(AsRef::as_ref))
         .env_clear()
+        .env("DCS_WAIT_METADATA_ENDPOINT", "off")
+        .env("HOME", "/nonexistent/dcs-wait-test-home")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -110,7 +129,7 @@ pub async fn finish(child: tokio::process::Child, started: Instant) -> Run {
     }
 }
 
-/// Runs the built dcs-wait with exactly `env` as its environment.
+/// Runs the built dcs-wait with `env` as its environment (see [`spawn_dcs_wait`]).
 pub async fn dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> Run {
     let started = Instant::now();
     finish(spawn_dcs_wait(args, env), started).await

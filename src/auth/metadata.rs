@@ -1,0 +1,209 @@
+//! Temporary credentials from ECS instance metadata, for a CI runner on a Huawei Cloud VM with
+//! an agency: a session token (`PUT /meta-data/latest/api/token`), then
+//! `GET /openstack/latest/securitykey`.
+
+use super::Credentials;
+use crate::env::Env;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::sync::Arc;
+use url::Url;
+
+pub const ENV_METADATA_ENDPOINT: &str = "DCS_WAIT_METADATA_ENDPOINT";
+pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+const TOKEN_PATH: &str = "meta-data/latest/api/token";
+const SECURITY_KEY_PATH: &str = "openstack/latest/securitykey";
+const TOKEN_TTL_SECONDS: &str = "21600";
+
+/// Credentials that stop working at `expires_at`.
+#[derive(Debug, Clone)]
+pub struct Expiring {
+    pub credentials: Arc<Credentials>,
+    pub expires_at: jiff::Timestamp,
+}
+
+/// Why metadata gave no credentials. Messages never hold a body: it would hold a secret.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum MetadataError {
+    #[error("instance metadata at {0} did not answer: {1}")]
+    Unreachable(String, String),
+    #[error("instance metadata refused the {0} request with HTTP {1}")]
+    Refused(&'static str, u16),
+    #[error("instance metadata sent a security key that is not valid ({0})")]
+    Malformed(&'static str),
+}
+
+#[derive(Deserialize)]
+struct SecurityKey {
+    credential: Credential,
+}
+
+#[derive(Deserialize)]
+struct Credential {
+    access: String,
+    secret: String,
+    securitytoken: Option<String>,
+    expires_at: String,
+}
+
+/// The metadata service of this machine (or of a test).
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl Metadata {
+    /// The endpoint from `DCS_WAIT_METADATA_ENDPOINT` (default `http://169.254.169.254`);
+    /// `off` turns the source off. An endpoint that is not a URL turns it off too, with a
+    /// warning: credentials may still come from elsewhere.
+    pub fn from_env(env: &Env, http: reqwest::Client) -> Option<Metadata> {
+        let text = env
+            .get(ENV_METADATA_ENDPOINT)
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        if text.eq_ignore_ascii_case("off") {
+            return None;
+        }
+        match Url::parse(&text) {
+            Ok(base) => Some(Metadata { http, base }),
+            Err(e) => {
+                tracing::warn!("{ENV_METADATA_ENDPOINT}={text:?} is not a URL ({e}); instance metadata is not asked");
+                None
+            }
+        }
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend(path.split('/'));
+        }
+        url
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> MetadataError {
+        MetadataError::Unreachable(self.base.to_string(), e.without_url().to_string())
+    }
+
+    /// A session token, or none where the service does not use them (404, 405, 503).
+    async fn session_token(&self) -> Result<Option<String>, MetadataError> {
+        let response = self
+            .http
+            .put(self.url(TOKEN_PATH))
+            .header("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        match response.status().as_u16() {
+            200 => {
+                let token = response.text().await.map_err(|e| self.unreachable(e))?;
+                Ok(Some(token.trim().to_string()).filter(|t| !t.is_empty()))
+            }
+            404 | 405 | 503 => Ok(None),
+            status => Err(MetadataError::Refused("session token", status)),
+        }
+    }
+
+    /// Fresh credentials.
+    pub async fn fetch(&self) -> Result<Expiring, MetadataError> {
+        let token = self.session_token().await?;
+        let mut request = self.http.get(self.url(SECURITY_KEY_PATH));
+        if let Some(token) = token {
+            if let Ok(mut value) = http::HeaderValue::from_str(&token) {
+                value.set_sensitive(true);
+                request = request.header("X-Metadata-Token", value);
+            }
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(MetadataError::Refused("security key", status));
+        }
+        let body = response.bytes().await.map_err(|e| self.unreachable(e))?;
+        parse_security_key(&body)
+    }
+}
+
+/// Reads a `securitykey` body. serde's own messages are not kept: they can quote a value.
+pub fn parse_security_key(body: &[u8]) -> Result<Expiring, MetadataError> {
+    let key: SecurityKey = serde_json::from_slice(body)
+        .map_err(|_| MetadataError::Malformed("not the expected JSON"))?;
+    let c = key.credential;
+    if c.access.trim().is_empty() || c.secret.trim().is_empty() {
+        return Err(MetadataError::Malformed("empty access or secret"));
+    }
+    let expires_at: jiff::Timestamp = c
+        .expires_at
+        .trim()
+        .parse()
+        .map_err(|_| MetadataError::Malformed("expires_at is not an RFC 3339 time"))?;
+    Ok(Expiring {
+        credentials: Arc::new(Credentials::AkSk {
+            access_key: c.access.trim().to_string(),
+            secret_key: SecretString::from(c.secret.trim().to_string()),
+            security_token: c
+                .securitytoken
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .map(SecretString::from),
+        }),
+        expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_security_key() {
+        let key = parse_security_key(
+            br#"{"credential": {"access": "TMPAK", "secret": "TMPSK", "securitytoken": "STS",
+                 "expires_at": "2026-11-28T12:00:00.000000Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(key.expires_at, "2026-11-28T12:00:00Z".parse().unwrap());
+        assert!(matches!(
+            &*key.credentials,
+            Credentials::AkSk { access_key, security_token: Some(_), .. } if access_key == "TMPAK"
+        ));
+    }
+
+    #[test]
+    fn a_bad_security_key_never_quotes_its_body() {
+        for body in [
+            &br#"{"credential": {"access": "A", "secret": 12345, "expires_at": "x"}}"#[..],
+            br#"{"credential": {"access": "A", "secret": "SECRETVALUE", "expires_at": "SECRETVALUE"}}"#,
+            br#"{"credential": {"access": "", "secret": "SECRETVALUE", "expires_at": "2026-01-01T00:00:00Z"}}"#,
+            b"SECRETVALUE",
+        ] {
+            let err = parse_security_key(body).unwrap_err();
+            assert!(!err.to_string().contains("SECRETVALUE") && !err.to_string().contains("12345"));
+        }
+    }
+
+    #[test]
+    fn endpoint_from_env_or_off() {
+        let http = crate::http::metadata_client().unwrap();
+        let m = Metadata::from_env(&Env::from_pairs::<&str, &str>([]), http.clone()).unwrap();
+        assert_eq!(m.endpoint().as_str(), "http://169.254.169.254/");
+        assert_eq!(
+            m.url(SECURITY_KEY_PATH).as_str(),
+            "http://169.254.169.254/openstack/latest/securitykey"
+        );
+        let off = Env::from_pairs([(ENV_METADATA_ENDPOINT, "off")]);
+        assert!(Metadata::from_env(&off, http.clone()).is_none());
+        let local = Env::from_pairs([(ENV_METADATA_ENDPOINT, "http://127.0.0.1:9")]);
+        assert_eq!(
+            Metadata::from_env(&local, http)
+                .unwrap()
+                .url(TOKEN_PATH)
+                .as_str(),
+            "http://127.0.0.1:9/meta-data/latest/api/token"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The HTTP clients. One for the DCS and IAM APIs: rustls with the platform's trust roots
+//! plus any `--ca-bundle`, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, no
+//! redirects. One for instance metadata: never through a proxy, short timeouts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why an HTTP client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot read the CA bundle {path}: {why}")]
+    CaBundleUnreadable { path: String, why: String },
+    #[error("the CA bundle {path} holds no PEM certificate: give a file of -----BEGIN CERTIFICATE----- blocks")]
+    CaBundleEmpty { path: String },
+    #[error("could not set up the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+/// Metadata answers on the local link or not at all: waiting longer only delays the fallback.
+pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a default crypto provider so that we choose ring (smaller and
+    // quicker to build than aws-lc). Installing it twice is harmless: the second call reports
+    // the first and changes nothing.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("dcs-wait/", env!("CARGO_PKG_VERSION")))
+        // A redirect would carry our signed headers to wherever it points.
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// The client for DCS and IAM.
+pub fn api_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, HttpError> {
+    let mut builder = builder();
+    if let Some(path) = ca_bundle {
+        builder = builder.tls_certs_merge(read_ca_bundle(path)?);
+    }
+    Ok(builder.build()?)
+}
+
+/// The client for instance metadata.
+pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
+    Ok(builder()
+        .no_proxy()
+        .connect_timeout(METADATA_CONNECT_TIMEOUT)
+        .timeout(METADATA_TIMEOUT)
+        .build()?)
+}
+
+fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let shown = || PathBuf::from(path).display().to_string();
+    let pem = std::fs::read(path).map_err(|e| HttpError::CaBundleUnreadable {
+        path: shown(),
+        why: e.to_string(),
+    })?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        _ => Err(HttpError::CaBundleEmpty { path: shown() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_bundle_must_exist_and_hold_certificates() {
+        let err = api_client(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
+        assert!(matches!(err, HttpError::CaBundleUnreadable { .. }), "{err}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "not a certificate").unwrap();
+        let err = api_client(Some(file.path())).unwrap_err();
+        assert!(matches!(err, HttpError::CaBundleEmpty { .. }), "{err}");
+        assert!(api_client(None).is_ok());
+        assert!(metadata_client().is_ok());
+    }
+}
