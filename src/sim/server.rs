@@ -137,14 +137,15 @@ impl State {
         }
     }
 
-    /// Checks credentials; the 401 answer when they are refused.
-    fn authenticate(
+    /// Checks credentials: the 401 answer when they are refused, else nothing.
+    fn refusal(
         &self,
         parts: &http::request::Parts,
         request_id: &str,
-    ) -> Result<(), Response<Full<Bytes>>> {
+    ) -> Option<Response<Full<Bytes>>> {
         let auth_token = self.scenario.auth.auth_token.as_deref();
-        verify::check(auth_token, |ak| self.lookup(ak), parts, self.now()).map_err(|rejection| {
+        let checked = verify::check(auth_token, |ak| self.lookup(ak), parts, self.now());
+        checked.err().map(|rejection| {
             self.stats().rejected += 1;
             error(
                 StatusCode::UNAUTHORIZED,
@@ -237,7 +238,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
     state.stats().requests += 1;
     if path == "/v3/projects" {
         state.stats().iam_requests += 1;
-        if let Err(refused) = state.authenticate(parts, request_id) {
+        if let Some(refused) = state.refusal(parts, request_id) {
             return Ok(refused);
         }
         return Ok(projects(state, parts, request_id));
@@ -262,7 +263,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
             request_id,
         ));
     }
-    if let Err(refused) = state.authenticate(parts, request_id) {
+    if let Some(refused) = state.refusal(parts, request_id) {
         return Ok(refused);
     }
     let clock = {
