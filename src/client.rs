@@ -285,7 +285,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(delay.min(MAX_RETRY_AFTER))
 }
 
-/// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body.
+/// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —
+/// worth another try. Except a certificate we do not trust: no retry will change that.
 fn transport_error(e: reqwest::Error) -> PollError {
     let code = if e.is_timeout() {
         "request_timeout"
@@ -298,13 +299,45 @@ fn transport_error(e: reqwest::Error) -> PollError {
     };
     // reqwest's message names the URL (no secret in it); its sources say what happened.
     let mut message = e.to_string();
+    let mut untrusted = false;
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
+        untrusted |= is_untrusted_certificate(cause);
         source = cause.source();
     }
+    if untrusted {
+        return PollError::Final(ApiError::local(
+            "tls",
+            format!(
+                "{message} — the server's certificate is not trusted: if a corporate CA signed \
+                 it, give that CA with --ca-bundle FILE"
+            ),
+        ));
+    }
     PollError::transient(ApiError::local(code, message))
+}
+
+/// Whether `cause` is rustls refusing the server's certificate. hyper wraps it in an
+/// `io::Error` inside another, and `io::Error::source` skips the wrapped error itself, so the
+/// layers are opened by hand.
+fn is_untrusted_certificate(mut cause: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => cause = inner,
+            None => return false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use dcs_wait::app::say;
-use dcs_wait::sim::{self, Scenario, SimServer};
+use dcs_wait::sim::{self, Scenario, SimServer, TlsIdentity};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +22,10 @@ struct Args {
     /// Print the scenario (the built-in one unless --scenario) as JSON and exit.
     #[arg(long)]
     print_scenario: bool,
+    /// Serve HTTPS with a self-signed certificate for 127.0.0.1 and localhost, written (PEM)
+    /// to this file for clients to trust, e.g. with `dcs-wait --ca-bundle FILE`.
+    #[arg(long, value_name = "FILE")]
+    tls_cert_out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -58,8 +62,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let tls = match &args.tls_cert_out {
+        None => None,
+        Some(path) => {
+            let identity = match TlsIdentity::self_signed(&["127.0.0.1", "localhost", "::1"]) {
+                Ok(identity) => identity,
+                Err(e) => {
+                    say(&format!("dcs-sim: cannot make a certificate: {e}"));
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = std::fs::write(path, &identity.cert_pem) {
+                say(&format!("dcs-sim: cannot write {}: {e}", path.display()));
+                return ExitCode::from(2);
+            }
+            Some(identity)
+        }
+    };
     let code = runtime.block_on(async {
-        let server = match SimServer::start(scenario, args.listen).await {
+        let server = match SimServer::start_with_tls(scenario, args.listen, tls.as_ref()).await {
             Ok(server) => server,
             Err(e) => {
                 say(&format!("dcs-sim: cannot listen on {}: {e}", args.listen));

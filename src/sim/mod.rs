@@ -4,14 +4,17 @@
 //!
 //! - [`scenario`]: the jobs and faults it serves, read from JSON;
 //! - [`verify`]: the credential checks of API Gateway;
-//! - [`server`]: the HTTP server and its counters.
+//! - [`server`]: the HTTP server and its counters;
+//! - [`tls`]: HTTPS with a self-signed certificate.
 
 pub mod scenario;
 pub mod server;
+pub mod tls;
 pub mod verify;
 
-pub use scenario::{Fault, FaultRule, Scenario, SimAuth, SimJob};
+pub use scenario::{Fault, FaultRule, Scenario, SimAuth, SimJob, SimMetadata, SimProject};
 pub use server::{SimServer, Stats};
+pub use tls::TlsIdentity;
 
 use std::path::Path;
 

@@ -3,6 +3,7 @@
 //! answer forever, sending a body that is not what the headers promise.
 
 use super::scenario::{Fault, Scenario, SimJob, SimMetadata};
+use super::tls::TlsIdentity;
 use super::verify::{self, Lookup};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -20,6 +21,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 /// The path of the counters, which is not counted itself.
 pub const STATS_PATH: &str = "/_sim/stats";
@@ -46,6 +48,7 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct SimServer {
     addr: SocketAddr,
+    https: bool,
     state: Arc<State>,
     task: JoinHandle<()>,
 }
@@ -57,8 +60,21 @@ impl Drop for SimServer {
 }
 
 impl SimServer {
-    /// Binds `addr` (port 0 for any free port) and serves `scenario`.
+    /// Binds `addr` (port 0 for any free port) and serves `scenario` over HTTP.
     pub async fn start(scenario: Scenario, addr: SocketAddr) -> std::io::Result<SimServer> {
+        SimServer::start_with_tls(scenario, addr, None).await
+    }
+
+    /// The same, over HTTPS with `tls` when given.
+    pub async fn start_with_tls(
+        scenario: Scenario,
+        addr: SocketAddr,
+        tls: Option<&TlsIdentity>,
+    ) -> std::io::Result<SimServer> {
+        let acceptor = tls
+            .map(TlsIdentity::acceptor)
+            .transpose()
+            .map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
@@ -68,13 +84,20 @@ impl SimServer {
             next_request_id: AtomicU64::new(1),
             issued: Mutex::new(HashMap::new()),
         });
-        let task = tokio::spawn(serve(listener, state.clone()));
-        Ok(SimServer { addr, state, task })
+        let https = acceptor.is_some();
+        let task = tokio::spawn(serve(listener, acceptor, state.clone()));
+        Ok(SimServer {
+            addr,
+            https,
+            state,
+            task,
+        })
     }
 
-    /// `http://{addr}`, the value for `--endpoint`.
+    /// `http://{addr}` (or `https://`), the value for `--endpoint`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn stats(&self) -> Stats {
@@ -180,7 +203,7 @@ impl std::error::Error for DropConnection {}
 
 type Answer = Result<Response<Full<Bytes>>, DropConnection>;
 
-async fn serve(listener: TcpListener, state: Arc<State>) {
+async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: Arc<State>) {
     // Connections live in this set, so aborting the server task ends them all, stalled
     // answers included.
     let mut connections = JoinSet::new();
@@ -189,11 +212,21 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let state = state.clone();
+                    let tls = tls.clone();
                     connections.spawn(async move {
                         let service = service_fn(move |request| handle(state.clone(), request));
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        let http = http1::Builder::new();
+                        match tls {
+                            None => {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                            // A client that refuses our certificate ends the handshake: fine.
+                            Some(tls) => {
+                                if let Ok(stream) = tls.accept(stream).await {
+                                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                                }
+                            }
+                        }
                     });
                 }
                 Err(e) => {

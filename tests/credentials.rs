@@ -1,0 +1,443 @@
+//! Where credentials, project ids and connections come from, each source tested over
+//! loopback with the real binary: environment, profile file, instance metadata (and its
+//! refresh), their order, IAM project look-up, clock-skew correction, proxies.
+
+mod common;
+
+use common::*;
+use dcs_wait::sim::{Scenario, SimMetadata, SimProject};
+use std::time::Duration;
+
+const SLACK: Duration = Duration::from_secs(8);
+
+/// The arguments for `sim` without `--project-id`.
+fn args_without_project(sim: &dcs_wait::sim::SimServer, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--endpoint".to_string(),
+        sim.url(),
+        "--output".into(),
+        "json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn profile(dir: &tempfile::TempDir, text: &str) -> String {
+    profile_named(dir, "credentials", text)
+}
+
+fn profile_named(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn with_metadata(metadata: SimMetadata) -> Scenario {
+    Scenario {
+        metadata: Some(metadata),
+        ..scenario(vec![job("swap-1", 300)])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_file_alone_with_its_project_id() {
+    let sim = sim(vec![job("swap-1", 300)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = &sim.scenario().auth;
+    let path = profile(
+        &dir,
+        &format!(
+            "[basic]\nak = {}\nsk = {}\nproject_id = {PROJECT}\n",
+            auth.access_key, auth.secret_key
+        ),
+    );
+    let args = args_without_project(&sim, &["-v", "swap-1"]);
+    let run = dcs_wait(&args, &[("HUAWEICLOUD_SDK_CREDENTIALS_FILE", path.clone())]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains(&format!("from the profile file {path}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&auth.secret_key));
+
+    // The same file where the SDKs look by default: ~/.huaweicloud/credentials.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".huaweicloud")).unwrap();
+    std::fs::copy(&path, home.path().join(".huaweicloud/credentials")).unwrap();
+    let run = dcs_wait(&args, &[("HOME", home.path().display().to_string())]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_profile_exits_2_naming_the_file_and_sends_nothing() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            profile_named(&dir, "bad-ini", "[basic\nak = x\n"),
+            "is not valid INI",
+        ),
+        (
+            profile_named(&dir, "half", "[basic]\nak = an-ak\n"),
+            "has `ak` in [basic] but not `sk`",
+        ),
+        (
+            dir.path().display().to_string(),
+            "cannot read the credentials file",
+        ),
+    ];
+    for (path, says) in cases {
+        let args = args_without_project(&sim, &["--project-id", PROJECT, "swap-1"]);
+        let run = dcs_wait(&args, &[("HUAWEICLOUD_SDK_CREDENTIALS_FILE", path.clone())]).await;
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(
+            run.stderr.contains(says) && run.stderr.contains(&path),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sim.stats().requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_metadata_alone_with_and_without_session_tokens() {
+    for session_tokens in [true, false] {
+        let sim = start(with_metadata(SimMetadata {
+            session_tokens,
+            ..SimMetadata::default()
+        }))
+        .await;
+        let args = args_without_project(&sim, &["--project-id", PROJECT, "-v", "swap-1"]);
+        let run = dcs_wait(&args, &[("DCS_WAIT_METADATA_ENDPOINT", sim.url())]).await;
+        assert_eq!(run.code, 0, "session tokens {session_tokens}: {run:#?}");
+        assert!(
+            run.stderr.contains("from instance metadata at"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("tmp-secret-key"), "{}", run.stderr);
+        let stats = sim.stats();
+        assert_eq!(stats.metadata_issued, 1);
+        assert_eq!(stats.metadata_requests, 2, "token step, then the key");
+        assert_eq!(stats.rejected, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_are_asked_in_the_sdk_order() {
+    let sim = start(with_metadata(SimMetadata::default())).await;
+    let auth = sim.scenario().auth.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let good_profile = profile(
+        &dir,
+        &format!(
+            "[basic]\nak = {}\nsk = {}\n",
+            auth.access_key, auth.secret_key
+        ),
+    );
+    let args = args_without_project(&sim, &["--project-id", PROJECT, "swap-1"]);
+    let metadata = ("DCS_WAIT_METADATA_ENDPOINT", sim.url());
+    let file = ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", good_profile.clone());
+
+    // The environment before the profile: a wrong secret there is used, and refused.
+    let mut env = vec![
+        metadata.clone(),
+        file.clone(),
+        ("HUAWEICLOUD_SDK_AK", auth.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK", "wrong".to_string()),
+    ];
+    assert_eq!(dcs_wait(&args, &env).await.code, 4);
+    // An IAM token before AK/SK.
+    env.push(("DCS_WAIT_AUTH_TOKEN", auth.auth_token.clone().unwrap()));
+    assert_eq!(dcs_wait(&args, &env).await.code, 0);
+    // The profile before instance metadata.
+    let run = dcs_wait(&args, &[metadata.clone(), file]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(sim.stats().metadata_requests, 0);
+    // Metadata last.
+    let run = dcs_wait(&args, &[metadata]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(sim.stats().metadata_issued, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_metadata_credentials_are_refreshed_during_a_wait() {
+    // Each credential claims 40 min + 2 s of life, so it is due for refresh 2 s after issue;
+    // dcs-sim stops accepting it after 8 s. A 14 s job needs at least two refreshes.
+    let mut scenario = with_metadata(SimMetadata {
+        lifetime_secs: 40 * 60 + 2,
+        honoured_ms: Some(8_000),
+        ..SimMetadata::default()
+    });
+    scenario.jobs = vec![job("resize-1", 14_000)];
+    let sim = start(scenario).await;
+    let args = args_without_project(&sim, &["--project-id", PROJECT, "-v", "resize-1"]);
+    let run = dcs_wait(&args, &[("DCS_WAIT_METADATA_ENDPOINT", sim.url())]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let stats = sim.stats();
+    assert!(stats.metadata_issued >= 3, "{stats:?}");
+    assert_eq!(
+        stats.rejected, 0,
+        "a request went out with stale credentials"
+    );
+    assert!(
+        run.stderr.contains("credentials refreshed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metadata_endpoint_that_never_answers_fails_fast_once() {
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let args = args_without_project(&sim, &["--project-id", PROJECT, "swap-1"]);
+    let run = dcs_wait(&args, &[("DCS_WAIT_METADATA_ENDPOINT", silent_url)]).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("did not answer"), "{}", run.stderr);
+    // One metadata timeout (3 s), not one per anything.
+    assert!(
+        run.elapsed < Duration::from_secs(3) + SLACK,
+        "{:?}",
+        run.elapsed
+    );
+    assert_eq!(sim.stats().requests, 0);
+
+    // Nothing listening at all: refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let run = dcs_wait(&args, &[("DCS_WAIT_METADATA_ENDPOINT", closed_url)]).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_clock_is_corrected_once_and_for_all() {
+    // The server's clock is an hour ahead: every X-Sdk-Date of ours looks an hour old.
+    let sim = start(Scenario {
+        clock_offset_secs: 3600,
+        ..scenario(vec![job("swap-1", 1500)])
+    })
+    .await;
+    let mut args = args_for(&sim);
+    args.extend(["-v".into(), "swap-1".into()]);
+    let run = dcs_wait(&args, &aksk(&sim)).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let said: i64 = run
+        .stderr
+        .split("its clock is ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no skew message: {}", run.stderr));
+    assert!((3590..=3610).contains(&said), "{said}");
+    let stats = sim.stats();
+    assert_eq!(
+        stats.rejected, 1,
+        "refused once, then corrected for good: {stats:?}"
+    );
+    assert_eq!(run.report()["duration_ms"], 1500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_id_is_looked_up_at_iam() {
+    let projects = |names: &[&str]| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| SimProject {
+                id: if i == 0 {
+                    PROJECT.into()
+                } else {
+                    format!("other{i}")
+                },
+                name: name.to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    for (names, code, says) in [
+        (&["sim-region-1", "sim-region-2"][..], 0, ""),
+        (
+            &["sim-region-2"][..],
+            2,
+            "knows 0 projects named sim-region-1",
+        ),
+        (
+            &["sim-region-1", "sim-region-1"][..],
+            2,
+            "knows 2 projects named sim-region-1",
+        ),
+    ] {
+        let sim = start(Scenario {
+            iam_projects: projects(names),
+            ..scenario(vec![job("swap-1", 0)])
+        })
+        .await;
+        let args = args_without_project(&sim, &["--region", "sim-region-1", "-v", "swap-1"]);
+        let mut env = aksk(&sim);
+        env.push(("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url()));
+        let run = dcs_wait(&args, &env).await;
+        assert_eq!(run.code, code, "{names:?}: {run:#?}");
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+        assert_eq!(sim.stats().iam_requests, 1);
+        if code == 0 {
+            assert!(run
+                .stderr
+                .contains(&format!("project id {PROJECT}, from IAM")));
+        } else {
+            assert_eq!(polls(&sim, "swap-1"), 0);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iam_refusal_is_reported_for_every_job_with_exit_4() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let args = args_without_project(&sim, &["--region", "sim-region-1", "swap-1", "swap-2"]);
+    let env = vec![
+        ("HUAWEICLOUD_SDK_AK", sim.scenario().auth.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK", "wrong".to_string()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url()),
+    ];
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let reports = run.reports();
+    assert_eq!(reports.len(), 2);
+    for report in reports {
+        assert_eq!(report["outcome"], "error");
+        assert_eq!(report["polls"], 0);
+        assert_eq!(report["error"]["http_status"], 401);
+    }
+    assert_eq!(sim.stats().iam_requests, 1, "a refusal is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_go_through_an_http_proxy_unless_no_proxy_says_otherwise() {
+    let proxy = Proxy::start().await;
+    let sim = sim(vec![job("swap-1", 300)]).await;
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+    let mut env = aksk(&sim);
+    env.push(("HTTP_PROXY", proxy.url.clone()));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(proxy.forwarded() >= 1, "the proxy saw nothing");
+    let through_proxy = proxy.forwarded();
+
+    env.push(("NO_PROXY", "127.0.0.1".into()));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(
+        proxy.forwarded(),
+        through_proxy,
+        "NO_PROXY was not honoured"
+    );
+}
+
+/// A forward proxy for plain HTTP: reads the request head to learn the target, then relays
+/// bytes both ways. Counts the connections it forwarded.
+struct Proxy {
+    url: String,
+    forwarded: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    async fn start() -> Proxy {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = forwarded.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut head = vec![0u8; 8192];
+                    let n = client.read(&mut head).await.unwrap_or(0);
+                    let text = String::from_utf8_lossy(&head[..n]).to_string();
+                    // "GET http://127.0.0.1:PORT/path HTTP/1.1"
+                    let Some(target) = text
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|uri| uri.strip_prefix("http://"))
+                        .and_then(|rest| rest.split('/').next())
+                        .map(str::to_string)
+                    else {
+                        return;
+                    };
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    if upstream.write_all(&head[..n]).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        Proxy { url, forwarded }
+    }
+
+    fn forwarded(&self) -> usize {
+        self.forwarded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_refused_unless_its_ca_is_given() {
+    let identity = dcs_wait::sim::TlsIdentity::self_signed(&["127.0.0.1", "localhost"]).unwrap();
+    let sim = dcs_wait::sim::SimServer::start_with_tls(
+        scenario(vec![job("swap-1", 300)]),
+        "127.0.0.1:0".parse().unwrap(),
+        Some(&identity),
+    )
+    .await
+    .unwrap();
+    assert!(sim.url().starts_with("https://127.0.0.1:"));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &identity.cert_pem).unwrap();
+    let ca = ca.display().to_string();
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+
+    let run = dcs_wait(&args, &aksk(&sim)).await;
+    assert_eq!(run.code, 4, "refused, and not retried: {run:#?}");
+    let report = run.report();
+    assert_eq!(report["error"]["code"], "tls");
+    assert_eq!(report["polls"], 1);
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--ca-bundle"));
+    assert_eq!(sim.stats().requests, 0);
+
+    let mut with_flag = args.clone();
+    with_flag.extend(["--ca-bundle".to_string(), ca.clone()]);
+    let run = dcs_wait(&with_flag, &aksk(&sim)).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+
+    let mut env = aksk(&sim);
+    env.push(("SSL_CERT_FILE", ca));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+
+    let mut bad = args.clone();
+    bad.extend(["--ca-bundle".to_string(), "/nonexistent/ca.pem".to_string()]);
+    let run = dcs_wait(&bad, &aksk(&sim)).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run
+        .stderr
+        .contains("cannot read the CA bundle /nonexistent/ca.pem"));
+}
