@@ -80,10 +80,6 @@ impl ApiClient {
         }
     }
 
-    pub fn provider(&self) -> &Provider {
-        &self.provider
-    }
-
     /// One GET of `url`. When API Gateway refuses a signature and its `Date` is far from our
     /// clock, the clock is corrected by the difference and the request made once more, as the
     /// AWS SDKs do; the correction stays for every later request.
