@@ -2,12 +2,14 @@
 
 use crate::cli::{Cli, OutputFormat};
 use crate::env::Env;
+use crate::export;
 use crate::options::Options;
-use crate::report::{self, ExitStatus, JobReport, Outcome};
+use crate::report::{ExitStatus, JobReport, Outcome};
 use crate::setup::{self, SetupError};
 use crate::signals::SignalWatch;
 use crate::wait::{self, JobSource, WaitOptions};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -17,12 +19,29 @@ pub async fn run(cli: Cli) -> ExitStatus {
         return crate::demo::run(&cli).await;
     }
     let env = Env::process();
-    let options = match Options::from_cli(&cli, &env) {
+    let stdin = if cli.job_ids.iter().any(|id| id == "-") {
+        let mut input = Vec::new();
+        match std::io::stdin().lock().read_to_end(&mut input) {
+            Ok(_) => Some(input),
+            Err(e) => {
+                say(&format!("dcs-wait: cannot read job ids from stdin: {e}"));
+                return ExitStatus::Usage;
+            }
+        }
+    } else {
+        None
+    };
+    let options = match Options::from_cli(&cli, &env, stdin.as_deref()) {
         Ok(options) => options,
         Err(e) => {
             say(&format!("dcs-wait: {e}"));
             return ExitStatus::Usage;
         }
+    };
+    let outputs = Outputs {
+        format: options.output,
+        junit: options.junit.clone(),
+        env: env.clone(),
     };
     let client = match setup::client(&options, &env).await {
         Ok(client) => client,
@@ -38,58 +57,65 @@ pub async fn run(cli: Cli) -> ExitStatus {
                 .iter()
                 .map(|id| JobReport::new(id, Outcome::Error, None, 0, Some(error.clone())))
                 .collect();
-            print(&reports, options.output);
+            publish(&reports, ExitStatus::Unreadable, &outputs);
             return ExitStatus::Unreadable;
         }
     };
     tracing::debug!("endpoint {}", options.endpoint);
-    let (_, status) = wait_and_report(
-        Arc::new(client),
-        &options.job_ids,
-        &options.wait,
-        options.output,
-    )
-    .await;
+    let (_, status) =
+        wait_and_report(Arc::new(client), &options.job_ids, &options.wait, &outputs).await;
     status
 }
 
-/// Waits for every job, prints the reports on stdout, and gives the exit status: the
-/// signal's, when one interrupted the wait, else the jobs' own.
+/// Where the reports go besides the exit code.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub format: OutputFormat,
+    pub junit: Option<PathBuf>,
+    /// Read for `GITHUB_STEP_SUMMARY` and `GITHUB_OUTPUT`.
+    pub env: Env,
+}
+
+/// Waits for every job, publishes the reports, and gives the exit status: the signal's,
+/// when one interrupted the wait, else the jobs' own.
 pub async fn wait_and_report<S: JobSource>(
     source: Arc<S>,
     job_ids: &[String],
     options: &WaitOptions,
-    output: OutputFormat,
+    outputs: &Outputs,
 ) -> (Vec<JobReport>, ExitStatus) {
     let cancel = CancellationToken::new();
     let signals = SignalWatch::start(cancel.clone());
     let reports = wait::wait_all(source, job_ids, options, &cancel).await;
-    let rendered = match output {
-        OutputFormat::Text => report::text(&reports),
-        OutputFormat::Json => report::json_lines(&reports),
-    };
-    // A closed stdout (`| head`) is no reason to panic or to change the exit code.
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(rendered.as_bytes())
-        .and_then(|_| stdout.flush());
     let status = signals
         .received()
         .unwrap_or_else(|| ExitStatus::of_all(&reports));
+    publish(&reports, status, outputs);
     (reports, status)
 }
 
-/// The reports on stdout. A closed stdout (`| head`) is no reason to panic or to change the
-/// exit code.
-fn print(reports: &[JobReport], output: OutputFormat) {
-    let rendered = match output {
-        OutputFormat::Text => report::text(reports),
-        OutputFormat::Json => report::json_lines(reports),
+/// The reports on stdout, in the JUnit file, and to GitHub Actions. None of these can change
+/// the exit code: it reports the jobs. A closed stdout (`| head`) is no reason to panic.
+fn publish(reports: &[JobReport], status: ExitStatus, outputs: &Outputs) {
+    let rendered = match outputs.format {
+        OutputFormat::Text => export::text::render(reports),
+        OutputFormat::Json => export::json::render(reports),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(rendered.as_bytes())
         .and_then(|_| stdout.flush());
+    if let Some(path) = &outputs.junit {
+        let written = export::junit::render(reports)
+            .map_err(|e| e.to_string())
+            .and_then(|xml| {
+                export::write_atomically(path, xml.as_bytes()).map_err(|e| e.to_string())
+            });
+        if let Err(e) = written {
+            tracing::error!("cannot write the JUnit report {}: {e}", path.display());
+        }
+    }
+    export::github::write(&outputs.env, reports, status);
 }
 
 /// A line on stderr that must not panic when stderr is closed (`eprintln!` would).

@@ -3,6 +3,7 @@
 //! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
 //! environment only (see the README's "Credentials").
 
+use crate::wait::WaitOptions;
 use clap::{ArgAction, Parser, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -26,7 +27,9 @@ HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "dcs-wait", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {
-    /// Job ids to wait for: the job_id an asynchronous DCS operation returned.
+    /// Job ids to wait for: the job_id an asynchronous DCS operation returned. `-` reads them
+    /// from stdin: separated by white space, or JSON (an object, an array or JSON Lines)
+    /// holding job_id fields.
     #[arg(value_name = "JOB_ID", required_unless_present = "demo")]
     pub job_ids: Vec<String>,
 
@@ -63,6 +66,15 @@ pub struct Cli {
     #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
+    /// Stop waiting as soon as one job fails or cannot be read; the others are reported
+    /// interrupted, with their last status.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Also write a JUnit XML report here (one test case per job), atomically.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -90,6 +102,17 @@ impl Cli {
         T: Into<OsString> + Clone,
     {
         Cli::try_parse_from(args)
+    }
+
+    /// How to wait, as the flags say.
+    pub fn wait_options(&self) -> WaitOptions {
+        WaitOptions {
+            timeout: self.timeout,
+            request_timeout: self.request_timeout,
+            not_found_grace: self.not_found_grace,
+            fail_fast: self.fail_fast,
+            ..WaitOptions::default()
+        }
     }
 
     /// Log verbosity: positive is more, negative less.

@@ -2,14 +2,14 @@
 //! in this process with the built-in scenario, so a newcomer sees every part work without a
 //! cloud account. It exits 0 when every outcome is the one its scenario scripted.
 
-use crate::app::{say, wait_and_report};
+use crate::app::{say, wait_and_report, Outputs};
 use crate::auth::{Credentials, Provider, Source};
 use crate::cli::Cli;
 use crate::client::{ApiClient, DcsClient};
+use crate::env::Env;
 use crate::http;
 use crate::report::ExitStatus;
 use crate::sim::{Scenario, SimServer};
-use crate::wait::WaitOptions;
 use secrecy::SecretString;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -55,13 +55,13 @@ pub async fn run(cli: &Cli) -> ExitStatus {
         ));
     }
     let job_ids: Vec<String> = scenario.jobs.iter().map(|j| j.job_id.clone()).collect();
-    let options = WaitOptions {
-        timeout: cli.timeout,
-        request_timeout: cli.request_timeout,
-        not_found_grace: cli.not_found_grace,
-        ..WaitOptions::default()
+    let options = cli.wait_options();
+    let outputs = Outputs {
+        format: cli.output,
+        junit: cli.junit.clone(),
+        env: Env::process(),
     };
-    let (reports, status) = wait_and_report(Arc::new(client), &job_ids, &options, cli.output).await;
+    let (reports, status) = wait_and_report(Arc::new(client), &job_ids, &options, &outputs).await;
     if matches!(status, ExitStatus::Interrupted | ExitStatus::Terminated) {
         return status;
     }

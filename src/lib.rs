@@ -9,7 +9,8 @@
 //!   [`api_error`] an error);
 //! - [`schedule`] says when to poll next; [`wait`] is the loop that puts schedule, client and
 //!   deadline together, generic over the job source;
-//! - [`report`] renders text, JSON Lines and the exit code;
+//! - [`report`] holds the outcome of each job and the exit code; [`export`] renders them
+//!   (text, JSON Lines, JUnit, GitHub Actions);
 //! - [`app`] runs it all for the binary, [`demo`] against [`sim`], the local DCS endpoint.
 
 pub mod api_error;
@@ -19,9 +20,11 @@ pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod env;
+pub mod export;
 pub mod http;
 pub mod iam;
 pub mod job;
+pub mod job_ids;
 pub mod logging;
 pub mod options;
 pub mod report;

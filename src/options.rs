@@ -23,6 +23,7 @@ pub struct Options {
     pub ca_bundle: Option<PathBuf>,
     pub wait: WaitOptions,
     pub output: OutputFormat,
+    pub junit: Option<PathBuf>,
 }
 
 /// A mistake in the command line or the environment (exit code 2).
@@ -33,10 +34,10 @@ pub enum UsageError {
          (give the job_id the DCS operation returned)"
     )]
     BadJobId(String),
-    #[error(
-        "'-' (job ids from stdin) is not supported by this version: give the job ids as arguments"
-    )]
-    StdinNotSupported,
+    #[error("{0}")]
+    Stdin(#[from] crate::job_ids::InputError),
+    #[error("cannot read job ids from stdin: {0}")]
+    StdinUnreadable(String),
     #[error(
         "no endpoint: give --region REGION (or set HUAWEICLOUD_SDK_REGION), or --endpoint URL"
     )]
@@ -50,23 +51,35 @@ pub enum UsageError {
          or http:// only for a loopback address (127.0.0.1, [::1], localhost)"
     )]
     InsecureEndpoint(String),
+    #[error("cannot write the JUnit report to {0}: its directory does not exist")]
+    JunitDirectory(String),
     #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
     BadProjectId(String),
 }
 
 impl Options {
-    /// Checks `cli`, reading secrets and endpoint overrides from `env`.
-    pub fn from_cli(cli: &Cli, env: &Env) -> Result<Options, UsageError> {
-        let mut job_ids: Vec<String> = Vec::with_capacity(cli.job_ids.len());
+    /// Checks `cli`, reading endpoint overrides from `env`. `stdin` is what standard input
+    /// held, read when a job id is `-`.
+    pub fn from_cli(cli: &Cli, env: &Env, stdin: Option<&[u8]>) -> Result<Options, UsageError> {
+        let mut given: Vec<String> = Vec::with_capacity(cli.job_ids.len());
         for id in &cli.job_ids {
-            if id == "-" {
-                return Err(UsageError::StdinNotSupported);
-            }
-            if !is_identifier(id) {
+            if id != "-" && !is_identifier(id) {
                 return Err(UsageError::BadJobId(id.clone()));
             }
-            if !job_ids.contains(id) {
-                job_ids.push(id.clone());
+            if id == "-" {
+                let input = stdin.ok_or_else(|| {
+                    UsageError::StdinUnreadable("standard input was not read".into())
+                })?;
+                given.extend(crate::job_ids::parse(input)?);
+            } else {
+                given.push(id.clone());
+            }
+        }
+        let mut job_ids: Vec<String> = Vec::with_capacity(given.len());
+        let mut seen = std::collections::HashSet::new();
+        for id in given {
+            if seen.insert(id.clone()) {
+                job_ids.push(id);
             }
         }
         let region = cli.region.clone();
@@ -79,19 +92,21 @@ impl Options {
                 return Err(UsageError::BadProjectId(project_id.clone()));
             }
         }
+        if let Some(path) = &cli.junit {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            if dir.is_some_and(|d| !d.is_dir()) {
+                return Err(UsageError::JunitDirectory(path.display().to_string()));
+            }
+        }
         Ok(Options {
             job_ids,
             endpoint,
             region,
             project_id: cli.project_id.clone(),
             ca_bundle: cli.ca_bundle.clone(),
-            wait: WaitOptions {
-                timeout: cli.timeout,
-                request_timeout: cli.request_timeout,
-                not_found_grace: cli.not_found_grace,
-                ..WaitOptions::default()
-            },
+            wait: cli.wait_options(),
             output: cli.output,
+            junit: cli.junit.clone(),
         })
     }
 }
@@ -186,6 +201,7 @@ mod tests {
         Options::from_cli(
             &Cli::parse_from_args(all).unwrap(),
             &Env::from_pairs(vars.iter().copied()),
+            None,
         )
     }
 
@@ -236,10 +252,14 @@ mod tests {
                 .to_string()
                 .contains("job_id the DCS operation returned"));
         }
-        assert_eq!(
-            options(&["--region", "r1", "--project-id", "p", "--", "-"], KEYS).unwrap_err(),
-            UsageError::StdinNotSupported
-        );
+        let cli = Cli::parse_from_args(["dcs-wait", "--region", "r1", "a", "-", "b"]).unwrap();
+        let env = Env::from_pairs::<&str, &str>([]);
+        let o = Options::from_cli(&cli, &env, Some(b"x a\ny")).unwrap();
+        assert_eq!(o.job_ids, ["a", "x", "y", "b"]);
+        assert!(matches!(
+            Options::from_cli(&cli, &env, Some(b"ok\nnot/ok")),
+            Err(UsageError::Stdin(e)) if e.line == 2
+        ));
     }
 
     #[test]

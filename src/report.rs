@@ -1,5 +1,5 @@
-//! What a wait found, for people (aligned text), for machines (JSON Lines) and for the shell
-//! (the exit code).
+//! What a wait found: one [`JobReport`] per job, and the exit code for them all. The formats
+//! they are rendered in are in [`crate::export`].
 
 use crate::api_error::ApiError;
 use crate::job::{self, Job};
@@ -69,12 +69,12 @@ impl JobReport {
         }
     }
 
-    fn duration(&self) -> job::Duration {
+    pub fn duration(&self) -> job::Duration {
         job::Duration::between(self.begin_time, self.end_time)
     }
 
     /// What a person needs to read after the status: why it failed or what went wrong.
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         let mut detail = String::new();
         if let Some(reason) = &self.fail_reason {
             detail.push_str(reason);
@@ -150,59 +150,6 @@ impl ExitStatus {
     }
 }
 
-/// One JSON object per line.
-pub fn json_lines(reports: &[JobReport]) -> String {
-    let mut out = String::new();
-    for report in reports {
-        // A report holds only strings, numbers and options: serialising cannot fail.
-        if let Ok(line) = serde_json::to_string(report) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// A header and one aligned line per job.
-pub fn text(reports: &[JobReport]) -> String {
-    let rows: Vec<[String; 6]> = reports
-        .iter()
-        .map(|r| {
-            [
-                r.job_id.clone(),
-                r.job_type.clone().unwrap_or_else(|| "-".into()),
-                r.status.clone().unwrap_or_else(|| "-".into()),
-                r.outcome.as_str().to_string(),
-                match r.duration() {
-                    job::Duration::Millis(ms) => human_duration(ms),
-                    _ => "-".into(),
-                },
-                r.polls.to_string(),
-            ]
-        })
-        .collect();
-    let header = ["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS"].map(String::from);
-    let mut widths = [0usize; 6];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let details =
-        std::iter::once(String::from("DETAIL")).chain(reports.iter().map(JobReport::detail));
-    for (row, detail) in std::iter::once(&header).chain(&rows).zip(details) {
-        let mut line = String::new();
-        for (cell, w) in row.iter().zip(widths) {
-            let _ = write!(line, "{cell:<w$}  ");
-        }
-        line.push_str(&detail);
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// `2.869s`, `4m 05s`, `1h 02m 05s`.
 pub fn human_duration(ms: u64) -> String {
     let secs = ms / 1000;
@@ -213,68 +160,32 @@ pub fn human_duration(ms: u64) -> String {
     }
 }
 
+/// A report to render in tests: a swap that ran 2.869 s.
+#[cfg(test)]
+pub(crate) fn sample(outcome: Outcome) -> JobReport {
+    let job = Job::parse(
+        br#"{"job_id":"j1","job_type":"masterStandbySwapJob","status":"FAIL",
+             "begin_time":"1684191545379","end_time":"1684191548248","fail_reason":"disk full"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    JobReport::new("j1", outcome, Some(&job), 3, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn report(outcome: Outcome) -> JobReport {
-        let job = Job::parse(
-            br#"{"job_id":"j1","job_type":"masterStandbySwapJob","status":"FAIL",
-                 "begin_time":"1684191545379","end_time":"1684191548248","fail_reason":"disk full"}"#,
-        )
-        .unwrap();
-        JobReport::new("j1", outcome, Some(&job), 3, None)
-    }
-
-    #[test]
-    fn json_has_exactly_the_contract_fields_in_order() {
-        let line = json_lines(&[report(Outcome::Failed)]);
-        assert_eq!(
-            line,
-            "{\"job_id\":\"j1\",\"job_type\":\"masterStandbySwapJob\",\"status\":\"FAIL\",\
-             \"outcome\":\"failed\",\"begin_time\":1684191545379,\"end_time\":1684191548248,\
-             \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"polls\":3,\"error\":null}\n"
-        );
-        let mut r = JobReport::new("j2", Outcome::Error, None, 1, None);
-        r.error = Some(ApiError::from_response(
-            403,
-            br#"{"error_code":"111401003","error_msg":"no"}"#,
-            Some("rid".into()),
-        ));
-        let v: serde_json::Value = serde_json::from_str(json_lines(&[r]).trim()).unwrap();
-        assert_eq!(
-            v["error"],
-            serde_json::json!({"code":"111401003","message":"no","http_status":403,"request_id":"rid"})
-        );
-        assert_eq!(v["status"], serde_json::Value::Null);
-    }
-
     #[test]
     fn exit_code_priority_is_4_3_1_0() {
-        let mut all = vec![report(Outcome::Success)];
+        let mut all = vec![sample(Outcome::Success)];
         assert_eq!(ExitStatus::of_all(&all), ExitStatus::Success);
-        all.push(report(Outcome::Failed));
+        all.push(sample(Outcome::Failed));
         assert_eq!(ExitStatus::of_all(&all), ExitStatus::JobFailed);
-        all.push(report(Outcome::Timeout));
+        all.push(sample(Outcome::Timeout));
         assert_eq!(ExitStatus::of_all(&all), ExitStatus::Timeout);
-        all.insert(0, report(Outcome::Error));
+        all.insert(0, sample(Outcome::Error));
         assert_eq!(ExitStatus::of_all(&all).code(), 4);
         assert_eq!(ExitStatus::of_all(&[]), ExitStatus::Success);
-    }
-
-    #[test]
-    fn text_is_aligned_and_carries_the_reason() {
-        let mut other = report(Outcome::Success);
-        other.job_id = "a-much-longer-job-id".into();
-        other.fail_reason = None;
-        other.status = Some("SUCCESS".into());
-        let text = text(&[report(Outcome::Failed), other]);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3);
-        let col = |l: &str| l.find("masterStandbySwapJob").unwrap();
-        assert_eq!(col(lines[1]), col(lines[2]));
-        assert!(lines[1].contains("2.869s") && lines[1].ends_with("disk full"));
-        assert!(lines[0].starts_with("JOB "));
     }
 
     #[test]
@@ -283,9 +194,7 @@ mod tests {
             Job::parse(br#"{"status":"SUCCESS","begin_time":"2000","end_time":"1000"}"#).unwrap();
         let r = JobReport::new("j", Outcome::Success, Some(&job), 1, None);
         assert_eq!(r.duration_ms, None);
-        let text = text(&[r]);
-        assert!(text.contains("end_time before begin_time"), "{text}");
-        assert!(!text.contains("-1000"));
+        assert!(r.detail().contains("end_time before begin_time"));
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
 /// - retry (after a transient fault): exponential from 0.5 s, factor 2, at most 15 s, plus
 ///   backon's jitter (up to the delay again), no limit on tries but the deadline
 /// - seed: random (a fixed seed makes the jitter reproducible)
+/// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
     pub timeout: Duration,
@@ -56,6 +57,7 @@ pub struct WaitOptions {
     pub schedule: PollSchedule,
     pub retry: ExponentialBuilder,
     pub seed: Option<u64>,
+    pub fail_fast: bool,
 }
 
 impl Default for WaitOptions {
@@ -72,12 +74,14 @@ impl Default for WaitOptions {
                 .with_jitter()
                 .without_max_times(),
             seed: None,
+            fail_fast: false,
         }
     }
 }
 
 /// Waits for every job at once, sharing `source`, under one deadline. Reports come back in
-/// the order of `job_ids`. Cancelling `cancel` ends every wait at once as `interrupted`.
+/// the order of `job_ids`. Cancelling `cancel` ends every wait at once as `interrupted`; so
+/// does the first failure with `fail_fast`, and those reports say so in `error`.
 pub async fn wait_all<S: JobSource>(
     source: Arc<S>,
     job_ids: &[String],
@@ -87,26 +91,41 @@ pub async fn wait_all<S: JobSource>(
     let start = Instant::now();
     let deadline = later(start, options.timeout);
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
+    // Cancelled by a signal (through `cancel`) or by --fail-fast (this one alone).
+    let stop = cancel.child_token();
     let mut tasks = tokio::task::JoinSet::new();
     let mut index_of = HashMap::new();
     for (index, job_id) in job_ids.iter().enumerate() {
-        let (source, job_id, options, cancel) = (
+        let (source, job_id, options, stop) = (
             source.clone(),
             job_id.clone(),
             options.clone(),
-            cancel.clone(),
+            stop.clone(),
         );
         let job_seed = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let handle = tasks.spawn(async move {
             let clock = Clock { start, deadline };
-            wait_one(&*source, &job_id, &options, clock, job_seed, &cancel).await
+            wait_one(&*source, &job_id, &options, clock, job_seed, &stop).await
         });
         index_of.insert(handle.id(), index);
     }
     let mut reports: Vec<Option<JobReport>> = vec![None; job_ids.len()];
+    let mut first_failure: Option<(String, Outcome)> = None;
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok((id, report)) => reports[index_of[&id]] = Some(report),
+            Ok((id, report)) => {
+                let failed = matches!(report.outcome, Outcome::Failed | Outcome::Error);
+                if options.fail_fast && failed && first_failure.is_none() {
+                    tracing::warn!(
+                        "{}: {}; --fail-fast stops the other waits",
+                        report.job_id,
+                        report.outcome.as_str()
+                    );
+                    first_failure = Some((report.job_id.clone(), report.outcome));
+                    stop.cancel();
+                }
+                reports[index_of[&id]] = Some(report);
+            }
             Err(e) => {
                 // A wait that panicked is a bug; it still gets a report, not a crash of all.
                 let error = ApiError::local("internal", format!("the wait stopped: {e}"));
@@ -121,7 +140,21 @@ pub async fn wait_all<S: JobSource>(
             }
         }
     }
-    reports.into_iter().flatten().collect()
+    let mut reports: Vec<JobReport> = reports.into_iter().flatten().collect();
+    if let (Some((failed, outcome)), false) = (first_failure, cancel.is_cancelled()) {
+        for report in &mut reports {
+            if report.outcome == Outcome::Interrupted {
+                report.error = Some(ApiError::local(
+                    "fail_fast",
+                    format!(
+                        "stopped waiting: job {failed} ended {} (--fail-fast)",
+                        outcome.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    reports
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -495,6 +528,57 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         assert_eq!(reports[0].outcome, Outcome::Interrupted);
         assert_eq!(reports[0].status.as_deref(), Some("RUNNING"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fail_fast_stops_the_others_with_their_last_status() {
+        // Jobs answer in turn from one script: the third answer, a FAIL, goes to some job.
+        let script = Script::new(
+            vec![now(job("RUNNING")), now(job("RUNNING")), now(job("FAIL"))],
+            now(job("RUNNING")),
+        );
+        let ids: Vec<String> = (0..3).map(|i| format!("job-{i}")).collect();
+        let options = WaitOptions {
+            fail_fast: true,
+            ..no_jitter()
+        };
+        let started = Instant::now();
+        let reports = wait_all(script.clone(), &ids, &options, &CancellationToken::new()).await;
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let failed: Vec<&JobReport> = reports
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .collect();
+        assert_eq!(failed.len(), 1);
+        let stopped: Vec<&JobReport> = reports
+            .iter()
+            .filter(|r| r.outcome == Outcome::Interrupted)
+            .collect();
+        assert_eq!(stopped.len(), 2);
+        for report in stopped {
+            assert_eq!(report.status.as_deref(), Some("RUNNING"));
+            let error = report.error.as_ref().unwrap();
+            assert_eq!(error.code.as_deref(), Some("fail_fast"));
+            assert!(error.message.contains(&failed[0].job_id));
+        }
+
+        // Without it, the others go on until the deadline.
+        let script = Script::new(
+            vec![now(job("RUNNING")), now(job("RUNNING")), now(job("FAIL"))],
+            now(job("RUNNING")),
+        );
+        let options = WaitOptions {
+            timeout: Duration::from_secs(60),
+            ..no_jitter()
+        };
+        let reports = wait_all(script, &ids, &options, &CancellationToken::new()).await;
+        assert_eq!(
+            reports
+                .iter()
+                .filter(|r| r.outcome == Outcome::Timeout)
+                .count(),
+            2
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -40,7 +40,7 @@ async fn bad_input_exits_2_says_what_to_do_and_sends_nothing() {
         Case {
             args: with(&["-"]),
             env: keys.clone(),
-            says: "give the job ids as arguments",
+            says: "stdin, line 1: no job ids",
         },
         Case {
             args: with(&["--timeout", "soon", "swap-1"]),
@@ -132,6 +132,34 @@ async fn bad_input_exits_2_says_what_to_do_and_sends_nothing() {
         );
         assert!(run.stdout.is_empty(), "{:?}: {}", case.args, run.stdout);
     }
+    for (input, says) in [
+        (
+            &b"swap-1\nswap/2\n"[..],
+            "stdin, line 2: \"swap/2\" is not a DCS job id",
+        ),
+        (
+            b"{\"job_id\": \"swap-1\"}\n{\"job_id\": ",
+            "stdin, line 2: not valid JSON",
+        ),
+        (b"{\"id\": \"swap-1\"}", "no job_id field"),
+    ] {
+        let run = dcs_wait_with_stdin(&with(&["-"]), &keys, input).await;
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
+    let mut junit_elsewhere = args_for(&sim);
+    junit_elsewhere.extend([
+        "--junit".into(),
+        "/nonexistent/dir/report.xml".into(),
+        "swap-1".into(),
+    ]);
+    let run = dcs_wait(&junit_elsewhere, &keys).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("its directory does not exist"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(sim.stats().requests, 0, "a bad input sent a request");
 }
 

@@ -502,3 +502,86 @@ async fn reqwest_free_get(base: &str, path: &str) -> Value {
     let body = answer.split("\r\n\r\n").nth(1).unwrap();
     serde_json::from_str(body).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_ids_come_from_stdin_in_every_form() {
+    let sim = sim(vec![job("swap-1", 0), job("swap-2", 0), job("swap-3", 0)]).await;
+    let mut args = args_for(&sim);
+    args.extend(["-".to_string(), "swap-3".to_string()]);
+    for input in [
+        &b"swap-1 swap-2\n"[..],
+        b"{\"job_id\": \"swap-1\"}\n{\"job_id\": \"swap-2\"}\n",
+        b"[{\"job_id\": \"swap-1\"}, {\"job_id\": \"swap-2\"}]",
+        b"{\"jobs\": [{\"job_id\": \"swap-1\"}, {\"job_id\": \"swap-2\"}]}",
+    ] {
+        let run = dcs_wait_with_stdin(&args, &aksk(&sim), input).await;
+        assert_eq!(run.code, 0, "{run:#?}");
+        let ids: Vec<String> = run
+            .reports()
+            .iter()
+            .map(|r| r["job_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, ["swap-1", "swap-2", "swap-3"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_fast_stops_waiting_at_the_first_failure() {
+    let mut failing = job("fail-1", 300);
+    failing.final_status = "FAIL".into();
+    let sim = sim(vec![failing, job("long-1", 600_000)]).await;
+    let run = wait_on(&sim, &["--fail-fast", "fail-1", "long-1"]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_ended_by(&run, Duration::from_secs(3));
+    let reports = run.reports();
+    assert_eq!(reports[0]["outcome"], "failed");
+    assert_eq!(reports[1]["outcome"], "interrupted");
+    assert_eq!(reports[1]["status"], "RUNNING");
+    assert_eq!(reports[1]["error"]["code"], "fail_fast");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_and_github_reports_are_written() {
+    let mut failing = job("fail-1", 200);
+    failing.final_status = "FAIL".into();
+    failing.fail_reason = Some("no <space> & no luck".into());
+    let sim = sim(vec![job("ok-1", 300), failing]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("dcs-wait.xml");
+    let summary = dir.path().join("summary.md");
+    let output = dir.path().join("output");
+    let mut args = args_for(&sim);
+    args.extend([
+        "--junit".into(),
+        junit.display().to_string(),
+        "ok-1".into(),
+        "fail-1".into(),
+    ]);
+    let mut env = aksk(&sim);
+    env.push(("GITHUB_STEP_SUMMARY", summary.display().to_string()));
+    env.push(("GITHUB_OUTPUT", output.display().to_string()));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].attribute("time"), Some("0.300"));
+    let failure = cases[1]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failure");
+    assert_eq!(failure.attribute("message"), Some("no <space> & no luck"));
+
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("| `fail-1` |") && summary.contains("no <space> & no luck"),
+        "{summary}"
+    );
+    let output = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(output, "outcome=failed\nduration_ms=300\nexit_code=1\n");
+}

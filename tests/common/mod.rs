@@ -110,7 +110,7 @@ pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> toki
         .env("DCS_WAIT_METADATA_ENDPOINT", "off")
         .env("HOME", "/nonexistent/dcs-wait-test-home")
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -129,10 +129,26 @@ pub async fn finish(child: tokio::process::Child, started: Instant) -> Run {
     }
 }
 
-/// Runs the built dcs-wait with `env` as its environment (see [`spawn_dcs_wait`]).
+/// Runs the built dcs-wait with `env` as its environment (see [`spawn_dcs_wait`]) and an
+/// empty stdin.
 pub async fn dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> Run {
+    dcs_wait_with_stdin(args, env, b"").await
+}
+
+/// The same, with `input` on stdin.
+pub async fn dcs_wait_with_stdin<S: AsRef<str>>(
+    args: &[S],
+    env: &[(&str, String)],
+    input: &[u8],
+) -> Run {
+    use tokio::io::AsyncWriteExt;
     let started = Instant::now();
-    finish(spawn_dcs_wait(args, env), started).await
+    let mut child = spawn_dcs_wait(args, env);
+    if let Some(mut stdin) = child.stdin.take() {
+        // dcs-wait reads stdin only for `-`; otherwise the pipe may close unread.
+        let _ = stdin.write_all(input).await;
+    }
+    finish(child, started).await
 }
 
 /// The usual run: JSON output against `sim` with its AK/SK, plus `extra` arguments.

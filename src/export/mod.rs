@@ -1,0 +1,24 @@
+//! The formats a run's reports are rendered in, one file each: [`text`] and [`json`] on
+//! stdout, [`junit`] for test-report viewers, [`github`] for GitHub Actions.
+
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod text;
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `contents` to `path` atomically: a reader sees the old file or the whole new one,
+/// never a half-written one (a temporary file beside it, renamed over it).
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(contents)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
