@@ -15,6 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs `dcs-wait` as the command line asks.
 pub async fn run(cli: Cli) -> ExitStatus {
+    if let Some(shell) = cli.completions {
+        return print_or_fail(Ok(Cli::completion_script(shell)));
+    }
+    if cli.man_page {
+        return print_or_fail(Cli::man_page());
+    }
     if cli.demo {
         return crate::demo::run(&cli).await;
     }
@@ -116,6 +122,17 @@ fn publish(reports: &[JobReport], status: ExitStatus, outputs: &Outputs) {
         }
     }
     export::github::write(&outputs.env, reports, status);
+}
+
+fn print_or_fail(text: std::io::Result<Vec<u8>>) -> ExitStatus {
+    let mut stdout = std::io::stdout().lock();
+    match text.and_then(|t| stdout.write_all(&t)) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            say(&format!("dcs-wait: {e}"));
+            ExitStatus::Usage
+        }
+    }
 }
 
 /// A line on stderr that must not panic when stderr is closed (`eprintln!` would).

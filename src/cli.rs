@@ -4,7 +4,7 @@
 //! environment only (see the README's "Credentials").
 
 use crate::wait::WaitOptions;
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,7 +30,10 @@ pub struct Cli {
     /// Job ids to wait for: the job_id an asynchronous DCS operation returned. `-` reads them
     /// from stdin: separated by white space, or JSON (an object, an array or JSON Lines)
     /// holding job_id fields.
-    #[arg(value_name = "JOB_ID", required_unless_present = "demo")]
+    #[arg(
+        value_name = "JOB_ID",
+        required_unless_present_any = ["demo", "completions", "man_page"]
+    )]
     pub job_ids: Vec<String>,
 
     /// DCS endpoint URL (https://, or http:// on loopback only); else derived from --region.
@@ -83,6 +86,14 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count)]
     pub quiet: u8,
 
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
+    #[arg(long, value_name = "SHELL", conflicts_with_all = ["job_ids", "demo", "man_page"])]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit.
+    #[arg(long, conflicts_with_all = ["job_ids", "demo"])]
+    pub man_page: bool,
+
     /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
     #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
     pub demo: bool,
@@ -102,6 +113,20 @@ impl Cli {
         T: Into<OsString> + Clone,
     {
         Cli::try_parse_from(args)
+    }
+
+    /// The completion script for `shell`, from this very definition.
+    pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "dcs-wait", &mut out);
+        out
+    }
+
+    /// The man page, from this very definition.
+    pub fn man_page() -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        Ok(out)
     }
 
     /// How to wait, as the flags say.
@@ -195,7 +220,26 @@ mod tests {
 
     #[test]
     fn the_definition_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_and_man_page_come_from_the_definition() {
+        let bash = String::from_utf8(Cli::completion_script(clap_complete::Shell::Bash)).unwrap();
+        assert!(bash.contains("--not-found-grace") && bash.contains("--fail-fast"));
+        let man = String::from_utf8(Cli::man_page().unwrap()).unwrap();
+        assert!(
+            man.starts_with(".ie") || man.contains(".TH dcs-wait"),
+            "{}",
+            &man[..80]
+        );
+        assert!(man.contains(r"not\-found\-grace"));
+        let cli = Cli::parse_from_args(["dcs-wait", "--completions", "zsh"]).unwrap();
+        assert_eq!(cli.completions, Some(clap_complete::Shell::Zsh));
+        assert!(
+            Cli::parse_from_args(["dcs-wait", "--man-page"])
+                .unwrap()
+                .man_page
+        );
     }
 }
