@@ -3,10 +3,12 @@
 //! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
 //! environment only (see the README's "Credentials").
 
+use crate::limiter::RateLimiter;
 use crate::wait::WaitOptions;
 use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 const EXIT_CODES: &str = "\
@@ -68,6 +70,11 @@ pub struct Cli {
     /// Report format on stdout: aligned text, or one JSON object per job per line.
     #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+
+    /// At most N requests a second for all jobs together, in bursts of at most N; a 429
+    /// halves it for a while. 0: no limit.
+    #[arg(long, env = "DCS_WAIT_MAX_RPS", value_name = "N", default_value_t = 20)]
+    pub max_rps: u32,
 
     /// Stop waiting as soon as one job fails or cannot be read; the others are reported
     /// interrupted, with their last status.
@@ -136,6 +143,7 @@ impl Cli {
             request_timeout: self.request_timeout,
             not_found_grace: self.not_found_grace,
             fail_fast: self.fail_fast,
+            limiter: (self.max_rps > 0).then(|| Arc::new(RateLimiter::new(self.max_rps))),
             ..WaitOptions::default()
         }
     }

@@ -25,6 +25,7 @@ pub mod http;
 pub mod iam;
 pub mod job;
 pub mod job_ids;
+pub mod limiter;
 pub mod logging;
 pub mod options;
 pub mod report;

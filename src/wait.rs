@@ -12,6 +12,7 @@
 use crate::api_error::ApiError;
 use crate::client::{DcsClient, PollError};
 use crate::job::{Job, Status};
+use crate::limiter::RateLimiter;
 use crate::report::{JobReport, Outcome};
 use crate::schedule::PollSchedule;
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -49,6 +50,7 @@ pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
 ///   backon's jitter (up to the delay again), no limit on tries but the deadline
 /// - seed: random (a fixed seed makes the jitter reproducible)
 /// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
+/// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
     pub timeout: Duration,
@@ -58,6 +60,7 @@ pub struct WaitOptions {
     pub retry: ExponentialBuilder,
     pub seed: Option<u64>,
     pub fail_fast: bool,
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
 impl Default for WaitOptions {
@@ -75,6 +78,7 @@ impl Default for WaitOptions {
                 .without_max_times(),
             seed: None,
             fail_fast: false,
+            limiter: None,
         }
     }
 }
@@ -191,6 +195,18 @@ async fn wait_one<S: JobSource>(
             }
             _ = sleep_until(next_at) => {}
         }
+        if let Some(limiter) = &options.limiter {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+                }
+                _ = sleep_until(clock.deadline) => {
+                    return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
+                }
+                _ = limiter.acquire() => {}
+            }
+        }
         polls += 1;
         let sent_at = Instant::now();
         let request_end = clock.deadline.min(later(sent_at, options.request_timeout));
@@ -239,6 +255,9 @@ async fn wait_one<S: JobSource>(
                 retry_delay(&mut retries).min(grace_end - now)
             }
             Ok(Err(PollError::Transient { error, retry_after })) => {
+                if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
+                    limiter.throttled();
+                }
                 let delay = retry_delay(&mut retries).max(retry_after.unwrap_or_default());
                 tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
                 last_error = Some(error);

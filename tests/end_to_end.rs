@@ -585,3 +585,19 @@ async fn junit_and_github_reports_are_written() {
     let output = std::fs::read_to_string(&output).unwrap();
     assert_eq!(output, "outcome=failed\nduration_ms=300\nexit_code=1\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_jobs_share_one_request_budget() {
+    let ids: Vec<String> = (0..20).map(|i| format!("long-{i}")).collect();
+    let sim = sim(ids.iter().map(|id| job(id, 600_000)).collect()).await;
+    let mut args: Vec<&str> = vec!["--max-rps", "4", "--timeout", "3s"];
+    args.extend(ids.iter().map(String::as_str));
+    let run = wait_on(&sim, &args).await;
+    assert_eq!(run.code, 3, "{run:#?}");
+    // A burst of 4, then 4 a second for under 3 s. Unlimited, 20 jobs make 60 requests in
+    // that time (polls at 0, 1 and 2.5 s).
+    let requests = sim.stats().requests;
+    assert!(requests <= 4 + 4 * 3, "{requests} requests");
+    let polled: u64 = run.reports().iter().map(|r| r["polls"].as_u64().unwrap()).sum();
+    assert_eq!(polled, requests);
+}
