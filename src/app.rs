@@ -4,13 +4,15 @@ use crate::cli::{Cli, OutputFormat};
 use crate::env::Env;
 use crate::export;
 use crate::options::Options;
+use crate::progress::Board;
 use crate::report::{ExitStatus, JobReport, Outcome};
 use crate::setup::{self, SetupError};
 use crate::signals::SignalWatch;
 use crate::wait::{self, JobSource, WaitOptions};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Runs `dcs-wait` as the command line asks.
@@ -44,11 +46,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
-    let outputs = Outputs {
-        format: options.output,
-        junit: options.junit.clone(),
-        env: env.clone(),
-    };
+    let outputs = Outputs::from_cli(&cli, env.clone());
     let client = match setup::client(&options, &env).await {
         Ok(client) => client,
         Err(SetupError::Usage(message)) => {
@@ -80,6 +78,21 @@ pub struct Outputs {
     pub junit: Option<PathBuf>,
     /// Read for `GITHUB_STEP_SUMMARY` and `GITHUB_OUTPUT`.
     pub env: Env,
+    /// A live display on stderr (a terminal) rather than heartbeat lines (a CI log).
+    pub live: bool,
+    pub heartbeat: Duration,
+}
+
+impl Outputs {
+    pub fn from_cli(cli: &Cli, env: Env) -> Outputs {
+        Outputs {
+            format: cli.output,
+            junit: cli.junit.clone(),
+            env,
+            live: std::io::stderr().is_terminal() && cli.verbosity() >= 0,
+            heartbeat: cli.heartbeat,
+        }
+    }
 }
 
 /// Waits for every job, publishes the reports, and gives the exit status: the signal's,
@@ -92,7 +105,19 @@ pub async fn wait_and_report<S: JobSource>(
 ) -> (Vec<JobReport>, ExitStatus) {
     let cancel = CancellationToken::new();
     let signals = SignalWatch::start(cancel.clone());
-    let reports = wait::wait_all(source, job_ids, options, &cancel).await;
+    let board = Board::new(job_ids, outputs.live);
+    let shown = if outputs.live {
+        tokio::spawn(board.clone().tick())
+    } else {
+        tokio::spawn(board.clone().heartbeat(outputs.heartbeat))
+    };
+    let options = WaitOptions {
+        progress: Some(board.clone()),
+        ..options.clone()
+    };
+    let reports = wait::wait_all(source, job_ids, &options, &cancel).await;
+    shown.abort();
+    board.clear();
     let status = signals
         .received()
         .unwrap_or_else(|| ExitStatus::of_all(&reports));

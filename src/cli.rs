@@ -85,6 +85,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Off a terminal, a "still waiting" log line this often, so that CI systems that kill
+    /// silent steps do not kill a long wait.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+
     /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

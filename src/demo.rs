@@ -56,11 +56,7 @@ pub async fn run(cli: &Cli) -> ExitStatus {
     }
     let job_ids: Vec<String> = scenario.jobs.iter().map(|j| j.job_id.clone()).collect();
     let options = cli.wait_options();
-    let outputs = Outputs {
-        format: cli.output,
-        junit: cli.junit.clone(),
-        env: Env::process(),
-    };
+    let outputs = Outputs::from_cli(cli, Env::process());
     let (reports, status) = wait_and_report(Arc::new(client), &job_ids, &options, &outputs).await;
     if matches!(status, ExitStatus::Interrupted | ExitStatus::Terminated) {
         return status;

@@ -28,6 +28,7 @@ pub mod job_ids;
 pub mod limiter;
 pub mod logging;
 pub mod options;
+pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod setup;

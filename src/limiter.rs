@@ -94,6 +94,11 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    fn rate(limiter: &RateLimiter) -> f64 {
+        let mut state = limiter.state();
+        limiter.current_rate(&mut state, Instant::now())
+    }
+
     async fn time_for(limiter: &RateLimiter, requests: usize) -> Duration {
         let started = Instant::now();
         for _ in 0..requests {
@@ -130,20 +135,12 @@ mod tests {
         let limiter = RateLimiter::new(10);
         limiter.throttled();
         limiter.throttled(); // the same burst: counted once
-        {
-            let mut state = limiter.state();
-            let now = Instant::now();
-            assert!((limiter.current_rate(&mut state, now) - 5.0).abs() < 1e-9);
-        }
+        assert!((rate(&limiter) - 5.0).abs() < 1e-9);
         tokio::time::sleep(Duration::from_secs(2)).await;
         limiter.throttled();
-        let mut state = limiter.state();
-        let now = Instant::now();
         // 5 grew by 2 s × 1/s to 7, then halved.
-        assert!((limiter.current_rate(&mut state, now) - 3.5).abs() < 1e-6);
-        drop(state);
+        assert!((rate(&limiter) - 3.5).abs() < 1e-6);
         tokio::time::sleep(Duration::from_secs(10)).await;
-        let mut state = limiter.state();
-        assert_eq!(limiter.current_rate(&mut state, Instant::now()), 10.0);
+        assert_eq!(rate(&limiter), 10.0);
     }
 }

@@ -15,10 +15,25 @@ pub fn init(verbosity: i8) {
     // Fails only when a subscriber is already set (a test harness, say): keep that one.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LogWriter)
         .with_ansi(ansi)
         .with_target(false)
         .try_init();
+}
+
+/// stderr, above the live progress display when one is shown. tracing hands over each event
+/// whole, in one write.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::progress::write_log(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Our own messages by verbosity; other crates' only when something is wrong, or at `-vv`.

@@ -5,7 +5,7 @@
 //! Every message says what to do. What needs the environment's files and services (the
 //! credentials, the project id) is [`crate::setup`]'s.
 
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::Cli;
 use crate::env::Env;
 use crate::wait::WaitOptions;
 use std::net::IpAddr;
@@ -22,8 +22,6 @@ pub struct Options {
     pub project_id: Option<String>,
     pub ca_bundle: Option<PathBuf>,
     pub wait: WaitOptions,
-    pub output: OutputFormat,
-    pub junit: Option<PathBuf>,
 }
 
 /// A mistake in the command line or the environment (exit code 2).
@@ -105,8 +103,6 @@ impl Options {
             project_id: cli.project_id.clone(),
             ca_bundle: cli.ca_bundle.clone(),
             wait: cli.wait_options(),
-            output: cli.output,
-            junit: cli.junit.clone(),
         })
     }
 }

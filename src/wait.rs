@@ -13,6 +13,7 @@ use crate::api_error::ApiError;
 use crate::client::{DcsClient, PollError};
 use crate::job::{Job, Status};
 use crate::limiter::RateLimiter;
+use crate::progress::Board;
 use crate::report::{JobReport, Outcome};
 use crate::schedule::PollSchedule;
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -51,6 +52,7 @@ pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
 /// - seed: random (a fixed seed makes the jitter reproducible)
 /// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
 /// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
+/// - progress: none; a [`Board`] is told of every poll and every end
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
     pub timeout: Duration,
@@ -61,6 +63,7 @@ pub struct WaitOptions {
     pub seed: Option<u64>,
     pub fail_fast: bool,
     pub limiter: Option<Arc<RateLimiter>>,
+    pub progress: Option<Arc<Board>>,
 }
 
 impl Default for WaitOptions {
@@ -79,6 +82,7 @@ impl Default for WaitOptions {
             seed: None,
             fail_fast: false,
             limiter: None,
+            progress: None,
         }
     }
 }
@@ -118,6 +122,9 @@ pub async fn wait_all<S: JobSource>(
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
             Ok((id, report)) => {
+                if let Some(board) = &options.progress {
+                    board.finished(&report);
+                }
                 let failed = matches!(report.outcome, Outcome::Failed | Outcome::Error);
                 if options.fail_fast && failed && first_failure.is_none() {
                     tracing::warn!(
@@ -279,6 +286,9 @@ async fn wait_one<S: JobSource>(
             return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
+        if let Some(board) = &options.progress {
+            board.polled(job_id, last.as_ref().map(|j| j.status.as_str()), next_at);
+        }
         tracing::debug!(
             "{job_id}: poll {polls} done; next in {:.1?}",
             next_at - Instant::now()

@@ -598,6 +598,36 @@ async fn all_jobs_share_one_request_budget() {
     // that time (polls at 0, 1 and 2.5 s).
     let requests = sim.stats().requests;
     assert!(requests <= 4 + 4 * 3, "{requests} requests");
-    let polled: u64 = run.reports().iter().map(|r| r["polls"].as_u64().unwrap()).sum();
+    let polled: u64 = run
+        .reports()
+        .iter()
+        .map(|r| r["polls"].as_u64().unwrap())
+        .sum();
     assert_eq!(polled, requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_a_terminal_progress_is_plain_log_lines_and_a_heartbeat() {
+    let mut slow = job("slow-1", 3_500);
+    slow.start_delay_ms = 300;
+    let sim = sim(vec![slow]).await;
+    let run = wait_on(&sim, &["--heartbeat", "1s", "slow-1"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let beats = run
+        .stderr
+        .matches("still waiting for 1 of 1 jobs after")
+        .count();
+    assert!(beats >= 2, "{}", run.stderr);
+    for change in ["slow-1: INIT", "slow-1: RUNNING", "slow-1: SUCCESS"] {
+        assert_eq!(
+            run.stderr.matches(change).count(),
+            1,
+            "{change}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "no escape codes off a terminal"
+    );
 }
