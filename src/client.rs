@@ -49,6 +49,11 @@ impl PollError {
     }
 }
 
+/// Requests in flight at once, for all jobs together. Loopback or not, a few dozen
+/// connections carry thousands of polls a second; ten thousand jobs polled at once would
+/// otherwise open ten thousand connections, each with its buffers and its handshake.
+pub const MAX_IN_FLIGHT: usize = 64;
+
 /// How far our clock may be from the server's before a refused signature is blamed on it.
 /// API Gateway allows 15 minutes; honest clocks are within seconds.
 pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
@@ -67,6 +72,7 @@ pub struct Reply {
 pub struct ApiClient {
     http: reqwest::Client,
     provider: Arc<Provider>,
+    in_flight: tokio::sync::Semaphore,
     /// Server time minus our time, learnt from a refused request; added to `X-Sdk-Date`.
     skew_ms: AtomicI64,
 }
@@ -76,6 +82,7 @@ impl ApiClient {
         ApiClient {
             http,
             provider,
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             skew_ms: AtomicI64::new(0),
         }
     }
@@ -93,6 +100,8 @@ impl ApiClient {
 
     /// The reply, and whether the request carried a signing date.
     async fn send(&self, url: &Url, project_id: Option<&str>) -> Result<(Reply, bool), PollError> {
+        // Never closed, so acquiring cannot fail; a permit is held until the body is read.
+        let _permit = self.in_flight.acquire().await.ok();
         let credentials = self
             .provider
             .credentials()
