@@ -95,6 +95,8 @@ struct Measured {
 }
 
 /// Runs `command` with `input` on stdin, and reads its own resource use with `wait4`.
+// The child is reaped by `wait4` itself, which std cannot see.
+#[allow(clippy::zombie_processes)]
 fn measured(mut command: Command, input: &[u8]) -> Measured {
     let started = Instant::now();
     let mut child = command
