@@ -20,6 +20,10 @@ const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "bench-iam-token";
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--measure-child") {
+        return measure_child(&args[2], &args[3..]);
+    }
     let jobs: usize = std::env::var("DCS_WAIT_BENCH_JOBS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -90,50 +94,90 @@ struct Measured {
     wall: Duration,
     /// User + system CPU time.
     cpu: Duration,
+    user: Duration,
     peak_rss: u64,
     stdout: Vec<u8>,
 }
 
 /// Runs `command` with `input` on stdin, and reads its own resource use with `wait4`.
-// The child is reaped by `wait4` itself, which std cannot see.
-#[allow(clippy::zombie_processes)]
-fn measured(mut command: Command, input: &[u8]) -> Measured {
+///
+/// Through a fresh copy of this bench (`--measure-child`): a child's peak RSS counts the
+/// memory of the process it was spawned from until its `exec`, and this process holds
+/// megabytes of scenario and reports. The copy holds almost nothing.
+fn measured(command: Command, input: &[u8]) -> Measured {
+    let mut helper = Command::new(std::env::current_exe().expect("the bench's own path"));
+    helper
+        .arg("--measure-child")
+        .arg(command.get_program())
+        .args(command.get_args());
+    helper.env_clear();
+    helper.envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
     let started = Instant::now();
-    let mut child = command
+    let mut child = helper
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("the command starts");
+        .expect("the helper starts");
     let mut stdin = child.stdin.take().expect("piped");
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut out);
-        out
-    });
-    let pid = child.id() as libc::pid_t;
+    let output = child.wait_with_output().expect("the helper ends");
+    let wall = started.elapsed();
+    let _ = writer.join();
+    // The helper's last stderr line: "code user_us sys_us maxrss_kb".
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let figures: Vec<i64> = stderr
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [code, user_us, sys_us, maxrss_kb] = figures[..] else {
+        panic!("the helper said: {stderr}");
+    };
+    Measured {
+        code: (code >= 0).then_some(code as i32),
+        wall,
+        cpu: Duration::from_micros((user_us + sys_us) as u64),
+        user: Duration::from_micros(user_us as u64),
+        peak_rss: maxrss_kb as u64 * 1024,
+        stdout: output.stdout,
+    }
+}
+
+/// The helper: runs the command it is given (stdin, stdout inherited; the child's stderr
+/// dropped), waits for it with `wait4`, and prints its exit code, CPU and peak RSS on stderr.
+// The child is reaped by `wait4` itself, which std cannot see.
+#[allow(clippy::zombie_processes)]
+fn measure_child(program: &str, args: &[String]) {
+    let child = Command::new(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the measured command starts");
     // SAFETY: wait4 fills the status and the rusage struct we hand it, for our own child.
     let (status, usage) = unsafe {
         let mut status = 0;
         let mut usage: libc::rusage = std::mem::zeroed();
-        libc::wait4(pid, &mut status, 0, &mut usage);
+        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
         (status, usage)
     };
-    let wall = started.elapsed();
-    let _ = writer.join();
-    let stdout = reader.join().unwrap_or_default();
-    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    Measured {
-        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        wall,
-        cpu: time(usage.ru_utime) + time(usage.ru_stime),
-        peak_rss: usage.ru_maxrss as u64 * 1024,
-        stdout,
-    }
+    let micros = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    eprintln!(
+        "{code} {} {} {}",
+        micros(usage.ru_utime),
+        micros(usage.ru_stime),
+        usage.ru_maxrss
+    );
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -163,10 +207,13 @@ fn scale(url: &str, jobs: usize, run_ms: impl Fn(usize) -> u64) {
     println!("== {jobs} concurrent waits in one dcs-wait process, rate limit off");
     println!("exit code {:?}, wall {wall:.2} s", run.code);
     println!("polls: {polls} ({:.0} per second)", polls as f64 / wall);
+    let per_poll = |d: Duration| d.as_secs_f64() * 1e6 / polls.max(1) as f64;
     println!(
-        "client CPU (user + sys): {:.3} s = {:.1} µs per poll",
+        "client CPU (user + sys): {:.3} s = {:.1} µs per poll ({:.1} µs user, {:.1} µs sys)",
         run.cpu.as_secs_f64(),
-        run.cpu.as_secs_f64() * 1e6 / polls.max(1) as f64
+        per_poll(run.cpu),
+        per_poll(run.user),
+        per_poll(run.cpu - run.user)
     );
     println!("client peak RSS: {:.1} MiB", mib(run.peak_rss));
     println!("reports right (success, exact duration): {right} of {jobs}");

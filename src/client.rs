@@ -454,7 +454,7 @@ mod tests {
         let creds = Credentials::Token(secrecy::SecretString::from("t"));
         let provider = Arc::new(Provider::fixed(auth::Source::AuthToken, creds));
         let api = Arc::new(ApiClient::new(
-            crate::http::api_client(None).unwrap(),
+            crate::http::api_client(None, false).unwrap(),
             provider,
         ));
         let client = |endpoint: &str| {

@@ -102,7 +102,7 @@ pub fn demo_client(sim: &SimServer) -> Result<DcsClient, Box<dyn std::error::Err
         security_token: scenario.auth.security_token.clone().map(SecretString::from),
     };
     let provider = Arc::new(Provider::fixed(Source::Explicit, credentials));
-    let api = Arc::new(ApiClient::new(http::api_client(None)?, provider));
+    let api = Arc::new(ApiClient::new(http::api_client(None, false)?, provider));
     let project_id = scenario.project_id.clone().unwrap_or_default();
     Ok(DcsClient::new(
         api,

@@ -31,12 +31,19 @@ fn builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-/// The client for DCS and IAM.
-pub fn api_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, HttpError> {
-    let mut builder = builder();
-    if let Some(path) = ca_bundle {
-        builder = builder.tls_certs_merge(read_ca_bundle(path)?);
-    }
+/// The client for DCS and IAM. Without `tls`, no request will use HTTPS (every URL is a
+/// loopback `http://` one), so the platform's trust roots — about a hundred and fifty
+/// certificates read and parsed — are not loaded: the client then trusts no certificate.
+pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<reqwest::Client, HttpError> {
+    let extra = match ca_bundle {
+        Some(path) => read_ca_bundle(path)?,
+        None => Vec::new(),
+    };
+    let builder = if tls {
+        builder().tls_certs_merge(extra)
+    } else {
+        builder().tls_certs_only(extra)
+    };
     Ok(builder.build()?)
 }
 
@@ -67,13 +74,14 @@ mod tests {
 
     #[test]
     fn a_ca_bundle_must_exist_and_hold_certificates() {
-        let err = api_client(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
+        let err = api_client(Some(Path::new("/nonexistent/ca.pem")), true).unwrap_err();
         assert!(matches!(err, HttpError::CaBundleUnreadable { .. }), "{err}");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), "not a certificate").unwrap();
-        let err = api_client(Some(file.path())).unwrap_err();
+        let err = api_client(Some(file.path()), true).unwrap_err();
         assert!(matches!(err, HttpError::CaBundleEmpty { .. }), "{err}");
-        assert!(api_client(None).is_ok());
+        assert!(api_client(None, true).is_ok());
+        assert!(api_client(None, false).is_ok());
         assert!(metadata_client().is_ok());
     }
 }

@@ -24,7 +24,10 @@ pub enum SetupError {
 /// Builds the client the waits will share.
 pub async fn client(options: &Options, env: &Env) -> Result<DcsClient, SetupError> {
     let usage = |e: &dyn std::fmt::Display| SetupError::Usage(e.to_string());
-    let http = http::api_client(options.ca_bundle.as_deref()).map_err(|e| usage(&e))?;
+    // HTTPS is needed for an https:// endpoint, and for IAM, which may be asked for the
+    // project id (its endpoint is only known once the credentials' profile is read).
+    let tls = options.endpoint.scheme() == "https" || options.project_id.is_none();
+    let http = http::api_client(options.ca_bundle.as_deref(), tls).map_err(|e| usage(&e))?;
     let metadata = Metadata::from_env(env, http::metadata_client().map_err(|e| usage(&e))?);
     let resolved = provider::resolve(env, metadata)
         .await

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         }
     };
     dcs_wait::logging::init(cli.verbosity());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
