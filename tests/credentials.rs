@@ -165,10 +165,10 @@ async fn sources_are_asked_in_the_sdk_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiring_metadata_credentials_are_refreshed_during_a_wait() {
     // Each credential claims 40 min + 2 s of life, so it is due for refresh 2 s after issue;
-    // dcs-sim stops accepting it after 8 s. A 14 s job needs at least two refreshes.
+    // dcs-sim stops accepting it after 9 s. A 14 s job needs at least two refreshes.
     let mut scenario = with_metadata(SimMetadata {
         lifetime_secs: 40 * 60 + 2,
-        honoured_ms: Some(8_000),
+        honoured_ms: Some(9_000),
         ..SimMetadata::default()
     });
     scenario.jobs = vec![job("resize-1", 14_000)];
@@ -440,4 +440,67 @@ async fn an_untrusted_certificate_is_refused_unless_its_ca_is_given() {
     assert!(run
         .stderr
         .contains("cannot read the CA bundle /nonexistent/ca.pem"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_of_a_profile_or_of_metadata_appears_at_the_highest_verbosity() {
+    let mut scenario = with_metadata(SimMetadata {
+        secret_key_prefix: "md-VERY-SECRET-sk-".into(),
+        security_token_prefix: "md-VERY-SECRET-sts-".into(),
+        ..SimMetadata::default()
+    });
+    scenario.auth.secret_key = "profile-VERY-SECRET-sk".into();
+    scenario.iam_projects = vec![SimProject {
+        id: PROJECT.into(),
+        name: "sim-region-1".into(),
+    }];
+    // One job per run: a fault on a job's first request happens once in dcs-sim's life.
+    scenario.jobs = ["flaky-1", "flaky-2"]
+        .map(|id| {
+            let mut flaky = job(id, 0);
+            flaky.faults = vec![dcs_wait::sim::FaultRule::on(
+                &[1],
+                dcs_wait::sim::Fault::server_error(503),
+            )];
+            flaky
+        })
+        .to_vec();
+    let sim = start(scenario).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile_path = profile(
+        &dir,
+        &format!(
+            "[basic]\nak = {}\nsk = profile-VERY-SECRET-sk\n",
+            sim.scenario().auth.access_key
+        ),
+    );
+    // The project id comes from IAM, so that request is logged too.
+    let args = |job: &str| args_without_project(&sim, &["-vv", "--region", "sim-region-1", job]);
+    let trace = ("RUST_LOG", "trace".to_string());
+    let iam = ("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url());
+    let from_profile = ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", profile_path);
+    let from_metadata = ("DCS_WAIT_METADATA_ENDPOINT", sim.url());
+    let runs = [
+        dcs_wait(
+            &args("flaky-1"),
+            &[trace.clone(), iam.clone(), from_profile],
+        )
+        .await,
+        dcs_wait(&args("flaky-2"), &[trace, iam, from_metadata]).await,
+    ];
+    for run in &runs {
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert!(
+            run.stderr.contains("HTTP 503"),
+            "trace logging ran: {}",
+            run.stderr
+        );
+        for output in [&run.stdout, &run.stderr] {
+            assert!(
+                !output.contains("VERY-SECRET"),
+                "a secret leaked:\n{output}"
+            );
+        }
+    }
+    assert_eq!(sim.stats().metadata_issued, 1);
 }
