@@ -1,0 +1,275 @@
+//! How soon each waiter notices a finished job, and at what cost in requests.
+//!
+//! `cargo bench --bench schedule` — the standard workload of 4 000 jobs (fixed seed): even
+//! ones `masterStandbySwapJob`, log-normal durations (median 3 s, σ 0.4); odd ones cycling
+//! through modifyBandwidth, backupDCSInstance, extendDCSInstance and restoreDCSInstance,
+//! log-uniform on [1 s, 1 800 s]. Every waiter starts when its job is submitted.
+//!
+//! dcs-wait is the real wait loop and schedule (`wait::wait_all`, the CLI's code) against a
+//! simulated job source, in virtual time (`tokio::time::pause`). The other waiters are their
+//! published schedules (see "How dcs-wait polls" in the README), computed directly.
+//!
+//! Per waiter: detection lag p50 and p95 (the first poll at or after the end − the end),
+//! relative lag p95 (lag ÷ duration), requests per job, and lag p50 and requests per job of
+//! the swaps alone. The table is also written as JSON to `target/schedule-bench.json`.
+
+use dcs_wait::client::PollError;
+use dcs_wait::job::{Job, Status};
+use dcs_wait::wait::{wait_all, JobSource, WaitOptions};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+const JOBS: usize = 4_000;
+const SEED: u64 = 20_261_128;
+const LONG_TYPES: [&str; 4] = [
+    "modifyBandwidth",
+    "backupDCSInstance",
+    "extendDCSInstance",
+    "restoreDCSInstance",
+];
+
+#[derive(Debug, Clone)]
+struct SimJob {
+    id: String,
+    job_type: &'static str,
+    /// Seconds from submission to the end.
+    duration: f64,
+}
+
+fn workload() -> Vec<SimJob> {
+    let mut rng = fastrand::Rng::with_seed(SEED);
+    (0..JOBS)
+        .map(|i| {
+            let (job_type, duration) = if i % 2 == 0 {
+                // Box–Muller: a standard normal from two uniforms.
+                let (u1, u2) = (rng.f64().max(f64::MIN_POSITIVE), rng.f64());
+                let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+                ("masterStandbySwapJob", 3.0 * (0.4 * z).exp())
+            } else {
+                let t = LONG_TYPES[(i / 2) % LONG_TYPES.len()];
+                (t, (rng.f64() * 1800f64.ln()).exp())
+            };
+            SimJob {
+                id: format!("job-{i}"),
+                job_type,
+                duration,
+            }
+        })
+        .collect()
+}
+
+/// What one waiter did for one job.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    lag: f64,
+    requests: usize,
+}
+
+/// A peer's poll times (seconds from submission), as an endless iterator.
+fn peer_polls(name: &str, rng: &mut fastrand::Rng) -> Box<dyn Iterator<Item = f64>> {
+    let mut uniform = {
+        let mut rng = fastrand::Rng::with_seed(rng.u64(..));
+        move |lo: f64, hi: f64| lo + (hi - lo) * rng.f64()
+    };
+    let waits: Box<dyn FnMut(usize) -> f64> = match name {
+        "AWS CLI waiter (15 s)" => Box::new(|_| 15.0),
+        "AWS SDK waiter" => {
+            Box::new(move |n| uniform(2.0, (2.0 * 2f64.powi(n as i32 - 1)).min(120.0)))
+        }
+        "Terraform default" => Box::new(|n| (0.1 * 2f64.powi(n as i32)).min(10.0)),
+        "KooCLI --cli-waiter (5 s)" | "shell loop (sleep 5)" => Box::new(|_| 5.0),
+        "gcloud" => Box::new(move |n| {
+            if n == 1 {
+                1.0
+            } else {
+                (2.0 * 1.4f64.powi(n as i32 - 1) + uniform(0.0, 1.0)).min(180.0)
+            }
+        }),
+        "google-api-core" => Box::new(move |n| uniform(0.0, 1.5f64.powi(n as i32 - 1).min(20.0))),
+        // Delay 2 s, then every 10 s: the first poll is at 2 s, not at once.
+        "Terraform huaweicloud" => {
+            return Box::new(std::iter::successors(Some(2.0), |t| Some(t + 10.0)))
+        }
+        other => panic!("unknown peer {other}"),
+    };
+    let mut waits = waits;
+    let mut n = 0;
+    Box::new(std::iter::successors(Some(0.0), move |t| {
+        n += 1;
+        Some(t + waits(n))
+    }))
+}
+
+const PEERS: [&str; 8] = [
+    "AWS CLI waiter (15 s)",
+    "AWS SDK waiter",
+    "Terraform default",
+    "Terraform huaweicloud",
+    "KooCLI --cli-waiter (5 s)",
+    "gcloud",
+    "google-api-core",
+    "shell loop (sleep 5)",
+];
+
+fn peer(name: &str, jobs: &[SimJob]) -> Vec<Seen> {
+    let mut rng = fastrand::Rng::with_seed(SEED ^ 0xA5A5);
+    jobs.iter()
+        .map(|job| {
+            let (index, at) = peer_polls(name, &mut rng)
+                .enumerate()
+                .find(|(_, at)| *at >= job.duration)
+                .unwrap_or_else(|| unreachable!("poll times never end"));
+            Seen {
+                lag: at - job.duration,
+                requests: index + 1,
+            }
+        })
+        .collect()
+}
+
+/// The simulated DCS: each job RUNNING until its duration has passed (virtual time), then
+/// SUCCESS. Records when each poll came.
+struct Simulated {
+    start: Instant,
+    jobs: HashMap<String, SimJob>,
+    polls: Mutex<HashMap<String, Vec<f64>>>,
+}
+
+impl JobSource for Simulated {
+    fn fetch(&self, job_id: &str) -> impl Future<Output = Result<Job, PollError>> + Send {
+        let at = self.start.elapsed().as_secs_f64();
+        if let Ok(mut polls) = self.polls.lock() {
+            polls.entry(job_id.to_string()).or_default().push(at);
+        }
+        let job = &self.jobs[job_id];
+        let done = at >= job.duration;
+        let begin = 1_700_000_000_000i64;
+        let job = Ok(Job {
+            job_id: Some(job.id.clone()),
+            job_type: Some(job.job_type.to_string()),
+            status: if done {
+                Status::Success
+            } else {
+                Status::Running
+            },
+            begin_time: Some(begin),
+            end_time: done.then(|| begin + (job.duration * 1000.0) as i64),
+            fail_reason: None,
+        });
+        std::future::ready(job)
+    }
+}
+
+fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let source = Arc::new(Simulated {
+            start: Instant::now(),
+            jobs: jobs.iter().map(|j| (j.id.clone(), j.clone())).collect(),
+            polls: Mutex::new(HashMap::new()),
+        });
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        let options = WaitOptions {
+            timeout: Duration::from_secs(3 * 3600),
+            seed: Some(SEED),
+            ..options
+        };
+        let reports = wait_all(source.clone(), &ids, &options, &Default::default()).await;
+        assert!(reports
+            .iter()
+            .all(|r| r.outcome == dcs_wait::report::Outcome::Success));
+        let polls = source.polls.lock().expect("not poisoned");
+        jobs.iter()
+            .map(|job| {
+                let times = &polls[&job.id];
+                Seen {
+                    lag: times.last().copied().unwrap_or_default() - job.duration,
+                    requests: times.len(),
+                }
+            })
+            .collect()
+    })
+}
+
+fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * q).round() as usize]
+}
+
+#[derive(serde::Serialize)]
+struct Row {
+    waiter: String,
+    lag_p50: f64,
+    lag_p95: f64,
+    relative_lag_p95: f64,
+    requests_per_job: f64,
+    swap_lag_p50: f64,
+    swap_requests_per_job: f64,
+}
+
+fn row(waiter: &str, jobs: &[SimJob], seen: &[Seen]) -> Row {
+    let swaps: Vec<(&SimJob, &Seen)> = jobs
+        .iter()
+        .zip(seen)
+        .filter(|(j, _)| j.job_type == "masterStandbySwapJob")
+        .collect();
+    let mean = |v: &mut dyn Iterator<Item = usize>, n: usize| v.sum::<usize>() as f64 / n as f64;
+    Row {
+        waiter: waiter.to_string(),
+        lag_p50: quantile(seen.iter().map(|s| s.lag).collect(), 0.5),
+        lag_p95: quantile(seen.iter().map(|s| s.lag).collect(), 0.95),
+        relative_lag_p95: quantile(
+            jobs.iter()
+                .zip(seen)
+                .map(|(j, s)| s.lag / j.duration)
+                .collect(),
+            0.95,
+        ),
+        requests_per_job: mean(&mut seen.iter().map(|s| s.requests), seen.len()),
+        swap_lag_p50: quantile(swaps.iter().map(|(_, s)| s.lag).collect(), 0.5),
+        swap_requests_per_job: mean(&mut swaps.iter().map(|(_, s)| s.requests), swaps.len()),
+    }
+}
+
+fn main() {
+    let jobs = workload();
+    let mut rows = vec![row(
+        "dcs-wait (default)",
+        &jobs,
+        &dcs_wait(&jobs, WaitOptions::default()),
+    )];
+    rows.extend(
+        PEERS
+            .iter()
+            .map(|name| row(name, &jobs, &peer(name, &jobs))),
+    );
+    println!(
+        "{:<28} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "waiter", "lag p50", "lag p95", "rel p95", "req/job", "swap p50", "swap req"
+    );
+    for r in &rows {
+        println!(
+            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
+            r.waiter,
+            r.lag_p50,
+            r.lag_p95,
+            r.relative_lag_p95,
+            r.requests_per_job,
+            r.swap_lag_p50,
+            r.swap_requests_per_job
+        );
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schedule-bench.json");
+    match serde_json::to_string_pretty(&rows).map(|json| std::fs::write(&path, json)) {
+        Ok(Ok(())) => println!("written: {}", path.display()),
+        Ok(Err(e)) => eprintln!("cannot write {}: {e}", path.display()),
+        Err(e) => eprintln!("cannot serialise the table: {e}"),
+    }
+}
