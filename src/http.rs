@@ -47,9 +47,11 @@ pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<reqwest::Client
     Ok(builder.build()?)
 }
 
-/// The client for instance metadata.
+/// The client for instance metadata: plain HTTP on the local link, so no trust roots are
+/// loaded for it.
 pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
     Ok(builder()
+        .tls_certs_only(Vec::new())
         .no_proxy()
         .connect_timeout(METADATA_CONNECT_TIMEOUT)
         .timeout(METADATA_TIMEOUT)

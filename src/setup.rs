@@ -28,7 +28,13 @@ pub async fn client(options: &Options, env: &Env) -> Result<DcsClient, SetupErro
     // project id (its endpoint is only known once the credentials' profile is read).
     let tls = options.endpoint.scheme() == "https" || options.project_id.is_none();
     let http = http::api_client(options.ca_bundle.as_deref(), tls).map_err(|e| usage(&e))?;
-    let metadata = Metadata::from_env(env, http::metadata_client().map_err(|e| usage(&e))?);
+    let metadata = match Metadata::endpoint_from_env(env) {
+        Some(base) => Some(Metadata::new(
+            base,
+            http::metadata_client().map_err(|e| usage(&e))?,
+        )),
+        None => None,
+    };
     let resolved = provider::resolve(env, metadata)
         .await
         .map_err(|e| usage(&e))?;

@@ -57,7 +57,7 @@ impl Metadata {
     /// The endpoint from `DCS_WAIT_METADATA_ENDPOINT` (default `http://169.254.169.254`);
     /// `off` turns the source off. An endpoint that is not a URL turns it off too, with a
     /// warning: credentials may still come from elsewhere.
-    pub fn from_env(env: &Env, http: reqwest::Client) -> Option<Metadata> {
+    pub fn endpoint_from_env(env: &Env) -> Option<Url> {
         let text = env
             .get(ENV_METADATA_ENDPOINT)
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
@@ -65,12 +65,17 @@ impl Metadata {
             return None;
         }
         match Url::parse(&text) {
-            Ok(base) => Some(Metadata { http, base }),
+            Ok(base) => Some(base),
             Err(e) => {
                 tracing::warn!("{ENV_METADATA_ENDPOINT}={text:?} is not a URL ({e}); instance metadata is not asked");
                 None
             }
         }
+    }
+
+    /// The service at `base`, asked through `http` (see [`crate::http::metadata_client`]).
+    pub fn new(base: Url, http: reqwest::Client) -> Metadata {
+        Metadata { http, base }
     }
 
     pub fn endpoint(&self) -> &Url {
@@ -188,21 +193,20 @@ mod tests {
 
     #[test]
     fn endpoint_from_env_or_off() {
-        let http = crate::http::metadata_client().unwrap();
-        let m = Metadata::from_env(&Env::from_pairs::<&str, &str>([]), http.clone()).unwrap();
-        assert_eq!(m.endpoint().as_str(), "http://169.254.169.254/");
+        let base = Metadata::endpoint_from_env(&Env::from_pairs::<&str, &str>([])).unwrap();
+        assert_eq!(base.as_str(), "http://169.254.169.254/");
+        let m = Metadata::new(base, crate::http::metadata_client().unwrap());
         assert_eq!(
             m.url(SECURITY_KEY_PATH).as_str(),
             "http://169.254.169.254/openstack/latest/securitykey"
         );
         let off = Env::from_pairs([(ENV_METADATA_ENDPOINT, "off")]);
-        assert!(Metadata::from_env(&off, http.clone()).is_none());
+        assert!(Metadata::endpoint_from_env(&off).is_none());
         let local = Env::from_pairs([(ENV_METADATA_ENDPOINT, "http://127.0.0.1:9")]);
+        let base = Metadata::endpoint_from_env(&local).unwrap();
+        let m = Metadata::new(base, crate::http::metadata_client().unwrap());
         assert_eq!(
-            Metadata::from_env(&local, http)
-                .unwrap()
-                .url(TOKEN_PATH)
-                .as_str(),
+            m.url(TOKEN_PATH).as_str(),
             "http://127.0.0.1:9/meta-data/latest/api/token"
         );
     }
