@@ -90,16 +90,29 @@ impl ApiClient {
     /// One GET of `url`. When API Gateway refuses a signature and its `Date` is far from our
     /// clock, the clock is corrected by the difference and the request made once more, as the
     /// AWS SDKs do; the correction stays for every later request.
+    ///
+    /// Several jobs refused at once all try again: one of them learns the correction, the
+    /// others see that their request was signed before it.
     pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
-        let (reply, signed) = self.send(url, project_id).await?;
-        if reply.status == 401 && signed && self.learn_skew(&reply) {
-            return Ok(self.send(url, project_id).await?.0);
+        let (reply, signed_with) = self.send(url, project_id).await?;
+        if let (401, Some(skew)) = (reply.status, signed_with) {
+            if self.learn_skew(&reply) || self.skew() != skew {
+                return Ok(self.send(url, project_id).await?.0);
+            }
         }
         Ok(reply)
     }
 
-    /// The reply, and whether the request carried a signing date.
-    async fn send(&self, url: &Url, project_id: Option<&str>) -> Result<(Reply, bool), PollError> {
+    fn skew(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed))
+    }
+
+    /// The reply, and the clock correction it was signed with (none for a token).
+    async fn send(
+        &self,
+        url: &Url,
+        project_id: Option<&str>,
+    ) -> Result<(Reply, Option<jiff::SignedDuration>), PollError> {
         // Never closed, so acquiring cannot fail; a permit is held until the body is read.
         let _permit = self.in_flight.acquire().await.ok();
         let credentials = self
@@ -107,12 +120,12 @@ impl ApiClient {
             .credentials()
             .await
             .map_err(|e| PollError::transient(ApiError::local("credentials", e.to_string())))?;
-        let skew = jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed));
+        let skew = self.skew();
         let now = jiff::Timestamp::now()
             .checked_add(skew)
             .unwrap_or_else(|_| jiff::Timestamp::now());
         let headers = auth::headers(&credentials, "GET", url, project_id, now);
-        let signed = matches!(*credentials, Credentials::AkSk { .. });
+        let signed_with = matches!(*credentials, Credentials::AkSk { .. }).then_some(skew);
         let mut request = self.http.get(url.clone());
         for (name, value) in headers {
             request = request.header(name, value);
@@ -157,7 +170,7 @@ impl ApiClient {
                 headers,
                 body,
             },
-            signed,
+            signed_with,
         ))
     }
 
@@ -174,8 +187,7 @@ impl ApiClient {
             return false;
         };
         let skew = server.duration_since(jiff::Timestamp::now());
-        let known = jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed));
-        if (skew - known).abs() < SKEW_THRESHOLD {
+        if (skew - self.skew()).abs() < SKEW_THRESHOLD {
             return false;
         }
         tracing::debug!(
