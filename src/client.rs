@@ -6,14 +6,12 @@
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Credentials, Provider};
+use crate::http::{self, BodyError, MAX_BODY_BYTES};
 use crate::job::Job;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::Url;
-
-/// Bodies past this size are cut off unread: a job is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The longest `Retry-After` honoured; a longer one is read as this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -145,25 +143,19 @@ impl ApiClient {
             location: header("location"),
             date: header("date"),
         };
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_BODY_BYTES {
-                        let mut error = ApiError::local(
-                            "body_too_large",
-                            format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-                        );
-                        error.http_status = Some(status);
-                        error.request_id = headers.request_id;
-                        return Err(PollError::transient(error));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Err(transport_error(e)),
+        let body = match http::read_body(&mut response).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return Err(transport_error(e)),
+            Err(BodyError::TooLarge) => {
+                let mut error = ApiError::local(
+                    "body_too_large",
+                    format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                );
+                error.http_status = Some(status);
+                error.request_id = headers.request_id;
+                return Err(PollError::transient(error));
             }
-        }
+        };
         Ok((
             Reply {
                 status,

@@ -16,6 +16,30 @@ pub enum HttpError {
     Build(#[from] reqwest::Error),
 }
 
+/// Bodies past this size are cut off unread: a job is a few hundred bytes, a security key
+/// or a project list a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`], chunk by chunk, so that a larger one is never
+/// buffered whole.
+pub async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Metadata answers on the local link or not at all: waiting longer only delays the fallback.
 pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);

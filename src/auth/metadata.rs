@@ -31,6 +31,8 @@ pub enum MetadataError {
     Refused(&'static str, u16),
     #[error("instance metadata sent a security key that is not valid ({0})")]
     Malformed(&'static str),
+    #[error("instance metadata sent a {0} larger than {max} bytes", max = crate::http::MAX_BODY_BYTES)]
+    TooLarge(&'static str),
 }
 
 #[derive(Deserialize)]
@@ -94,9 +96,20 @@ impl Metadata {
         MetadataError::Unreachable(self.base.to_string(), e.without_url().to_string())
     }
 
+    async fn body(
+        &self,
+        response: &mut reqwest::Response,
+        what: &'static str,
+    ) -> Result<Vec<u8>, MetadataError> {
+        crate::http::read_body(response).await.map_err(|e| match e {
+            crate::http::BodyError::Transport(e) => self.unreachable(e),
+            crate::http::BodyError::TooLarge => MetadataError::TooLarge(what),
+        })
+    }
+
     /// A session token, or none where the service does not use them (404, 405, 503).
     async fn session_token(&self) -> Result<Option<String>, MetadataError> {
-        let response = self
+        let mut response = self
             .http
             .put(self.url(TOKEN_PATH))
             .header("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS)
@@ -105,8 +118,9 @@ impl Metadata {
             .map_err(|e| self.unreachable(e))?;
         match response.status().as_u16() {
             200 => {
-                let token = response.text().await.map_err(|e| self.unreachable(e))?;
-                Ok(Some(token.trim().to_string()).filter(|t| !t.is_empty()))
+                let token = self.body(&mut response, "session token").await?;
+                let token = String::from_utf8_lossy(&token).trim().to_string();
+                Ok(Some(token).filter(|t| !t.is_empty()))
             }
             404 | 405 | 503 => Ok(None),
             status => Err(MetadataError::Refused("session token", status)),
@@ -123,13 +137,12 @@ impl Metadata {
                 request = request.header("X-Metadata-Token", value);
             }
         }
-        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let mut response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(MetadataError::Refused("security key", status));
         }
-        let body = response.bytes().await.map_err(|e| self.unreachable(e))?;
-        parse_security_key(&body)
+        parse_security_key(&self.body(&mut response, "security key").await?)
     }
 }
 
