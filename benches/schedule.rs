@@ -15,6 +15,7 @@
 
 use dcs_wait::client::PollError;
 use dcs_wait::job::{Job, Status};
+use dcs_wait::schedule::Schedule;
 use dcs_wait::wait::{wait_all, JobSource, WaitOptions};
 use std::collections::HashMap;
 use std::future::Future;
@@ -158,6 +159,7 @@ impl JobSource for Simulated {
             begin_time: Some(begin),
             end_time: done.then(|| begin + (job.duration * 1000.0) as i64),
             fail_reason: None,
+            answered_at: None,
         });
         std::future::ready(job)
     }
@@ -238,6 +240,9 @@ fn row(waiter: &str, jobs: &[SimJob], seen: &[Seen]) -> Row {
     }
 }
 
+/// Settings of the knob, `--max-lag`, in seconds.
+const KNOB: [f64; 11] = [2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0];
+
 fn main() {
     let jobs = workload();
     let mut rows = vec![row(
@@ -250,6 +255,20 @@ fn main() {
             .iter()
             .map(|name| row(name, &jobs, &peer(name, &jobs))),
     );
+    let curve: Vec<Row> = KNOB
+        .iter()
+        .map(|&lag| {
+            let options = WaitOptions {
+                schedule: Schedule::default().with_max_lag(Duration::from_secs_f64(lag)),
+                ..WaitOptions::default()
+            };
+            row(
+                &format!("dcs-wait --max-lag {lag}s"),
+                &jobs,
+                &dcs_wait(&jobs, options),
+            )
+        })
+        .collect();
     println!(
         "{:<28} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}",
         "waiter", "lag p50", "lag p95", "rel p95", "req/job", "swap p50", "swap req"
@@ -266,6 +285,30 @@ fn main() {
             r.swap_requests_per_job
         );
     }
+    for r in &curve {
+        println!(
+            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
+            r.waiter,
+            r.lag_p50,
+            r.lag_p95,
+            r.relative_lag_p95,
+            r.requests_per_job,
+            r.swap_lag_p50,
+            r.swap_requests_per_job
+        );
+    }
+    println!("for each other waiter, a knob setting at least as good on lag p95 and requests/job:");
+    for peer in &rows[1..] {
+        let better = curve
+            .iter()
+            .find(|r| r.lag_p95 <= peer.lag_p95 && r.requests_per_job <= peer.requests_per_job);
+        println!(
+            "  {:<28} {}",
+            peer.waiter,
+            better.map_or("none".to_string(), |r| r.waiter.clone())
+        );
+    }
+    rows.extend(curve);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schedule-bench.json");
     match serde_json::to_string_pretty(&rows).map(|json| std::fs::write(&path, json)) {
         Ok(Ok(())) => println!("written: {}", path.display()),

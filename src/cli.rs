@@ -4,6 +4,7 @@
 //! environment only (see the README's "Credentials").
 
 use crate::limiter::RateLimiter;
+use crate::schedule::Schedule;
 use crate::wait::WaitOptions;
 use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use std::ffi::OsString;
@@ -70,6 +71,12 @@ pub struct Cli {
     /// Report format on stdout: aligned text, or one JSON object per job per line.
     #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+
+    /// The one knob of the poll schedule: the longest a finished job may go unnoticed while
+    /// it is in its usual span. Smaller notices sooner with more requests.
+    #[arg(long, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
+          value_parser = parse_duration)]
+    pub max_lag: Duration,
 
     /// At most N requests a second for all jobs together, in bursts of at most N; a 429
     /// halves it for a while. 0: no limit.
@@ -148,6 +155,7 @@ impl Cli {
             request_timeout: self.request_timeout,
             not_found_grace: self.not_found_grace,
             fail_fast: self.fail_fast,
+            schedule: Schedule::default().with_max_lag(self.max_lag),
             limiter: (self.max_rps > 0).then(|| Arc::new(RateLimiter::new(self.max_rps))),
             ..WaitOptions::default()
         }

@@ -251,12 +251,19 @@ pub fn classify(reply: Reply, now: SystemTime) -> Result<Job, PollError> {
         body,
     } = reply;
     if status == 200 {
-        return Job::parse(&body).map_err(|e| {
-            let mut error = ApiError::local("malformed_body", e.to_string());
-            error.http_status = Some(status);
-            error.request_id = answer.request_id;
-            PollError::transient(error)
-        });
+        let answered_at = answer
+            .date
+            .as_deref()
+            .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+            .map(|z| z.timestamp().as_millisecond());
+        return Job::parse(&body)
+            .map(|job| Job { answered_at, ..job })
+            .map_err(|e| {
+                let mut error = ApiError::local("malformed_body", e.to_string());
+                error.http_status = Some(status);
+                error.request_id = answer.request_id;
+                PollError::transient(error)
+            });
     }
     let mut error = ApiError::from_response(status, &body, answer.request_id);
     match status {

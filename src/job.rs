@@ -77,6 +77,10 @@ pub struct Job {
     pub end_time: Option<i64>,
     #[serde(default, deserialize_with = "opt_text")]
     pub fail_reason: Option<String>,
+    /// When the server answered (its `Date` header, epoch milliseconds): not part of the
+    /// body, set by the client. With `begin_time` it tells the job's age by one clock.
+    #[serde(skip)]
+    pub answered_at: Option<i64>,
 }
 
 /// Why a 200 body is not a job.
@@ -116,6 +120,14 @@ impl Job {
 
     pub fn duration(&self) -> Duration {
         Duration::between(self.begin_time, self.end_time)
+    }
+
+    /// How long ago the job began, by the server's clock, when the answer says.
+    pub fn age(&self) -> Option<std::time::Duration> {
+        let (begin, now) = (self.begin_time?, self.answered_at?);
+        Some(std::time::Duration::from_millis(
+            now.saturating_sub(begin).max(0) as u64,
+        ))
     }
 
     pub fn duration_ms(&self) -> Option<u64> {

@@ -4,8 +4,8 @@
 //! source in virtual time) and benchmarks drive the very same code. All timing goes through
 //! `tokio::time`, which `tokio::time::pause` turns into virtual time.
 //!
-//! Two clocks of backoff meet here. The [`PollSchedule`] says when to look again at a job that
-//! answered but is not finished. After a transient fault (5xx, 429, a dropped connection) the
+//! Two clocks of backoff meet here. The [`Schedule`] says when to look again at a job that
+//! answered but is not finished, from the job's age and type. After a transient fault (5xx, 429, a dropped connection) the
 //! retry delay comes from backon's exponential backoff instead, stretched to any
 //! `Retry-After`, and reset by the next good answer.
 
@@ -15,7 +15,7 @@ use crate::job::{Job, Status};
 use crate::limiter::RateLimiter;
 use crate::progress::Board;
 use crate::report::{JobReport, Outcome};
-use crate::schedule::PollSchedule;
+use crate::schedule::Schedule;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use std::collections::HashMap;
 use std::future::Future;
@@ -46,7 +46,7 @@ pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
 /// - timeout: 30 min, for all jobs together
 /// - request_timeout: 10 s, and never past the deadline
 /// - not_found_grace: 30 s: a job may answer 404 for a moment after it was created
-/// - schedule: [`PollSchedule::default`]
+/// - schedule: [`Schedule::default`]
 /// - retry (after a transient fault): exponential from 0.5 s, factor 2, at most 15 s, plus
 ///   backon's jitter (up to the delay again), no limit on tries but the deadline
 /// - seed: random (a fixed seed makes the jitter reproducible)
@@ -58,7 +58,7 @@ pub struct WaitOptions {
     pub timeout: Duration,
     pub request_timeout: Duration,
     pub not_found_grace: Duration,
-    pub schedule: PollSchedule,
+    pub schedule: Schedule,
     pub retry: ExponentialBuilder,
     pub seed: Option<u64>,
     pub fail_fast: bool,
@@ -72,7 +72,7 @@ impl Default for WaitOptions {
             timeout: Duration::from_secs(30 * 60),
             request_timeout: Duration::from_secs(10),
             not_found_grace: Duration::from_secs(30),
-            schedule: PollSchedule::default(),
+            schedule: Schedule::default(),
             retry: ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(500))
                 .with_factor(2.0)
@@ -185,10 +185,11 @@ async fn wait_one<S: JobSource>(
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_poll_at = clock.deadline - headroom;
     let grace_end = later(clock.start, options.not_found_grace);
-    let mut delays = options.schedule.delays(seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut retries = options.retry.build();
-    let retry_delay =
-        |retries: &mut backon::ExponentialBackoff| retries.next().unwrap_or(options.schedule.cap());
+    let retry_delay = |retries: &mut backon::ExponentialBackoff| {
+        retries.next().unwrap_or(options.schedule.max_lag())
+    };
     let mut last: Option<Job> = None;
     let mut last_error: Option<ApiError> = None;
     let mut polls = 0u32;
@@ -239,7 +240,12 @@ async fn wait_one<S: JobSource>(
                 }
                 last_error = None;
                 retries = options.retry.build();
-                delays.next().unwrap_or(options.schedule.cap())
+                // The job's age by the server's clock, or how long we have waited; the
+                // schedule takes the larger (both only ever underestimate it).
+                let waited = now - clock.start;
+                let age = last.as_ref().and_then(Job::age).unwrap_or(waited);
+                let job_type = last.as_ref().and_then(|j| j.job_type.as_deref());
+                options.schedule.delay(age, waited, job_type, &mut rng)
             }
             Ok(Err(PollError::Final(error))) => {
                 tracing::error!("{job_id}: {error}");
@@ -388,7 +394,7 @@ mod tests {
 
     fn no_jitter() -> WaitOptions {
         WaitOptions {
-            schedule: PollSchedule::default().with_jitter(0.0),
+            schedule: Schedule::default().with_jitter(0.0),
             retry: ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(500))
                 .with_max_delay(Duration::from_secs(15))
@@ -424,7 +430,20 @@ mod tests {
         assert_eq!(report.polls, 4);
         assert_eq!(report.duration_ms, Some(2869));
         assert_eq!(report.error, None);
-        assert_eq!(secs(&script.call_times()), [0.0, 1.0, 2.5, 4.75]);
+        // A swap: nothing to poll for until its window opens at 2.15 s, then every 0.5 s.
+        assert_eq!(secs(&script.call_times()), [0.0, 2.15, 2.65, 3.15]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_that_began_before_the_wait_is_polled_for_its_real_age() {
+        // The server says the swap began 5 s before it answered: its window is open already.
+        let mut late = job("RUNNING");
+        if let Ok(job) = &mut late {
+            job.answered_at = Some(6_000);
+        }
+        let script = Script::new(vec![now(late)], now(job("SUCCESS")));
+        run(&script, &no_jitter()).await;
+        assert_eq!(secs(&script.call_times()), [0.0, 0.5]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -503,8 +522,8 @@ mod tests {
         assert_eq!(report.outcome, Outcome::Success);
         assert_eq!(report.polls, 4);
         assert_eq!(report.error, None);
-        // 0.5 s and 1 s of retry backoff, then the schedule's first delay.
-        assert_eq!(secs(&script.call_times()), [0.0, 0.5, 1.5, 2.5]);
+        // 0.5 s and 1 s of retry backoff, then the schedule: the swap's window opens at 2.15 s.
+        assert_eq!(secs(&script.call_times()), [0.0, 0.5, 1.5, 2.15]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -303,7 +303,8 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
         let mut jobs = lock(&state.jobs);
         let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
             origin: Instant::now(),
-            origin_epoch_ms: jiff::Timestamp::now().as_millisecond(),
+            // Its own clock, like its Date header: a skewed server is skewed throughout.
+            origin_epoch_ms: state.now().as_millisecond(),
             requests: 0,
         });
         clock.requests += 1;
