@@ -631,3 +631,57 @@ async fn off_a_terminal_progress_is_plain_log_lines_and_a_heartbeat() {
         "no escape codes off a terminal"
     );
 }
+
+/// Poll times the schedule predicts for a job of `duration` (seconds), delays shortened by
+/// `jitter` (0: none, 0.1: the most the default shortens): how many polls see it finished.
+fn predicted_polls(duration: f64, job_type: &str, jitter: f64) -> usize {
+    use dcs_wait::schedule::Schedule;
+    let schedule = Schedule::default();
+    let (mut at, mut polls) = (0.0f64, 1);
+    while at < duration {
+        let age = Duration::from_secs_f64(at);
+        let nominal = schedule.nominal(age, Some(job_type)).as_secs_f64();
+        let windowed = dcs_wait::schedule::prior(job_type).is_some_and(|w| age < w.closes);
+        at += if windowed {
+            nominal
+        } else {
+            nominal * (1.0 - jitter)
+        };
+        polls += 1;
+    }
+    polls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_real_time_the_polls_are_the_ones_the_schedule_predicts() {
+    // Swaps of about 1, 3, 7 and 15 s, each ending mid-way between two polls, so that the
+    // count does not hang on a few milliseconds of a busy machine.
+    let durations_ms = [1_000u64, 2_900, 6_900, 15_000];
+    let jobs = durations_ms
+        .iter()
+        .map(|&ms| job(&format!("swap-{ms}"), ms))
+        .collect();
+    let sim = sim(jobs).await;
+    let mut args: Vec<String> = durations_ms.iter().map(|ms| format!("swap-{ms}")).collect();
+    args.insert(0, "--max-rps".into());
+    args.insert(1, "0".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = wait_on(&sim, &args).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    for ms in durations_ms {
+        let duration = ms as f64 / 1000.0;
+        let predicted = predicted_polls(duration, "masterStandbySwapJob", 0.0);
+        assert_eq!(
+            predicted,
+            predicted_polls(duration, "masterStandbySwapJob", 0.1),
+            "{ms} ms ends too near a poll for a stable count"
+        );
+        let id = format!("swap-{ms}");
+        assert_eq!(
+            polls(&sim, &id),
+            predicted,
+            "{id}: {:?}",
+            sim.stats().per_job[&id]
+        );
+    }
+}
