@@ -3,6 +3,7 @@
 use crate::cli::{Cli, OutputFormat};
 use crate::env::Env;
 use crate::export;
+use crate::history::{History, Priors};
 use crate::options::Options;
 use crate::progress::Board;
 use crate::report::{ExitStatus, JobReport, Outcome};
@@ -66,9 +67,40 @@ pub async fn run(cli: Cli) -> ExitStatus {
         }
     };
     tracing::debug!("endpoint {}", options.endpoint);
-    let (_, status) =
-        wait_and_report(Arc::new(client), &options.job_ids, &options.wait, &outputs).await;
+    let history = (!cli.no_history)
+        .then(|| History::path(&env))
+        .flatten()
+        .map(|path| {
+            let history = History::load(&path);
+            (path, history)
+        });
+    let wait = WaitOptions {
+        priors: Arc::new(Priors::new(
+            history.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
+        )),
+        ..options.wait.clone()
+    };
+    let (reports, status) =
+        wait_and_report(Arc::new(client), &options.job_ids, &wait, &outputs).await;
+    if let Some((path, mut history)) = history {
+        remember(&mut history, &reports);
+        if let Err(e) = history.save(&path) {
+            tracing::warn!("history {} not written ({e})", path.display());
+        }
+    }
     status
+}
+
+/// The durations of the jobs that succeeded, by type. Failed jobs often end early for
+/// reasons of their own: their durations would teach the schedule the wrong window.
+fn remember(history: &mut History, reports: &[JobReport]) {
+    for report in reports {
+        if let (Outcome::Success, Some(job_type), Some(ms)) =
+            (report.outcome, &report.job_type, report.duration_ms)
+        {
+            history.record(job_type, Duration::from_millis(ms));
+        }
+    }
 }
 
 /// Where the reports go besides the exit code.

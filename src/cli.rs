@@ -78,6 +78,11 @@ pub struct Cli {
           value_parser = parse_duration)]
     pub max_lag: Duration,
 
+    /// Do not read or write the history of job durations (kept in the user's cache
+    /// directory to plan polls; see the README).
+    #[arg(long, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_history: bool,
+
     /// At most N requests a second for all jobs together, in bursts of at most N; a 429
     /// halves it for a while. 0: no limit.
     #[arg(long, env = "DCS_WAIT_MAX_RPS", value_name = "N", default_value_t = 20)]

@@ -21,6 +21,7 @@ pub mod client;
 pub mod demo;
 pub mod env;
 pub mod export;
+pub mod history;
 pub mod http;
 pub mod iam;
 pub mod job;

@@ -18,15 +18,27 @@
 
 use std::time::Duration;
 
-/// Where a job of a known type usually ends, as ages.
+/// Where a job of a known type usually ends, as ages: its 20th and 99th percentiles.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
     pub opens: Duration,
     pub closes: Duration,
 }
 
-/// What a job type's durations are known to be. A master/standby swap's duration is about
-/// log-normal with a median of 3 s (σ 0.4): its 20th and 99th percentiles bound the window.
+impl Window {
+    /// The window of a log-normal duration: median `median`, `sigma` of its logarithm.
+    pub fn log_normal(median: Duration, sigma: f64) -> Window {
+        let at = |z: f64| median.mul_f64((z * sigma).exp());
+        Window {
+            opens: at(-0.8416),
+            closes: at(2.3263),
+        }
+    }
+}
+
+/// What a job type's durations are known to be without any history: a master/standby swap
+/// takes about 3 s (log-normal, σ 0.4 — a window of 2.15 to 7.6 s). Other types vary too
+/// much with the instance to say; their history (see [`crate::history`]) does.
 pub fn prior(job_type: &str) -> Option<Window> {
     match job_type {
         "masterStandbySwapJob" => Some(Window {
@@ -50,13 +62,14 @@ pub fn prior(job_type: &str) -> Option<Window> {
 /// # Examples
 ///
 /// ```
-/// use dcs_wait::schedule::Schedule;
+/// use dcs_wait::schedule::{prior, Schedule};
 /// use std::time::Duration;
 ///
 /// let s = Schedule::default().with_jitter(0.0);
 /// let secs = |age: f64, job_type| {
 ///     let age = Duration::from_secs_f64(age);
-///     s.delay(age, age, job_type, &mut fastrand::Rng::new()).as_secs_f64()
+///     let window = job_type.and_then(prior);
+///     s.delay(age, age, window, &mut fastrand::Rng::new()).as_secs_f64()
 /// };
 /// // A swap: nothing to poll for before 2.15 s, then every half second.
 /// assert_eq!(secs(0.0, Some("masterStandbySwapJob")), 2.15);
@@ -112,15 +125,24 @@ impl Schedule {
         (self.max_lag * 90).max(Duration::from_secs(15 * 60))
     }
 
-    /// The nominal delay, before jitter.
-    pub fn nominal(&self, age: Duration, job_type: Option<&str>) -> Duration {
+    /// The nominal delay, before jitter, for a job of this age whose type usually ends in
+    /// `window`.
+    pub fn nominal(&self, age: Duration, window: Option<Window>) -> Duration {
         let fine = self.max_lag / 20;
-        if let Some(window) = job_type.and_then(prior) {
+        if let Some(window) = window {
             if age < window.opens {
-                return window.opens - age;
+                // A short wait for the window (a swap's seconds) is slept through. A long one
+                // (a backup's minutes) is not: a job that fails early is still noticed
+                // within its age, at the cost of a few polls.
+                let until = window.opens - age;
+                return if window.opens <= self.max_lag {
+                    until
+                } else {
+                    until.min(age.max(fine))
+                };
             }
             if age < window.closes {
-                return fine;
+                return ((window.closes - window.opens) / 11).clamp(fine, self.max_lag);
             }
         }
         if age < self.patience() {
@@ -143,18 +165,15 @@ impl Schedule {
         &self,
         age: Duration,
         waited: Duration,
-        job_type: Option<&str>,
+        window: Option<Window>,
         rng: &mut fastrand::Rng,
     ) -> Duration {
         let age = age.max(waited);
-        let mut nominal = self.nominal(age, job_type);
+        let mut nominal = self.nominal(age, window);
         if waited < self.patience() {
             nominal = nominal.min(self.max_lag);
         }
-        let windowed = job_type
-            .and_then(prior)
-            .is_some_and(|window| age < window.closes);
-        if windowed {
+        if window.is_some_and(|window| age < window.closes) {
             nominal
         } else {
             nominal.mul_f64(1.0 - self.jitter * rng.f64())
@@ -167,7 +186,7 @@ mod tests {
     use super::*;
 
     fn secs(s: &Schedule, age: f64, job_type: Option<&str>) -> f64 {
-        s.nominal(Duration::from_secs_f64(age), job_type)
+        s.nominal(Duration::from_secs_f64(age), job_type.and_then(prior))
             .as_secs_f64()
     }
 
@@ -203,6 +222,23 @@ mod tests {
         assert_eq!(secs(&s, 3.0, Some("masterStandbySwapJob")), 3.0);
         let tiny = Schedule::default().with_max_lag(Duration::ZERO);
         assert_eq!(tiny.max_lag(), MIN_LAG);
+    }
+
+    #[test]
+    fn a_long_window_from_history_is_approached_by_doubling() {
+        let s = Schedule::default();
+        let window = Some(Window::log_normal(Duration::from_secs(600), 0.3));
+        let at = |age: f64| {
+            s.nominal(Duration::from_secs_f64(age), window)
+                .as_secs_f64()
+        };
+        // Opens at about 466 s: until then each delay is the age (a failure is noticed within
+        // its age), never past the opening.
+        assert_eq!(at(0.0), 0.5);
+        assert_eq!(at(100.0), 100.0);
+        assert!((at(400.0) - (window.unwrap().opens.as_secs_f64() - 400.0)).abs() < 1e-6);
+        // Inside, a twelfth of its width at most max_lag: every 10 s.
+        assert_eq!(at(500.0), 10.0);
     }
 
     #[test]

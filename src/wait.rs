@@ -11,6 +11,7 @@
 
 use crate::api_error::ApiError;
 use crate::client::{DcsClient, PollError};
+use crate::history::Priors;
 use crate::job::{Job, Status};
 use crate::limiter::RateLimiter;
 use crate::progress::Board;
@@ -53,6 +54,7 @@ pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
 /// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
 /// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
 /// - progress: none; a [`Board`] is told of every poll and every end
+/// - priors: the built-in ones; with a [`History`](crate::history::History), learnt ones
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
     pub timeout: Duration,
@@ -64,6 +66,7 @@ pub struct WaitOptions {
     pub fail_fast: bool,
     pub limiter: Option<Arc<RateLimiter>>,
     pub progress: Option<Arc<Board>>,
+    pub priors: Arc<Priors>,
 }
 
 impl Default for WaitOptions {
@@ -83,6 +86,7 @@ impl Default for WaitOptions {
             fail_fast: false,
             limiter: None,
             progress: None,
+            priors: Arc::default(),
         }
     }
 }
@@ -244,8 +248,11 @@ async fn wait_one<S: JobSource>(
                 // schedule takes the larger (both only ever underestimate it).
                 let waited = now - clock.start;
                 let age = last.as_ref().and_then(Job::age).unwrap_or(waited);
-                let job_type = last.as_ref().and_then(|j| j.job_type.as_deref());
-                options.schedule.delay(age, waited, job_type, &mut rng)
+                let window = last
+                    .as_ref()
+                    .and_then(|j| j.job_type.as_deref())
+                    .and_then(|t| options.priors.window(t));
+                options.schedule.delay(age, waited, window, &mut rng)
             }
             Ok(Err(PollError::Final(error))) => {
                 tracing::error!("{job_id}: {error}");

@@ -640,8 +640,9 @@ fn predicted_polls(duration: f64, job_type: &str, jitter: f64) -> usize {
     let (mut at, mut polls) = (0.0f64, 1);
     while at < duration {
         let age = Duration::from_secs_f64(at);
-        let nominal = schedule.nominal(age, Some(job_type)).as_secs_f64();
-        let windowed = dcs_wait::schedule::prior(job_type).is_some_and(|w| age < w.closes);
+        let window = dcs_wait::schedule::prior(job_type);
+        let nominal = schedule.nominal(age, window).as_secs_f64();
+        let windowed = window.is_some_and(|w| age < w.closes);
         at += if windowed {
             nominal
         } else {
@@ -684,4 +685,38 @@ async fn in_real_time_the_polls_are_the_ones_the_schedule_predicts() {
             sim.stats().per_job[&id]
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durations_are_remembered_in_a_history_that_never_fails_a_wait() {
+    let mut backup = job("bk-1", 300);
+    backup.job_type = "backupDCSInstance".into();
+    let mut failing = job("bk-2", 100);
+    failing.job_type = "backupDCSInstance".into();
+    failing.final_status = "FAIL".into();
+    let sim = sim(vec![backup, failing]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cache").join("history.json");
+    let mut env = aksk(&sim);
+    env.push(("DCS_WAIT_NO_HISTORY", "false".into()));
+    env.push(("DCS_WAIT_HISTORY_FILE", file.display().to_string()));
+
+    let run = wait_on_with(&sim, &["bk-1", "bk-2"], &env).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    // Only the success is remembered: a failure's duration says nothing of the usual one.
+    assert_eq!(
+        written,
+        serde_json::json!({"types": {"backupDCSInstance": [300]}})
+    );
+
+    std::fs::write(&file, "{ corrupt").unwrap();
+    let run = wait_on_with(&sim, &["bk-1"], &env).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
+
+    std::fs::write(&file, "untouched").unwrap();
+    let run = wait_on_with(&sim, &["--no-history", "bk-1"], &env).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "untouched");
 }

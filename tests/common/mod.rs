@@ -101,13 +101,14 @@ impl Run {
 }
 
 /// Starts the built dcs-wait with `env` as its environment, and nothing of this machine's:
-/// no home directory (so no profile file) and instance metadata off, unless `env` says
-/// otherwise. A test must never ask 169.254.169.254.
+/// no home directory (so no profile file), instance metadata off and no history, unless
+/// `env` says otherwise. A test must never ask 169.254.169.254.
 pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
         .args(args.iter().map(AsRef::as_ref))
         .env_clear()
         .env("DCS_WAIT_METADATA_ENDPOINT", "off")
+        .env("DCS_WAIT_NO_HISTORY", "true")
         .env("HOME", "/nonexistent/dcs-wait-test-home")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::piped())
@@ -153,9 +154,14 @@ pub async fn dcs_wait_with_stdin<S: AsRef<str>>(
 
 /// The usual run: JSON output against `sim` with its AK/SK, plus `extra` arguments.
 pub async fn wait_on(sim: &SimServer, extra: &[&str]) -> Run {
+    wait_on_with(sim, extra, &aksk(sim)).await
+}
+
+/// The same with `env` instead of the AK/SK alone.
+pub async fn wait_on_with(sim: &SimServer, extra: &[&str], env: &[(&str, String)]) -> Run {
     let mut args = args_for(sim);
     args.extend(extra.iter().map(|s| s.to_string()));
-    dcs_wait(&args, &aksk(sim)).await
+    dcs_wait(&args, env).await
 }
 
 /// Requests the simulator saw for `job_id`.
