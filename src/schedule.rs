@@ -66,7 +66,7 @@ pub fn prior(job_type: &str) -> Option<Window> {
 /// use std::time::Duration;
 ///
 /// let s = Schedule::default().with_jitter(0.0);
-/// let secs = |age: f64, job_type| {
+/// let secs = |age: f64, job_type: Option<&str>| {
 ///     let age = Duration::from_secs_f64(age);
 ///     let window = job_type.and_then(prior);
 ///     s.delay(age, age, window, &mut fastrand::Rng::new()).as_secs_f64()
@@ -155,8 +155,8 @@ impl Schedule {
     /// The delay before the next poll of a job of this age and type, `waited` into the wait.
     ///
     /// The age comes from the server's clocks (`begin_time` and `Date`), which may disagree;
-    /// so the age alone never stretches a delay past `max_lag`: only a wait that has itself
-    /// lasted past the point of patience polls less often than that.
+    /// so the age alone never stretches a delay past `max_lag`, nor past how long we have
+    /// waited ourselves.
     ///
     /// Jitter spreads the polls of jobs outside a known window. Inside one the steps are fine
     /// already, and a jittered wait for a window to open would poll a job that cannot have
@@ -169,10 +169,7 @@ impl Schedule {
         rng: &mut fastrand::Rng,
     ) -> Duration {
         let age = age.max(waited);
-        let mut nominal = self.nominal(age, window);
-        if waited < self.patience() {
-            nominal = nominal.min(self.max_lag);
-        }
+        let nominal = self.nominal(age, window).min(self.max_lag.max(waited));
         if window.is_some_and(|window| age < window.closes) {
             nominal
         } else {
@@ -227,9 +224,9 @@ mod tests {
     #[test]
     fn a_long_window_from_history_is_approached_by_doubling() {
         let s = Schedule::default();
-        let window = Some(Window::log_normal(Duration::from_secs(600), 0.3));
+        let window = Window::log_normal(Duration::from_secs(600), 0.3);
         let at = |age: f64| {
-            s.nominal(Duration::from_secs_f64(age), window)
+            s.nominal(Duration::from_secs_f64(age), Some(window))
                 .as_secs_f64()
         };
         // Opens at about 466 s: until then each delay is the age (a failure is noticed within
