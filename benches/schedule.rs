@@ -14,6 +14,7 @@
 //! the swaps alone. The table is also written as JSON to `target/schedule-bench.json`.
 
 use dcs_wait::client::PollError;
+use dcs_wait::history::{History, Priors};
 use dcs_wait::job::{Job, Status};
 use dcs_wait::schedule::Schedule;
 use dcs_wait::wait::{wait_all, JobSource, WaitOptions};
@@ -40,15 +41,54 @@ struct SimJob {
     duration: f64,
 }
 
+/// A standard normal from two uniforms (Box–Muller).
+fn normal(rng: &mut fastrand::Rng) -> f64 {
+    let (u1, u2) = (rng.f64().max(f64::MIN_POSITIVE), rng.f64());
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// The second workload: every type has a stable duration (log-normal, σ 0.3) around its
+/// own median, and 20 earlier durations of each are known.
+const STABLE: [(&str, f64); 5] = [
+    ("masterStandbySwapJob", 3.0),
+    ("modifyBandwidth", 20.0),
+    ("backupDCSInstance", 120.0),
+    ("extendDCSInstance", 300.0),
+    ("restoreDCSInstance", 900.0),
+];
+
+fn stable_duration(rng: &mut fastrand::Rng, median: f64) -> f64 {
+    median * (0.3 * normal(rng)).exp()
+}
+
+fn stable_workload() -> (Vec<SimJob>, History) {
+    let mut rng = fastrand::Rng::with_seed(SEED + 1);
+    let mut history = History::default();
+    for (job_type, median) in STABLE {
+        for _ in 0..20 {
+            let earlier = stable_duration(&mut rng, median);
+            history.record(job_type, Duration::from_secs_f64(earlier));
+        }
+    }
+    let jobs = (0..JOBS)
+        .map(|i| {
+            let (job_type, median) = STABLE[i % STABLE.len()];
+            SimJob {
+                id: format!("job-{i}"),
+                job_type,
+                duration: stable_duration(&mut rng, median),
+            }
+        })
+        .collect();
+    (jobs, history)
+}
+
 fn workload() -> Vec<SimJob> {
     let mut rng = fastrand::Rng::with_seed(SEED);
     (0..JOBS)
         .map(|i| {
             let (job_type, duration) = if i % 2 == 0 {
-                // Box–Muller: a standard normal from two uniforms.
-                let (u1, u2) = (rng.f64().max(f64::MIN_POSITIVE), rng.f64());
-                let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-                ("masterStandbySwapJob", 3.0 * (0.4 * z).exp())
+                ("masterStandbySwapJob", 3.0 * (0.4 * normal(&mut rng)).exp())
             } else {
                 let t = LONG_TYPES[(i / 2) % LONG_TYPES.len()];
                 (t, (rng.f64() * 1800f64.ln()).exp())
@@ -309,6 +349,36 @@ fn main() {
         );
     }
     rows.extend(curve);
+
+    let (stable, history) = stable_workload();
+    println!("\nsecond workload: stable durations per type (σ 0.3), 20 earlier ones known");
+    let cold = row(
+        "dcs-wait, no history",
+        &stable,
+        &dcs_wait(&stable, WaitOptions::default()),
+    );
+    let warm_options = WaitOptions {
+        priors: Arc::new(Priors::new(history)),
+        ..WaitOptions::default()
+    };
+    let warm = row(
+        "dcs-wait, with history",
+        &stable,
+        &dcs_wait(&stable, warm_options),
+    );
+    for r in [&cold, &warm] {
+        println!(
+            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
+            r.waiter,
+            r.lag_p50,
+            r.lag_p95,
+            r.relative_lag_p95,
+            r.requests_per_job,
+            r.swap_lag_p50,
+            r.swap_requests_per_job
+        );
+    }
+    rows.extend([cold, warm]);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schedule-bench.json");
     match serde_json::to_string_pretty(&rows).map(|json| std::fs::write(&path, json)) {
         Ok(Ok(())) => println!("written: {}", path.display()),
