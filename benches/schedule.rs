@@ -11,7 +11,9 @@
 //!
 //! Per waiter: detection lag p50 and p95 (the first poll at or after the end − the end),
 //! relative lag p95 (lag ÷ duration), requests per job, and lag p50 and requests per job of
-//! the swaps alone. The table is also written as JSON to `target/schedule-bench.json`.
+//! the swaps alone; dcs-wait across its knob, and on a second workload with and without
+//! history. The table is also written as JSON to `docs/schedule-bench.json`, and lag p95
+//! against requests per job drawn to `docs/schedule-bench.svg` (both shown in the README).
 
 use dcs_wait::client::PollError;
 use dcs_wait::history::{History, Priors};
@@ -379,10 +381,81 @@ fn main() {
         );
     }
     rows.extend([cold, warm]);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schedule-bench.json");
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let svg = docs.join("schedule-bench.svg");
+    match plot(&rows, &svg) {
+        Ok(()) => println!("drawn: {}", svg.display()),
+        Err(e) => eprintln!("cannot draw {}: {e}", svg.display()),
+    }
+    let path = docs.join("schedule-bench.json");
     match serde_json::to_string_pretty(&rows).map(|json| std::fs::write(&path, json)) {
         Ok(Ok(())) => println!("written: {}", path.display()),
         Ok(Err(e)) => eprintln!("cannot write {}: {e}", path.display()),
         Err(e) => eprintln!("cannot serialise the table: {e}"),
     }
+}
+
+/// Lag p95 against requests per job, log-log: every other waiter a point, dcs-wait a curve
+/// across its knob.
+fn plot(rows: &[Row], path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "detection lag p95 against requests per job",
+            ("sans-serif", 22),
+        )
+        .margin(20)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d((4.0f64..80.0).log_scale(), (1.0f64..120.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("requests per job")
+        .y_desc("lag p95 (s)")
+        .draw()?;
+    let curve: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.waiter.starts_with("dcs-wait --max-lag"))
+        .map(|r| (r.requests_per_job, r.lag_p95))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(curve.clone(), BLUE.stroke_width(2)))?
+        .label("dcs-wait across --max-lag")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+    chart.draw_series(curve.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+    // Waiters with the same schedule share a point and a label.
+    let mut points: Vec<((f64, f64), String)> = Vec::new();
+    for r in rows.iter().filter(|r| !r.waiter.starts_with("dcs-wait")) {
+        let point = (r.requests_per_job, r.lag_p95);
+        match points.iter_mut().find(|(p, _)| *p == point) {
+            Some((_, label)) => *label = format!("{label} / {}", r.waiter),
+            None => points.push((point, r.waiter.clone())),
+        }
+    }
+    for (point, label) in points {
+        chart.draw_series(std::iter::once(Circle::new(point, 4, RED.filled())))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label,
+            (point.0 * 1.03, point.1 * 1.05),
+            ("sans-serif", 13),
+        )))?;
+    }
+    if let Some(default) = rows.iter().find(|r| r.waiter == "dcs-wait (default)") {
+        let point = (default.requests_per_job, default.lag_p95);
+        chart.draw_series(std::iter::once(Circle::new(point, 6, BLUE.filled())))?;
+        chart.draw_series(std::iter::once(Text::new(
+            "dcs-wait default",
+            (point.0 * 1.03, point.1 * 0.85),
+            ("sans-serif", 13),
+        )))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    root.present()?;
+    Ok(())
 }
