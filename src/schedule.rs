@@ -7,7 +7,9 @@
 //! zero, and a swap that takes seconds is polled like a resize that takes half an hour.
 //!
 //! - **Known types** have a window where they usually end (a master/standby swap: about 2 to
-//!   8 s). Before it there is nothing to poll for; inside it polls come every `max_lag / 20`.
+//!   8 s; other types once their history says). Before a short window there is nothing to
+//!   poll for, before a long one the delay is the job's age; inside, polls come every
+//!   eleventh of the window's width, between `max_lag / 20` and `max_lag`.
 //! - **Otherwise** the delay grows with the age — half of it — between `max_lag / 20` and
 //!   `max_lag`, so a job is never noticed later than half its age after it ended (relative
 //!   lag ≤ 0.5) nor than `max_lag` while it is younger than 15 minutes (or `90 · max_lag`).
@@ -235,7 +237,7 @@ mod tests {
         assert_eq!(at(0.0), 0.5);
         assert_eq!(at(100.0), 100.0);
         assert!((at(300.0) - (window.opens.as_secs_f64() - 300.0)).abs() < 1e-6);
-        // Inside, a twelfth of its width at most max_lag: every 10 s.
+        // Inside, an eleventh of its width, at most max_lag: every 10 s.
         assert_eq!(at(500.0), 10.0);
     }
 
