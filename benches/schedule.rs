@@ -242,6 +242,19 @@ fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
     })
 }
 
+fn print_row(r: &Row) {
+    println!(
+        "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
+        r.waiter,
+        r.lag_p50,
+        r.lag_p95,
+        r.relative_lag_p95,
+        r.requests_per_job,
+        r.swap_lag_p50,
+        r.swap_requests_per_job
+    );
+}
+
 fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     values[((values.len() - 1) as f64 * q).round() as usize]
@@ -316,28 +329,10 @@ fn main() {
         "waiter", "lag p50", "lag p95", "rel p95", "req/job", "swap p50", "swap req"
     );
     for r in &rows {
-        println!(
-            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
-            r.waiter,
-            r.lag_p50,
-            r.lag_p95,
-            r.relative_lag_p95,
-            r.requests_per_job,
-            r.swap_lag_p50,
-            r.swap_requests_per_job
-        );
+        print_row(r);
     }
     for r in &curve {
-        println!(
-            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
-            r.waiter,
-            r.lag_p50,
-            r.lag_p95,
-            r.relative_lag_p95,
-            r.requests_per_job,
-            r.swap_lag_p50,
-            r.swap_requests_per_job
-        );
+        print_row(r);
     }
     println!("for each other waiter, a knob setting at least as good on lag p95 and requests/job:");
     for peer in &rows[1..] {
@@ -369,16 +364,7 @@ fn main() {
         &dcs_wait(&stable, warm_options),
     );
     for r in [&cold, &warm] {
-        println!(
-            "{:<28} {:>7.2}s {:>7.2}s {:>8.2} {:>9.1} {:>8.2}s {:>9.1}",
-            r.waiter,
-            r.lag_p50,
-            r.lag_p95,
-            r.relative_lag_p95,
-            r.requests_per_job,
-            r.swap_lag_p50,
-            r.swap_requests_per_job
-        );
+        print_row(r);
     }
     rows.extend([cold, warm]);
     let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
