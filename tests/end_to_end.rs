@@ -64,10 +64,8 @@ async fn success_reports_the_exact_duration() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_exits_1_with_its_reason() {
-    let mut failing = job("backup-1", 300);
+    let mut failing = failed_job("backup-1", 300, Some("disk full on the standby"));
     failing.job_type = "backupDCSInstance".into();
-    failing.final_status = "FAIL".into();
-    failing.fail_reason = Some("disk full on the standby".into());
     let sim = sim(vec![failing]).await;
     let run = wait_on(&sim, &["backup-1"]).await;
     assert_eq!(run.code, 1, "{run:#?}");
@@ -267,9 +265,7 @@ async fn temporary_credentials_send_a_signed_security_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_jobs_at_once_one_report_each_and_the_worst_exit_code() {
-    let mut failing = job("fail-1", 200);
-    failing.final_status = "FAIL".into();
-    failing.fail_reason = Some("no".into());
+    let failing = failed_job("fail-1", 200, Some("no"));
     let mut refused = job("bad-1", 0);
     refused.faults = vec![FaultRule::on(
         &[1],
@@ -308,9 +304,7 @@ async fn several_jobs_at_once_one_report_each_and_the_worst_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_output_is_one_aligned_line_per_job() {
-    let mut failing = job("fail-1", 100);
-    failing.final_status = "FAIL".into();
-    failing.fail_reason = Some("the reason".into());
+    let failing = failed_job("fail-1", 100, Some("the reason"));
     let sim = sim(vec![job("a-longer-job-id", 100), failing]).await;
     let mut args = args_for(&sim);
     args.truncate(4); // no --output json
@@ -527,8 +521,7 @@ async fn job_ids_come_from_stdin_in_every_form() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_fast_stops_waiting_at_the_first_failure() {
-    let mut failing = job("fail-1", 300);
-    failing.final_status = "FAIL".into();
+    let failing = failed_job("fail-1", 300, None);
     let sim = sim(vec![failing, job("long-1", 600_000)]).await;
     let run = wait_on(&sim, &["--fail-fast", "fail-1", "long-1"]).await;
     assert_eq!(run.code, 1, "{run:#?}");
@@ -542,9 +535,7 @@ async fn fail_fast_stops_waiting_at_the_first_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junit_and_github_reports_are_written() {
-    let mut failing = job("fail-1", 200);
-    failing.final_status = "FAIL".into();
-    failing.fail_reason = Some("no <space> & no luck".into());
+    let failing = failed_job("fail-1", 200, Some("no <space> & no luck"));
     let sim = sim(vec![job("ok-1", 300), failing]).await;
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("dcs-wait.xml");
@@ -691,9 +682,8 @@ async fn in_real_time_the_polls_are_the_ones_the_schedule_predicts() {
 async fn durations_are_remembered_in_a_history_that_never_fails_a_wait() {
     let mut backup = job("bk-1", 300);
     backup.job_type = "backupDCSInstance".into();
-    let mut failing = job("bk-2", 100);
+    let mut failing = failed_job("bk-2", 100, None);
     failing.job_type = "backupDCSInstance".into();
-    failing.final_status = "FAIL".into();
     let sim = sim(vec![backup, failing]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cache").join("history.json");

@@ -22,6 +22,15 @@ pub fn job(job_id: &str, run_ms: u64) -> SimJob {
     }
 }
 
+/// A job that ends `FAIL`, with `reason` as its fail_reason.
+pub fn failed_job(job_id: &str, run_ms: u64, reason: Option<&str>) -> SimJob {
+    SimJob {
+        final_status: "FAIL".into(),
+        fail_reason: reason.map(str::to_string),
+        ..job(job_id, run_ms)
+    }
+}
+
 /// A scenario of `jobs` in project [`PROJECT`], with the default test credentials.
 pub fn scenario(jobs: Vec<SimJob>) -> Scenario {
     Scenario {
