@@ -296,7 +296,9 @@ fn row(waiter: &str, jobs: &[SimJob], seen: &[Seen]) -> Row {
 }
 
 /// Settings of the knob, `--max-lag`, in seconds.
-const KNOB: [f64; 11] = [2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0];
+const KNOB: [f64; 14] = [
+    2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 12.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0,
+];
 
 fn main() {
     let jobs = workload();
