@@ -230,7 +230,26 @@ impl DcsClient {
             .api
             .get(&self.job_url(job_id), Some(&self.project_id))
             .await?;
-        classify(reply, SystemTime::now())
+        classify(reply, SystemTime::now()).and_then(|job| same_job(job_id, job))
+    }
+}
+
+/// An answer about another job is not an answer about ours: its SUCCESS would end our wait
+/// on someone else's result. A cache or gateway that mixes answers up will not stop doing so
+/// on a retry, so it is final.
+fn same_job(asked: &str, job: Job) -> Result<Job, PollError> {
+    match job.job_id.as_deref() {
+        Some(answered) if answered != asked => {
+            let answered: String = answered.chars().take(64).collect();
+            Err(PollError::Final(ApiError::local(
+                "job_id_mismatch",
+                format!(
+                    "asked for job {asked}, the server answered about job {answered}; check \
+                 --endpoint and any proxy or cache in between"
+                ),
+            )))
+        }
+        _ => Ok(job),
     }
 }
 

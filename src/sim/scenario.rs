@@ -224,6 +224,14 @@ pub enum Fault {
     Empty,
     /// 200 with this status in place of the real one.
     Status { status: String },
+    /// 200 with the job padded to `bytes` (a client must stop reading at its cap).
+    Oversized { bytes: u64 },
+    /// 200, headers at once, then the body one byte every `ms`.
+    Trickle { ms: u64 },
+    /// 200 with another job: its `job_id` is this one's with `-other` appended.
+    OtherJob,
+    /// 302 to `location`.
+    Redirect { location: String },
 }
 
 fn bad_gateway() -> u16 {
@@ -254,6 +262,10 @@ impl std::fmt::Display for FaultRule {
             Fault::Malformed => f.write_str("malformed body")?,
             Fault::Empty => f.write_str("empty body")?,
             Fault::Status { status } => write!(f, "status {status:?}")?,
+            Fault::Oversized { bytes } => write!(f, "{bytes}-byte body")?,
+            Fault::Trickle { ms } => write!(f, "body trickled a byte every {ms} ms")?,
+            Fault::OtherJob => f.write_str("another job's answer")?,
+            Fault::Redirect { location } => write!(f, "redirect to {location}")?,
         }
         if !self.requests.is_empty() {
             let list: Vec<String> = self.requests.iter().map(u32::to_string).collect();

@@ -7,8 +7,9 @@ use super::tls::TlsIdentity;
 use super::verify::{self, Lookup};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -161,11 +162,7 @@ impl State {
     }
 
     /// Checks credentials: the 401 answer when they are refused, else nothing.
-    fn refusal(
-        &self,
-        parts: &http::request::Parts,
-        request_id: &str,
-    ) -> Option<Response<Full<Bytes>>> {
+    fn refusal(&self, parts: &http::request::Parts, request_id: &str) -> Option<Response<Body>> {
         let auth_token = self.scenario.auth.auth_token.as_deref();
         let checked = verify::check(auth_token, |ak| self.lookup(ak), parts, self.now());
         checked.err().map(|rejection| {
@@ -201,7 +198,53 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-type Answer = Result<Response<Full<Bytes>>, DropConnection>;
+type Answer = Result<Response<Body>, DropConnection>;
+
+/// Every answer's body: whole, or trickled.
+type Body = UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+fn whole(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed_unsync()
+}
+
+/// A body sent one byte at a time, `every` apart: a server that has sent its headers and
+/// then all but stops.
+struct Trickle {
+    bytes: Bytes,
+    every: Duration,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Trickle {
+    fn body(bytes: Bytes, every: Duration) -> Body {
+        let sleep = Box::pin(tokio::time::sleep(every));
+        Trickle {
+            bytes,
+            every,
+            sleep,
+        }
+        .boxed_unsync()
+    }
+}
+
+impl hyper::body::Body for Trickle {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.bytes.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::ready!(std::future::Future::poll(self.sleep.as_mut(), cx));
+        let next = Instant::now() + self.every;
+        self.sleep.as_mut().reset(next);
+        let byte = self.bytes.split_to(1);
+        std::task::Poll::Ready(Some(Ok(Frame::data(byte))))
+    }
+}
 
 async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: Arc<State>) {
     // Connections live in this set, so aborting the server task ends them all, stalled
@@ -347,11 +390,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
 }
 
 /// IAM's `GET /v3/projects?name=`: the scenario's projects of that name.
-fn projects(
-    state: &State,
-    parts: &http::request::Parts,
-    request_id: &str,
-) -> Response<Full<Bytes>> {
+fn projects(state: &State, parts: &http::request::Parts, request_id: &str) -> Response<Body> {
     let name = parts.uri.query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "name")
@@ -424,6 +463,37 @@ async fn answer(job: &SimJob, clock: JobClock, fault: Option<&Fault>, request_id
             ));
         }
         Some(Fault::Status { status }) => status_override = Some(status.clone()),
+        Some(Fault::Oversized { bytes }) => {
+            // A job, then spaces: valid JSON, only too long to be read.
+            let mut body = serde_json::to_vec(&job_body(job, clock, None)).unwrap_or_default();
+            // At most 64 MiB: a scenario cannot make the simulator itself run out of memory.
+            let len = (*bytes).min(64 << 20) as usize;
+            body.resize(body.len().max(len), b' ');
+            return Ok(response(
+                StatusCode::OK,
+                "application/json",
+                body.into(),
+                request_id,
+            ));
+        }
+        Some(Fault::Trickle { ms }) => {
+            let body = serde_json::to_vec(&job_body(job, clock, None)).unwrap_or_default();
+            let mut answer = response(StatusCode::OK, "application/json", Bytes::new(), request_id);
+            *answer.body_mut() = Trickle::body(body.into(), Duration::from_millis(*ms));
+            return Ok(answer);
+        }
+        Some(Fault::OtherJob) => {
+            let mut body = job_body(job, clock, None);
+            body.job_id = format!("{}-other", job.job_id);
+            return Ok(json(StatusCode::OK, &body, request_id));
+        }
+        Some(Fault::Redirect { location }) => {
+            let mut answer = response(StatusCode::FOUND, "text/plain", Bytes::new(), request_id);
+            if let Ok(value) = location.parse() {
+                answer.headers_mut().insert(header::LOCATION, value);
+            }
+            return Ok(answer);
+        }
     }
     let body = job_body(job, clock, status_override);
     Ok(json(StatusCode::OK, &body, request_id))
@@ -466,7 +536,7 @@ fn job_body(job: &SimJob, clock: JobClock, status_override: Option<String>) -> J
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Full<Bytes>> {
+fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
     let body = serde_json::json!({
         "error_code": code,
         "error_msg": message,
@@ -475,7 +545,7 @@ fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Res
     json(status, &body, request_id)
 }
 
-fn json<T: Serialize>(status: StatusCode, body: &T, request_id: &str) -> Response<Full<Bytes>> {
+fn json<T: Serialize>(status: StatusCode, body: &T, request_id: &str) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     response(status, "application/json", bytes.into(), request_id)
 }
@@ -485,8 +555,8 @@ fn response(
     content_type: &str,
     body: Bytes,
     request_id: &str,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
+) -> Response<Body> {
+    let mut response = Response::new(whole(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     if let Ok(v) = content_type.parse() {
@@ -514,7 +584,7 @@ mod metadata {
         metadata: &SimMetadata,
         parts: &http::request::Parts,
         request_id: &str,
-    ) -> Option<Response<Full<Bytes>>> {
+    ) -> Option<Response<Body>> {
         let path = parts.uri.path();
         if path != TOKEN_PATH && path != SECURITY_KEY_PATH {
             return None;
