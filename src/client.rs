@@ -146,15 +146,7 @@ impl ApiClient {
         let body = match http::read_body(&mut response).await {
             Ok(body) => body,
             Err(BodyError::Transport(e)) => return Err(transport_error(e)),
-            Err(BodyError::TooLarge) => {
-                let mut error = ApiError::local(
-                    "body_too_large",
-                    format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-                );
-                error.http_status = Some(status);
-                error.request_id = headers.request_id;
-                return Err(PollError::transient(error));
-            }
+            Err(BodyError::TooLarge) => return Err(body_too_large(status, headers.request_id)),
         };
         Ok((
             Reply {
@@ -230,8 +222,25 @@ impl DcsClient {
             .api
             .get(&self.job_url(job_id), Some(&self.project_id))
             .await?;
-        classify(reply, SystemTime::now()).and_then(|job| same_job(job_id, job))
+        interpret(job_id, reply, SystemTime::now())
     }
+}
+
+/// What an answer to a GET of `job_id` says: [`classify`], and the job must be that one.
+pub fn interpret(job_id: &str, reply: Reply, now: SystemTime) -> Result<Job, PollError> {
+    classify(reply, now).and_then(|job| same_job(job_id, job))
+}
+
+/// A body past [`MAX_BODY_BYTES`], cut off unread: worth another try (a proxy's error page,
+/// say), never worth reading whole.
+pub fn body_too_large(status: u16, request_id: Option<String>) -> PollError {
+    let mut error = ApiError::local(
+        "body_too_large",
+        format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+    );
+    error.http_status = Some(status);
+    error.request_id = request_id;
+    PollError::transient(error)
 }
 
 /// An answer about another job is not an answer about ours: its SUCCESS would end our wait

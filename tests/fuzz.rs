@@ -17,12 +17,11 @@ use dcs_wait::report::{ExitStatus, JobReport, Outcome};
 use proptest::prelude::*;
 use std::time::{Duration, SystemTime};
 
+mod common;
+
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(2_000),
+        cases: common::proptest_cases(2_000),
         ..ProptestConfig::default()
     }
 }

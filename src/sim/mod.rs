@@ -5,13 +5,16 @@
 //! - [`scenario`]: the jobs and faults it serves, read from JSON;
 //! - [`verify`]: the credential checks of API Gateway;
 //! - [`server`]: the HTTP server and its counters;
+//! - [`in_process`]: the same job API without the socket, for the wait loop in virtual time;
 //! - [`tls`]: HTTPS with a self-signed certificate.
 
+pub mod in_process;
 pub mod scenario;
 pub mod server;
 pub mod tls;
 pub mod verify;
 
+pub use in_process::InProcess;
 pub use scenario::{Fault, FaultRule, Scenario, SimAuth, SimJob, SimMetadata, SimProject};
 pub use server::{SimServer, Stats};
 pub use tls::TlsIdentity;

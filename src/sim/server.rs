@@ -78,13 +78,7 @@ impl SimServer {
             .map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State {
-            scenario,
-            jobs: Mutex::new(HashMap::new()),
-            stats: Mutex::new(Stats::default()),
-            next_request_id: AtomicU64::new(1),
-            issued: Mutex::new(HashMap::new()),
-        });
+        let state = Arc::new(State::new(scenario));
         let https = acceptor.is_some();
         let task = tokio::spawn(serve(listener, acceptor, state.clone()));
         Ok(SimServer {
@@ -111,8 +105,12 @@ impl SimServer {
 }
 
 #[derive(Debug)]
-struct State {
+pub(super) struct State {
     scenario: Scenario,
+    /// When it started, by tokio's clock and by the wall clock: its own clock runs from
+    /// there on tokio's, so that under a paused (virtual) clock its `Date` and job times
+    /// move with the virtual time.
+    started: (Instant, jiff::Timestamp),
     jobs: Mutex<HashMap<String, JobClock>>,
     stats: Mutex<Stats>,
     next_request_id: AtomicU64,
@@ -134,17 +132,50 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
-    fn stats(&self) -> MutexGuard<'_, Stats> {
+    pub(super) fn new(scenario: Scenario) -> State {
+        State {
+            scenario,
+            started: (Instant::now(), jiff::Timestamp::now()),
+            jobs: Mutex::new(HashMap::new()),
+            stats: Mutex::new(Stats::default()),
+            next_request_id: AtomicU64::new(1),
+            issued: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn stats(&self) -> MutexGuard<'_, Stats> {
         lock(&self.stats)
     }
 
     /// The simulator's clock, which may run off the real one on purpose.
     fn now(&self) -> jiff::Timestamp {
-        let now = jiff::Timestamp::now();
+        let (instant, timestamp) = self.started;
+        let now = jiff::SignedDuration::try_from(instant.elapsed())
+            .ok()
+            .and_then(|elapsed| timestamp.checked_add(elapsed).ok())
+            .unwrap_or(timestamp);
         now.checked_add(jiff::SignedDuration::from_secs(
             self.scenario.clock_offset_secs,
         ))
         .unwrap_or(now)
+    }
+
+    pub(super) fn next_request_id(&self) -> String {
+        format!(
+            "{:032x}",
+            self.next_request_id.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Sets `Date` from the simulator's clock, skewed when the scenario says so: clients
+    /// correct by it.
+    pub(super) fn date(&self, response: &mut Response<Body>) {
+        let printer = jiff::fmt::rfc2822::DateTimePrinter::new();
+        if let Ok(date) = printer.timestamp_to_rfc9110_string(&self.now()) {
+            if let Ok(value) = date.parse() {
+                response.headers_mut().insert(header::DATE, value);
+            }
+        }
     }
 
     fn lookup(&self, access_key: &str) -> Lookup {
@@ -188,7 +219,7 @@ struct JobClock {
 
 /// The connection is closed without an answer.
 #[derive(Debug)]
-struct DropConnection;
+pub(super) struct DropConnection;
 
 impl std::fmt::Display for DropConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,10 +229,10 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-type Answer = Result<Response<Body>, DropConnection>;
+pub(super) type Answer = Result<Response<Body>, DropConnection>;
 
 /// Every answer's body: whole, or trickled.
-type Body = UnsyncBoxBody<Bytes, std::convert::Infallible>;
+pub(super) type Body = UnsyncBoxBody<Bytes, std::convert::Infallible>;
 
 fn whole(bytes: Bytes) -> Body {
     Full::new(bytes).boxed_unsync()
@@ -285,18 +316,9 @@ async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: Arc<State
 
 async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
     let (parts, _body) = request.into_parts();
-    let request_id = format!(
-        "{:032x}",
-        state.next_request_id.fetch_add(1, Ordering::Relaxed)
-    );
+    let request_id = state.next_request_id();
     let mut response = route(&state, &parts, &request_id).await?;
-    // The simulator's own clock, skewed when the scenario says so: clients correct by it.
-    let printer = jiff::fmt::rfc2822::DateTimePrinter::new();
-    if let Ok(date) = printer.timestamp_to_rfc9110_string(&state.now()) {
-        if let Ok(value) = date.parse() {
-            response.headers_mut().insert(header::DATE, value);
-        }
-    }
+    state.date(&mut response);
     Ok(response)
 }
 
@@ -342,51 +364,59 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
     if let Some(refused) = state.refusal(parts, request_id) {
         return Ok(refused);
     }
-    let clock = {
-        let mut jobs = lock(&state.jobs);
-        let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
-            origin: Instant::now(),
-            // Its own clock, like its Date header: a skewed server is skewed throughout.
-            origin_epoch_ms: state.now().as_millisecond(),
-            requests: 0,
-        });
-        clock.requests += 1;
-        *clock
-    };
-    let elapsed_ms = clock.origin.elapsed().as_millis() as u64;
-    state
-        .stats()
-        .per_job
-        .entry(job_id.to_string())
-        .or_default()
-        .push(elapsed_ms);
-    if state
-        .scenario
-        .project_id
-        .as_deref()
-        .is_some_and(|expected| expected != project_id)
-    {
-        return Ok(error(
-            StatusCode::FORBIDDEN,
-            "111401004",
-            "The project ID does not match the credentials.",
-            request_id,
-        ));
+    state.job(project_id, job_id, request_id).await
+}
+
+impl State {
+    /// An authenticated GET of a job: counted, then answered by its timeline and faults.
+    pub(super) async fn job(&self, project_id: &str, job_id: &str, request_id: &str) -> Answer {
+        let state = self;
+        let clock = {
+            let mut jobs = lock(&state.jobs);
+            let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
+                origin: Instant::now(),
+                // Its own clock, like its Date header: a skewed server is skewed throughout.
+                origin_epoch_ms: state.now().as_millisecond(),
+                requests: 0,
+            });
+            clock.requests += 1;
+            *clock
+        };
+        let elapsed_ms = clock.origin.elapsed().as_millis() as u64;
+        state
+            .stats()
+            .per_job
+            .entry(job_id.to_string())
+            .or_default()
+            .push(elapsed_ms);
+        if state
+            .scenario
+            .project_id
+            .as_deref()
+            .is_some_and(|expected| expected != project_id)
+        {
+            return Ok(error(
+                StatusCode::FORBIDDEN,
+                "111401004",
+                "The project ID does not match the credentials.",
+                request_id,
+            ));
+        }
+        let Some(job) = state.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
+            return Ok(error(
+                StatusCode::NOT_FOUND,
+                "DCS.4404",
+                "The job does not exist.",
+                request_id,
+            ));
+        };
+        let fault = job
+            .faults
+            .iter()
+            .find(|rule| rule.applies(clock.requests, elapsed_ms))
+            .map(|rule| &rule.fault);
+        answer(job, clock, fault, request_id).await
     }
-    let Some(job) = state.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
-        return Ok(error(
-            StatusCode::NOT_FOUND,
-            "DCS.4404",
-            "The job does not exist.",
-            request_id,
-        ));
-    };
-    let fault = job
-        .faults
-        .iter()
-        .find(|rule| rule.applies(clock.requests, elapsed_ms))
-        .map(|rule| &rule.fault);
-    answer(job, clock, fault, request_id).await
 }
 
 /// IAM's `GET /v3/projects?name=`: the scenario's projects of that name.

@@ -185,3 +185,12 @@ pub const SLACK: Duration = Duration::from_secs(8);
 pub fn assert_ended_by(run: &Run, deadline: Duration) {
     assert!(run.elapsed < deadline + SLACK, "{:?}", run.elapsed);
 }
+
+/// Cases per property test: `PROPTEST_CASES` when set (to fuzz longer), else `default`,
+/// which keeps `cargo test` within CI's time.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}

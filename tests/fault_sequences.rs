@@ -1,0 +1,281 @@
+//! Property tests: random job timelines and random sequences of every fault dcs-sim injects,
+//! at random requests and times, against the real wait loop and the client's own
+//! classification, in virtual time (tokio's paused clock), so a two-hour wait takes
+//! milliseconds. The job source is dcs-sim's job API called in-process
+//! ([`dcs_wait::sim::InProcess`]), wrapped to record when each request went out, when its
+//! answer came back and what it meant.
+//!
+//! Invariants, for every case:
+//! 1. the wait ends by its deadline;
+//! 2. it ends at the first decisive answer — a SUCCESS or FAIL job, a final error, a 404 past
+//!    the grace period — with the matching outcome, and sends nothing after it (final errors
+//!    are never retried);
+//! 3. without one, the outcome is `timeout` and it came no earlier than the last poll's time
+//!    (transient errors, cut-off requests and 404s within the grace period are always
+//!    retried);
+//! 4. a reported duration is `end_time − begin_time` of the answer that ended the wait;
+//! 5. requests are spaced as the schedule and the backoff allow: at most three gaps shorter
+//!    than their smallest step (the approach of a known window, the end of the 404 grace
+//!    period, the last poll before the deadline), and dcs-sim saw exactly the polls reported;
+//! 6. nothing panics.
+
+mod common;
+
+use dcs_wait::client::PollError;
+use dcs_wait::job::{Job, Status};
+use dcs_wait::report::Outcome;
+use dcs_wait::schedule::Schedule;
+use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
+use dcs_wait::wait::{wait_all, JobSource, WaitOptions, LAST_POLL_HEADROOM};
+use proptest::prelude::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// One request as the wait loop saw it.
+#[derive(Debug)]
+struct Request {
+    sent: Instant,
+    /// When it came back and what it meant; `None` when the loop cut it off (timeout).
+    answer: Option<(Instant, Result<Job, PollError>)>,
+}
+
+struct Recorder {
+    sim: InProcess,
+    log: Mutex<Vec<Request>>,
+}
+
+impl JobSource for Recorder {
+    async fn fetch(&self, job_id: &str) -> Result<Job, PollError> {
+        let index = {
+            let mut log = self.log.lock().unwrap();
+            log.push(Request {
+                sent: Instant::now(),
+                answer: None,
+            });
+            log.len() - 1
+        };
+        let result = self.sim.fetch(job_id).await;
+        self.log.lock().unwrap()[index].answer = Some((Instant::now(), result.clone()));
+        result
+    }
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    let error = |statuses: Vec<u16>| {
+        (
+            proptest::sample::select(statuses),
+            proptest::option::of(0u64..120),
+        )
+            .prop_map(|(http_status, retry_after)| Fault::Error {
+                http_status,
+                error_code: Some(format!("SIM.{http_status}")),
+                error_msg: Some("injected".into()),
+                retry_after: retry_after.map(|s| s.to_string()),
+            })
+    };
+    // Transient kinds weigh more: final ones end a case at once, and long sequences of
+    // faults that must be ridden out are the interesting ones.
+    prop_oneof![
+        4 => error(vec![500, 502, 503, 504, 429, 408]),
+        1 => error(vec![404]),
+        1 => error(vec![400, 401, 403, 409]),
+        2 => proptest::sample::select(vec![502u16, 503, 504])
+            .prop_map(|http_status| Fault::Html { http_status }),
+        2 => proptest::option::of(0u64..40_000).prop_map(|ms| Fault::Stall { ms }),
+        2 => Just(Fault::Drop),
+        2 => Just(Fault::Malformed),
+        2 => Just(Fault::Empty),
+        2 => proptest::sample::select(vec!["RUNNING", "WEIRD", "SUCCESS", "FAIL", ""])
+            .prop_map(|s| Fault::Status { status: s.into() }),
+        1 => (1u64..1_000).prop_map(|extra| Fault::Oversized {
+            bytes: dcs_wait::http::MAX_BODY_BYTES as u64 + extra
+        }),
+        2 => (1u64..500).prop_map(|ms| Fault::Trickle { ms }),
+        1 => Just(Fault::OtherJob),
+        1 => Just(Fault::Redirect {
+            location: "http://elsewhere.invalid/".into()
+        }),
+    ]
+}
+
+fn fault_rule() -> impl Strategy<Value = FaultRule> {
+    prop_oneof![
+        (proptest::collection::vec(1u32..40, 1..6), fault())
+            .prop_map(|(requests, fault)| FaultRule::on(&requests, fault)),
+        (0u64..900_000, fault()).prop_map(|(until_ms, fault)| FaultRule::until(until_ms, fault)),
+    ]
+}
+
+fn sim_job() -> impl Strategy<Value = SimJob> {
+    (
+        proptest::sample::select(vec!["masterStandbySwapJob", "extendDCSInstance"]),
+        0u64..10_000,
+        prop_oneof![0u64..10_000, 0u64..3_600_000],
+        proptest::sample::select(vec!["SUCCESS", "FAIL"]),
+        proptest::collection::vec(fault_rule(), 0..6),
+    )
+        .prop_map(
+            |(job_type, start_delay_ms, run_ms, final_status, faults)| SimJob {
+                job_id: "job-1".into(),
+                job_type: job_type.into(),
+                start_delay_ms,
+                run_ms,
+                final_status: final_status.into(),
+                fail_reason: (final_status == "FAIL").then(|| "injected failure".into()),
+                faults,
+                expect: None,
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+struct Knobs {
+    timeout: Duration,
+    request_timeout: Duration,
+    not_found_grace: Duration,
+    max_lag: Duration,
+    seed: u64,
+}
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    (
+        1_000u64..7_200_000,
+        100u64..30_000,
+        0u64..120_000,
+        1_000u64..60_000,
+        any::<u64>(),
+    )
+        .prop_map(|(timeout, request_timeout, grace, max_lag, seed)| Knobs {
+            timeout: Duration::from_millis(timeout),
+            request_timeout: Duration::from_millis(request_timeout),
+            not_found_grace: Duration::from_millis(grace),
+            max_lag: Duration::from_millis(max_lag),
+            seed,
+        })
+}
+
+/// What the first decisive answer says the outcome must be.
+fn decisive(result: &Result<Job, PollError>, at: Instant, grace_end: Instant) -> Option<Outcome> {
+    match result {
+        Ok(job) => match job.status {
+            Status::Success => Some(Outcome::Success),
+            Status::Failed { .. } => Some(Outcome::Failed),
+            _ => None,
+        },
+        Err(PollError::Final(_)) => Some(Outcome::Error),
+        Err(PollError::NotFound(_)) if at >= grace_end => Some(Outcome::Error),
+        Err(_) => None,
+    }
+}
+
+fn check(job: SimJob, knobs: Knobs) -> Result<(), TestCaseError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let options = WaitOptions {
+            timeout: knobs.timeout,
+            request_timeout: knobs.request_timeout,
+            not_found_grace: knobs.not_found_grace,
+            schedule: Schedule::default().with_max_lag(knobs.max_lag),
+            seed: Some(knobs.seed),
+            ..WaitOptions::default()
+        };
+        let recorder = Arc::new(Recorder {
+            sim: InProcess::new(Scenario {
+                jobs: vec![job],
+                ..Scenario::demo()
+            }),
+            log: Mutex::new(Vec::new()),
+        });
+        let start = Instant::now();
+        let report = wait_all(
+            recorder.clone(),
+            &["job-1".to_string()],
+            &options,
+            &CancellationToken::new(),
+        )
+        .await
+        .remove(0);
+        let ended = Instant::now();
+        let deadline = start + knobs.timeout;
+        let last_poll_at = deadline - LAST_POLL_HEADROOM.min(knobs.timeout / 10);
+        let grace_end = start + knobs.not_found_grace;
+        let log = recorder.log.lock().unwrap();
+
+        // 1.
+        prop_assert!(
+            ended <= deadline,
+            "ended {:?} past the deadline",
+            ended - deadline
+        );
+        // 5 (the count).
+        prop_assert_eq!(report.polls as usize, log.len());
+        let seen = recorder
+            .sim
+            .stats()
+            .per_job
+            .get("job-1")
+            .map_or(0, Vec::len);
+        prop_assert_eq!(seen, log.len());
+
+        // 2, 3, 4.
+        let first_decisive = log.iter().enumerate().find_map(|(i, request)| {
+            let (at, result) = request.answer.as_ref()?;
+            decisive(result, *at, grace_end).map(|outcome| (i, outcome, result))
+        });
+        match first_decisive {
+            Some((index, outcome, result)) => {
+                prop_assert_eq!(index + 1, log.len(), "requests after a decisive answer");
+                prop_assert_eq!(report.outcome, outcome);
+                if let Ok(job) = result {
+                    prop_assert_eq!(report.status.as_deref(), Some(job.status.as_str()));
+                    prop_assert_eq!(report.duration_ms, job.duration_ms());
+                    prop_assert_eq!(
+                        (report.begin_time, report.end_time),
+                        (job.begin_time, job.end_time)
+                    );
+                    if let (Some(ms), Some(begin), Some(end)) =
+                        (report.duration_ms, job.begin_time, job.end_time)
+                    {
+                        prop_assert_eq!(ms as i128, end as i128 - begin as i128);
+                    }
+                }
+            }
+            None => {
+                prop_assert_eq!(report.outcome, Outcome::Timeout, "{:?}", report);
+                prop_assert!(
+                    ended >= last_poll_at,
+                    "gave up {:?} before the last poll's time",
+                    last_poll_at - ended
+                );
+            }
+        }
+
+        // 5 (the spacing).
+        let fine = (knobs.max_lag / 20).mul_f64(0.9);
+        let smallest_step = fine.min(Duration::from_millis(500));
+        let short_gaps = log
+            .windows(2)
+            .filter(|pair| pair[1].sent - pair[0].sent < smallest_step)
+            .count();
+        prop_assert!(short_gaps <= 3, "{short_gaps} gaps under {smallest_step:?}");
+        Ok(())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: common::proptest_cases(256),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_wait_keeps_its_promises_under_any_faults(job in sim_job(), knobs in knobs()) {
+        check(job, knobs)?;
+    }
+}
