@@ -4,10 +4,24 @@
 
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     /// `None`: the process environment.
     fixed: Option<HashMap<String, String>>,
+}
+
+/// The names only: the values include secret keys and tokens.
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fixed {
+            None => f.write_str("Env(process)"),
+            Some(map) => {
+                let mut names: Vec<&String> = map.keys().collect();
+                names.sort();
+                f.debug_tuple("Env").field(&names).finish()
+            }
+        }
+    }
 }
 
 impl Env {
@@ -33,10 +47,11 @@ impl Env {
     /// A variable's value, trimmed; an empty or blank variable counts as unset, as an
     /// `export X=` in a CI script means "not given".
     pub fn get(&self, name: &str) -> Option<String> {
-        let value = match &self.fixed {
+        // The untrimmed copy is zeroed when dropped: it may be a secret key.
+        let value = zeroize::Zeroizing::new(match &self.fixed {
             None => std::env::var(name).ok(),
             Some(map) => map.get(name).cloned(),
-        }?;
+        }?);
         let trimmed = value.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_string())
     }
@@ -53,5 +68,13 @@ mod tests {
         assert_eq!(env.get("B"), None);
         assert_eq!(env.get("C"), None);
         assert_eq!(env.get("D"), None);
+    }
+
+    #[test]
+    fn debug_shows_names_never_values() {
+        let env = Env::from_pairs([("HUAWEICLOUD_SDK_SK", "very-secret")]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("HUAWEICLOUD_SDK_SK"), "{shown}");
+        assert!(!shown.contains("very-secret"), "{shown}");
     }
 }

@@ -322,63 +322,82 @@ async fn no_secret_appears_in_any_output_at_the_highest_verbosity() {
         security_token: Some(STS.into()),
         auth_token: Some(IAM.into()),
     };
-    let mut flaky = job("flaky-1", 0);
-    flaky.faults = vec![
-        FaultRule::on(&[1], Fault::server_error(500)),
-        FaultRule::on(&[2], Fault::throttled("1")),
-        FaultRule::on(&[3], Fault::Drop),
+    // Every fault dcs-sim injects, each on the first request of its own job (so they run
+    // side by side), then the answer; plus a job that does not exist (404, then final).
+    let faults = [
+        Fault::server_error(500),
+        Fault::throttled("1"),
+        Fault::Drop,
+        Fault::Html { http_status: 502 },
+        Fault::Stall { ms: Some(3_000) },
+        Fault::Malformed,
+        Fault::Empty,
+        Fault::Status {
+            status: "WEIRD".into(),
+        },
+        Fault::Oversized { bytes: 2 << 20 },
+        Fault::Trickle { ms: 100 },
+        Fault::OtherJob,
+        Fault::Redirect {
+            location: "http://127.0.0.1:9/elsewhere".into(),
+        },
+        Fault::Error {
+            http_status: 403,
+            error_code: Some("DCS.4403".into()),
+            error_msg: Some("Forbidden.".into()),
+            retry_after: None,
+        },
     ];
-    let sim = sim_with_auth(vec![flaky, job("ok-1", 0)], auth).await;
-    let mut args = args_for(&sim);
-    args.extend([
-        "-vv".into(),
-        "flaky-1".into(),
-        "ok-1".into(),
-        "missing-1".into(),
-    ]);
-    args.extend(["--not-found-grace".into(), "1s".into()]);
+    let jobs: Vec<_> = faults
+        .iter()
+        .enumerate()
+        .map(|(i, fault)| {
+            let mut faulty = job(&format!("fault-{i}"), 0);
+            faulty.faults = vec![FaultRule::on(&[1], fault.clone())];
+            faulty
+        })
+        .collect();
     let aksk_env = |sk: &str| {
         vec![
             ("HUAWEICLOUD_SDK_AK", "AKLEAKTEST".to_string()),
             ("HUAWEICLOUD_SDK_SK", sk.to_string()),
             ("HUAWEICLOUD_SDK_SECURITY_TOKEN", STS.to_string()),
-            ("RUST_LOG", "trace".to_string()),
+            trace(),
         ]
     };
-    let runs = [
-        dcs_wait(&args, &aksk_env(SK)).await,
+    let credentials = [
+        aksk_env(SK),
         // A wrong secret that is still a secret: refused, and never printed.
-        dcs_wait(&args, &aksk_env("sk-VERY-SECRET-wrong")).await,
-        dcs_wait(
-            &args,
-            &[
-                ("DCS_WAIT_AUTH_TOKEN", IAM.to_string()),
-                ("RUST_LOG", "trace".to_string()),
-            ],
-        )
-        .await,
-        dcs_wait(
-            &args,
-            &[("DCS_WAIT_AUTH_TOKEN", "iam-VERY-SECRET-wrong".to_string())],
-        )
-        .await,
+        aksk_env("sk-VERY-SECRET-wrong"),
+        vec![("DCS_WAIT_AUTH_TOKEN", IAM.to_string()), trace()],
+        vec![
+            ("DCS_WAIT_AUTH_TOKEN", "iam-VERY-SECRET-wrong".to_string()),
+            trace(),
+        ],
     ];
-    assert_eq!(
-        runs.iter().map(|r| r.code).collect::<Vec<_>>(),
-        [4, 4, 4, 4]
-    );
-    assert!(
-        runs[0].stderr.contains("HTTP 500"),
-        "trace logging ran: {}",
-        runs[0].stderr
-    );
-    for run in &runs {
-        for output in [&run.stdout, &run.stderr] {
-            assert!(
-                !output.contains("VERY-SECRET"),
-                "a secret leaked:\n{output}"
-            );
+    for (n, env) in credentials.iter().enumerate() {
+        // A fresh endpoint each time, so that every run meets every fault.
+        let sim = sim_with_auth(jobs.clone(), auth.clone()).await;
+        let mut args = args_for(&sim);
+        args.extend(
+            ["-vv", "--request-timeout", "1s", "--not-found-grace", "1s"].map(String::from),
+        );
+        args.extend(jobs.iter().map(|j| j.job_id.clone()));
+        args.push("missing-1".into());
+        let run = dcs_wait(&args, env).await;
+        assert_eq!(run.code, 4, "{run:#?}");
+        if n % 2 == 0 {
+            // The right credentials: every fault was met and logged.
+            for said in [
+                "HTTP 500",
+                "body_too_large",
+                "request_timeout",
+                "job_id_mismatch",
+            ] {
+                assert!(run.stderr.contains(said), "{said}: {}", run.stderr);
+            }
         }
+        assert_no_secret(&run);
     }
 }
 

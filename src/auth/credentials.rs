@@ -48,6 +48,13 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// What kind of credentials, never their secret part: safe in any message.
+impl fmt::Display for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
 /// Why no credentials could be had. Each message says what to set.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CredentialsError {
@@ -198,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_and_describe_never_show_a_secret() {
+    fn debug_and_display_never_show_a_secret() {
         let creds = Credentials::from_env(&env(&[
             (ENV_AK, "AKIDENTITY"),
             (ENV_SK, "very-secret-sk"),
@@ -206,12 +213,17 @@ mod tests {
         ]))
         .unwrap()
         .unwrap();
-        for text in [format!("{creds:?}"), creds.describe()] {
-            assert!(!text.contains("very-secret"), "{text}");
-        }
         let token = Credentials::from_env(&env(&[(ENV_AUTH_TOKEN, "very-secret-iam")]))
             .unwrap()
             .unwrap();
-        assert!(!format!("{token:?}").contains("very-secret"));
+        for creds in [creds, token] {
+            for text in [
+                format!("{creds:?}"),
+                format!("{creds:#?}"),
+                format!("{creds}"),
+            ] {
+                assert!(!text.contains("very-secret"), "{text}");
+            }
+        }
     }
 }

@@ -4,10 +4,11 @@
 
 use super::Credentials;
 use crate::env::Env;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::Arc;
 use url::Url;
+use zeroize::Zeroizing;
 
 pub const ENV_METADATA_ENDPOINT: &str = "DCS_WAIT_METADATA_ENDPOINT";
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -40,11 +41,13 @@ struct SecurityKey {
     credential: Credential,
 }
 
+/// The secret parts go straight into [`SecretString`]s: no plain copy to leak or to leave
+/// in memory.
 #[derive(Deserialize)]
 struct Credential {
     access: String,
-    secret: String,
-    securitytoken: Option<String>,
+    secret: SecretString,
+    securitytoken: Option<SecretString>,
     expires_at: String,
 }
 
@@ -108,7 +111,7 @@ impl Metadata {
     }
 
     /// A session token, or none where the service does not use them (404, 405, 503).
-    async fn session_token(&self) -> Result<Option<String>, MetadataError> {
+    async fn session_token(&self) -> Result<Option<Zeroizing<String>>, MetadataError> {
         let mut response = self
             .http
             .put(self.url(TOKEN_PATH))
@@ -118,8 +121,8 @@ impl Metadata {
             .map_err(|e| self.unreachable(e))?;
         match response.status().as_u16() {
             200 => {
-                let token = self.body(&mut response, "session token").await?;
-                let token = String::from_utf8_lossy(&token).trim().to_string();
+                let token = Zeroizing::new(self.body(&mut response, "session token").await?);
+                let token = Zeroizing::new(String::from_utf8_lossy(&token).trim().to_string());
                 Ok(Some(token).filter(|t| !t.is_empty()))
             }
             404 | 405 | 503 => Ok(None),
@@ -142,8 +145,13 @@ impl Metadata {
         if status != 200 {
             return Err(MetadataError::Refused("security key", status));
         }
-        parse_security_key(&self.body(&mut response, "security key").await?)
+        let body = Zeroizing::new(self.body(&mut response, "security key").await?);
+        parse_security_key(&body)
     }
+}
+
+fn trimmed(secret: &SecretString) -> SecretString {
+    SecretString::from(secret.expose_secret().trim())
 }
 
 /// Reads a `securitykey` body. serde's own messages are not kept: they can quote a value.
@@ -151,7 +159,7 @@ pub fn parse_security_key(body: &[u8]) -> Result<Expiring, MetadataError> {
     let key: SecurityKey = serde_json::from_slice(body)
         .map_err(|_| MetadataError::Malformed("not the expected JSON"))?;
     let c = key.credential;
-    if c.access.trim().is_empty() || c.secret.trim().is_empty() {
+    if c.access.trim().is_empty() || c.secret.expose_secret().trim().is_empty() {
         return Err(MetadataError::Malformed("empty access or secret"));
     }
     let expires_at: jiff::Timestamp = c
@@ -162,12 +170,12 @@ pub fn parse_security_key(body: &[u8]) -> Result<Expiring, MetadataError> {
     Ok(Expiring {
         credentials: Arc::new(Credentials::AkSk {
             access_key: c.access.trim().to_string(),
-            secret_key: SecretString::from(c.secret.trim().to_string()),
+            secret_key: trimmed(&c.secret),
             security_token: c
                 .securitytoken
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-                .map(SecretString::from),
+                .as_ref()
+                .filter(|t| !t.expose_secret().trim().is_empty())
+                .map(trimmed),
         }),
         expires_at,
     })
@@ -180,15 +188,26 @@ mod tests {
     #[test]
     fn parses_a_security_key() {
         let key = parse_security_key(
-            br#"{"credential": {"access": "TMPAK", "secret": "TMPSK", "securitytoken": "STS",
-                 "expires_at": "2026-11-28T12:00:00.000000Z"}}"#,
+            br#"{"credential": {"access": "TMPAK", "secret": " TMPSK-very-secret ",
+                 "securitytoken": "STS-very-secret", "expires_at": "2026-11-28T12:00:00.000000Z"}}"#,
         )
         .unwrap();
         assert_eq!(key.expires_at, "2026-11-28T12:00:00Z".parse().unwrap());
-        assert!(matches!(
-            &*key.credentials,
-            Credentials::AkSk { access_key, security_token: Some(_), .. } if access_key == "TMPAK"
-        ));
+        match &*key.credentials {
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token: Some(token),
+            } => {
+                assert_eq!(access_key, "TMPAK");
+                assert_eq!(secret_key.expose_secret(), "TMPSK-very-secret");
+                assert_eq!(token.expose_secret(), "STS-very-secret");
+            }
+            other => panic!("{other:?}"),
+        }
+        for shown in [format!("{key:?}"), key.credentials.to_string()] {
+            assert!(!shown.contains("very-secret"), "{shown}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use provider::{Provider, Source};
 use http::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use url::Url;
+use zeroize::Zeroize;
 
 /// The `Host` header a URL produces: the port only when it is not the scheme's default.
 pub fn host_header(url: &Url) -> String {
@@ -72,26 +73,31 @@ pub fn headers(
                 secret_key.expose_secret(),
                 &date,
             );
+            // Our copy of the token in what was signed is zeroed here, the others below.
+            signed.iter_mut().for_each(|(_, value)| value.zeroize());
             sensitive.extend(token);
             sensitive.push(("authorization".into(), signature.authorization(access_key)));
         }
     }
     let mark = |sensitive: bool| {
-        move |(name, value): (String, String)| {
+        move |(name, value): &(String, String)| {
             // Names are our own literals; values come from a URL, a validated project id and
             // credentials. A value that is not a legal header is dropped; the server's 401
             // then says what is wrong, which beats a panic.
             let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
-            let mut value = HeaderValue::from_str(&value).ok()?;
+            let mut value = HeaderValue::from_str(value).ok()?;
             value.set_sensitive(sensitive);
             Some((name, value))
         }
     };
-    plain
-        .into_iter()
+    let headers = plain
+        .iter()
         .filter_map(mark(false))
-        .chain(sensitive.into_iter().filter_map(mark(true)))
-        .collect()
+        .chain(sensitive.iter().filter_map(mark(true)))
+        .collect();
+    // The header values now belong to the HTTP stack; our copies of the secrets go.
+    sensitive.iter_mut().for_each(|(_, value)| value.zeroize());
+    headers
 }
 
 #[cfg(test)]

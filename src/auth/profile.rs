@@ -15,6 +15,7 @@ use crate::env::Env;
 use ini::{Ini, ParseOption};
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
+use zeroize::{Zeroize, Zeroizing};
 
 pub const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
 
@@ -66,10 +67,18 @@ pub fn load(path: &Path) -> Result<Option<Profile>, ProfileError> {
             })
         }
     };
-    let text = String::from_utf8(text).map_err(|_| ProfileError::Malformed {
-        path: shown.clone(),
-        why: "it is not UTF-8 text".into(),
-    })?;
+    // The file holds secrets: every copy we make of it is zeroed when dropped. (The INI
+    // parser's own copies are freed, not zeroed: that is rust-ini's memory.)
+    let text = match String::from_utf8(text) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            return Err(ProfileError::Malformed {
+                path: shown,
+                why: "it is not UTF-8 text".into(),
+            });
+        }
+    };
     // No quote or escape processing: a Windows path or a secret with a backslash stays as is.
     let options = ParseOption {
         enabled_quote: false,
@@ -140,6 +149,7 @@ mod tests {
              project_id = p123\nsecurity_token = tok\niam_endpoint = https://iam.example.com\n",
         );
         let profile = load(f.path()).unwrap().unwrap();
+        assert!(!format!("{profile:?}").contains("backslash"), "{profile:?}");
         assert_eq!(profile.project_id.as_deref(), Some("p123"));
         assert_eq!(
             profile.iam_endpoint.as_deref(),

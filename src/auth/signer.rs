@@ -9,6 +9,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
@@ -37,13 +38,33 @@ pub struct Request<'a> {
 }
 
 /// The signature and the intermediate strings, kept so that tests can compare each step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The canonical request holds every signed header's value, a security token among them:
+/// it is zeroed on drop and left out of `Debug`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signature {
     pub canonical_request: String,
     pub string_to_sign: String,
     pub signed_headers: String,
     /// Hex HMAC-SHA256 of the string to sign.
     pub signature: String,
+}
+
+impl Drop for Signature {
+    fn drop(&mut self) {
+        self.canonical_request.zeroize();
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("canonical_request", &"[REDACTED]")
+            .field("string_to_sign", &self.string_to_sign)
+            .field("signed_headers", &self.signed_headers)
+            .field("signature", &self.signature)
+            .finish()
+    }
 }
 
 impl Signature {
@@ -58,13 +79,15 @@ impl Signature {
 
 /// Signs every header whose name has no `_`, as the official SDK does.
 pub fn sign(req: &Request<'_>, secret_key: &str, sdk_date: &str) -> Signature {
-    let signed: Vec<(String, String)> = req
+    let mut signed: Vec<(String, String)> = req
         .headers
         .iter()
         .filter(|(name, _)| !name.contains('_'))
         .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
         .collect();
-    sign_headers(req, &signed, secret_key, sdk_date)
+    let signature = sign_headers(req, &signed, secret_key, sdk_date);
+    signed.iter_mut().for_each(|(_, value)| value.zeroize());
+    signature
 }
 
 /// Signs exactly the headers given, which the verifier takes from `SignedHeaders`.

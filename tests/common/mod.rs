@@ -194,3 +194,18 @@ pub fn proptest_cases(default: u32) -> u32 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
 }
+
+/// Every secret of a leak test holds this; no output may.
+pub const SECRET_MARK: &str = "VERY-SECRET";
+
+/// Checks that no secret (anything holding [`SECRET_MARK`]) is in the run's output.
+pub fn assert_no_secret(run: &Run) {
+    for output in [&run.stdout, &run.stderr] {
+        assert!(!output.contains(SECRET_MARK), "a secret leaked:\n{output}");
+    }
+}
+
+/// The highest verbosity: every log line of every module.
+pub fn trace() -> (&'static str, String) {
+    ("RUST_LOG", "trace".to_string())
+}
