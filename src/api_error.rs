@@ -6,6 +6,7 @@
 //! report keeps the code, the message, the HTTP status and the `X-Request-Id` that support
 //! asks for.
 
+use crate::untrusted::printable;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -48,8 +49,17 @@ impl ApiError {
         }
     }
 
-    /// Reads an error answer in any of the shapes above; never fails.
+    /// Reads an error answer in any of the shapes above; never fails. Every text in it comes
+    /// from the server, so it is made printable (see [`crate::untrusted`]).
     pub fn from_response(http_status: u16, body: &[u8], request_id: Option<String>) -> ApiError {
+        let mut error = ApiError::parse(http_status, body, request_id);
+        error.code = error.code.map(|c| printable(&c));
+        error.message = printable(&error.message);
+        error.request_id = error.request_id.map(|id| printable(&id));
+        error
+    }
+
+    fn parse(http_status: u16, body: &[u8], request_id: Option<String>) -> ApiError {
         let text = |v: serde_json::Value| match v {
             serde_json::Value::String(s) => s,
             other => other.to_string(),

@@ -8,6 +8,7 @@ use crate::api_error::ApiError;
 use crate::auth::{self, Credentials, Provider};
 use crate::http::{self, BodyError, MAX_BODY_BYTES};
 use crate::job::Job;
+use crate::untrusted::printable;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -275,9 +276,12 @@ pub struct AnswerHeaders {
 pub fn classify(reply: Reply, now: SystemTime) -> Result<Job, PollError> {
     let Reply {
         status,
-        headers: answer,
+        headers: mut answer,
         body,
     } = reply;
+    // Shown in messages: made printable like every text from the server.
+    answer.request_id = answer.request_id.as_deref().map(printable);
+    answer.location = answer.location.as_deref().map(printable);
     if status == 200 {
         let answered_at = answer
             .date

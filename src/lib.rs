@@ -35,4 +35,5 @@ pub mod schedule;
 pub mod setup;
 pub mod signals;
 pub mod sim;
+pub mod untrusted;
 pub mod wait;

@@ -40,8 +40,22 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
         .map(|&outcome| JobReport::new("job-1", outcome, job, 3, error.clone()))
         .collect();
     let status = ExitStatus::of_all(&reports);
+    // Whatever the server sent, nothing printed can hold a control character (an escape
+    // sequence, a forged log line) or a bidirectional override.
+    let printable = |text: &str| {
+        !text
+            .chars()
+            .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c))
+    };
     for report in &reports {
-        let _ = report.detail();
+        let shown = [
+            report.detail(),
+            report.status.clone().unwrap_or_default(),
+            report.job_type.clone().unwrap_or_default(),
+        ];
+        for text in shown {
+            assert!(printable(&text), "{text:?}");
+        }
     }
     let lines = json::render(&reports);
     for line in lines.lines() {

@@ -135,3 +135,39 @@ async fn a_redirect_is_not_followed_to_another_host() {
         "nothing reached the other host"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_cannot_rewrite_the_terminal_or_forge_log_lines() {
+    // An escape sequence (clear screen), a new line that is a GitHub workflow command, and a
+    // right-to-left override, in the fail reason and in an error message.
+    let hostile = "\u{1b}[2J\n::set-output name=outcome::success\n\u{202E}txt.exe";
+    let failed = failed_job("fail-1", 0, Some(hostile));
+    let mut refused = job("refused-1", 0);
+    refused.faults = vec![FaultRule::on(
+        &[1],
+        Fault::Error {
+            http_status: 403,
+            error_code: Some("DCS.4403".into()),
+            error_msg: Some(hostile.into()),
+            retry_after: None,
+        },
+    )];
+    let sim = sim(vec![failed, refused]).await;
+    let mut args = args_for(&sim);
+    args.retain(|a| a != "--output" && a != "json");
+    args.extend(["-vv", "fail-1", "refused-1"].map(String::from));
+    let run = dcs_wait(&args, &aksk(&sim)).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(
+        run.stdout.contains("set-output"),
+        "the text is kept, escaped: {run:#?}"
+    );
+    for output in [&run.stdout, &run.stderr] {
+        assert!(!output.contains('\u{1b}'), "{output}");
+        assert!(!output.contains('\u{202E}'), "{output}");
+        assert!(
+            !output.lines().any(|line| line.starts_with("::")),
+            "{output}"
+        );
+    }
+}

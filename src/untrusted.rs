@@ -1,0 +1,62 @@
+//! Text a server sent, made safe to print.
+//!
+//! A fail reason, an error message or a status goes to a terminal, a CI log, a JUnit file
+//! and a GitHub step summary. Sent raw, a control character could rewrite the terminal
+//! (escape sequences), forge a log line — on GitHub Actions a line of its own starting with
+//! `::` is a workflow command — or hide text behind bidirectional overrides. So every string
+//! read from an answer passes through [`printable`] once, where it is parsed, and every
+//! output after that is safe without thinking about it.
+
+/// The longest server text kept, in characters; a job's reason is a sentence, not a page.
+pub const MAX_CHARS: usize = 1_000;
+
+/// `text` with each control or bidirectional-formatting character written as its escape
+/// (`\n`, `\u{1b}`), cut at [`MAX_CHARS`] with `…`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_CHARS));
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_bidi_control(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Marks and overrides that reorder how text is displayed ("Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("disk full"), "disk full");
+        assert_eq!(printable("缓存已满 ✓"), "缓存已满 ✓");
+        assert_eq!(printable("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(printable("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(
+            printable("x\n::set-output name=a::b"),
+            "x\\n::set-output name=a::b"
+        );
+        assert_eq!(printable("abc\u{202E}fed"), "abc\\u{202e}fed");
+        assert_eq!(printable("\u{85}\u{7f}"), "\\u{85}\\u{7f}");
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        let long = "x".repeat(MAX_CHARS + 10);
+        let cut = printable(&long);
+        assert_eq!(cut.chars().count(), MAX_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(printable(&"y".repeat(MAX_CHARS)), "y".repeat(MAX_CHARS));
+    }
+}
