@@ -131,19 +131,7 @@ impl ApiClient {
         }
         let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let headers = AnswerHeaders {
-            request_id: header("x-request-id"),
-            retry_after: header("retry-after"),
-            location: header("location"),
-            date: header("date"),
-        };
+        let headers = AnswerHeaders::read(response.headers());
         let body = match http::read_body(&mut response).await {
             Ok(body) => body,
             Err(BodyError::Transport(e)) => return Err(transport_error(e)),
@@ -270,6 +258,24 @@ pub struct AnswerHeaders {
     pub retry_after: Option<String>,
     pub location: Option<String>,
     pub date: Option<String>,
+}
+
+impl AnswerHeaders {
+    /// The ones present as visible ASCII; others are as good as absent.
+    pub fn read(headers: &::http::HeaderMap) -> AnswerHeaders {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        AnswerHeaders {
+            request_id: header("x-request-id"),
+            retry_after: header("retry-after"),
+            location: header("location"),
+            date: header("date"),
+        }
+    }
 }
 
 /// Decides what an HTTP answer means; pure, so every rule has a unit test.

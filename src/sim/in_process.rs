@@ -53,20 +53,8 @@ impl InProcess {
         };
         self.state.date(&mut response);
         let (parts, body) = response.into_parts();
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
         let status = parts.status.as_u16();
-        let headers = AnswerHeaders {
-            request_id: header("x-request-id"),
-            retry_after: header("retry-after"),
-            location: header("location"),
-            date: header("date"),
-        };
+        let headers = AnswerHeaders::read(&parts.headers);
         let body = read_body(body)
             .await
             .ok_or_else(|| client::body_too_large(status, headers.request_id.clone()))?;
