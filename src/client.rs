@@ -411,6 +411,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_answer_about_another_job_is_final() {
+        let now = SystemTime::now();
+        let answer =
+            |body: &str| interpret("job-1", reply(200, body, AnswerHeaders::default()), now);
+        match answer(r#"{"job_id": "job-2", "status": "SUCCESS"}"#) {
+            Err(PollError::Final(error)) => {
+                assert_eq!(error.code.as_deref(), Some("job_id_mismatch"));
+                assert!(error.message.contains("job-2"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same job, or one that does not say which: taken.
+        assert!(answer(r#"{"job_id": "job-1", "status": "SUCCESS"}"#).is_ok());
+        assert!(answer(r#"{"status": "SUCCESS"}"#).is_ok());
+    }
+
     fn classify_plain(status: u16, body: &str) -> Result<Job, PollError> {
         classify(
             reply(status, body, AnswerHeaders::default()),

@@ -370,26 +370,24 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
 impl State {
     /// An authenticated GET of a job: counted, then answered by its timeline and faults.
     pub(super) async fn job(&self, project_id: &str, job_id: &str, request_id: &str) -> Answer {
-        let state = self;
         let clock = {
-            let mut jobs = lock(&state.jobs);
+            let mut jobs = lock(&self.jobs);
             let clock = jobs.entry(job_id.to_string()).or_insert_with(|| JobClock {
                 origin: Instant::now(),
                 // Its own clock, like its Date header: a skewed server is skewed throughout.
-                origin_epoch_ms: state.now().as_millisecond(),
+                origin_epoch_ms: self.now().as_millisecond(),
                 requests: 0,
             });
             clock.requests += 1;
             *clock
         };
         let elapsed_ms = clock.origin.elapsed().as_millis() as u64;
-        state
-            .stats()
+        self.stats()
             .per_job
             .entry(job_id.to_string())
             .or_default()
             .push(elapsed_ms);
-        if state
+        if self
             .scenario
             .project_id
             .as_deref()
@@ -402,7 +400,7 @@ impl State {
                 request_id,
             ));
         }
-        let Some(job) = state.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
+        let Some(job) = self.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
             return Ok(error(
                 StatusCode::NOT_FOUND,
                 "DCS.4404",
