@@ -510,4 +510,21 @@ async fn no_secret_of_a_profile_or_of_metadata_appears_at_the_highest_verbosity(
         assert_no_secret(run);
     }
     assert_eq!(sim.stats().metadata_issued, 1);
+
+    // Profiles that cannot be used, with a secret in them: the error names the file and
+    // the line, never a value.
+    for text in [
+        "[basic]\nsk = profile-VERY-SECRET-sk\n",
+        "[basic\nak = AK\nsk = profile-VERY-SECRET-sk\n",
+    ] {
+        let path = profile_named(&dir, "broken", text);
+        let run = dcs_wait(
+            &args("flaky-1"),
+            &[common::trace(), ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", path)],
+        )
+        .await;
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(run.stderr.contains("broken"), "{}", run.stderr);
+        assert_no_secret(&run);
+    }
 }
