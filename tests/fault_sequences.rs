@@ -3,16 +3,17 @@
 //! classification, in virtual time (tokio's paused clock), so a two-hour wait takes
 //! milliseconds. The job source is dcs-sim's job API called in-process
 //! ([`dcs_wait::sim::InProcess`]), wrapped to record when each request went out, when its
-//! answer came back and what it meant.
+//! answer came back and what it meant. One to four jobs share the source, and half the cases
+//! share a rate limit too.
 //!
-//! Invariants, for every case:
+//! Invariants, for every job of every case:
 //! 1. the wait ends by its deadline;
 //! 2. it ends at the first decisive answer — a SUCCESS or FAIL job, a final error, a 404 past
 //!    the grace period — with the matching outcome, and sends nothing after it (final errors
 //!    are never retried);
-//! 3. without one, the outcome is `timeout` and it came no earlier than the last poll's time
-//!    (transient errors, cut-off requests and 404s within the grace period are always
-//!    retried);
+//! 3. without one, the outcome is `timeout`, and (without a rate limit, which may hold a poll
+//!    back to the deadline) the last request ended no earlier than the last poll's time:
+//!    transient errors, cut-off requests and 404s within the grace period are always retried;
 //! 4. a reported duration is `end_time − begin_time` of the answer that ended the wait;
 //! 5. requests are spaced as the schedule and the backoff allow: at most three gaps shorter
 //!    than their smallest step (the approach of a known window, the end of the 404 grace
@@ -23,11 +24,13 @@ mod common;
 
 use dcs_wait::client::PollError;
 use dcs_wait::job::{Job, Status};
+use dcs_wait::limiter::RateLimiter;
 use dcs_wait::report::Outcome;
 use dcs_wait::schedule::Schedule;
 use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
 use dcs_wait::wait::{wait_all, JobSource, WaitOptions, LAST_POLL_HEADROOM};
 use proptest::prelude::*;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -43,21 +46,25 @@ struct Request {
 
 struct Recorder {
     sim: InProcess,
-    log: Mutex<Vec<Request>>,
+    /// Each job's requests, in order.
+    log: Mutex<HashMap<String, Vec<Request>>>,
 }
 
 impl JobSource for Recorder {
     async fn fetch(&self, job_id: &str) -> Result<Job, PollError> {
         let index = {
             let mut log = self.log.lock().unwrap();
-            log.push(Request {
+            let requests = log.entry(job_id.to_string()).or_default();
+            requests.push(Request {
                 sent: Instant::now(),
                 answer: None,
             });
-            log.len() - 1
+            requests.len() - 1
         };
         let result = self.sim.fetch(job_id).await;
-        self.log.lock().unwrap()[index].answer = Some((Instant::now(), result.clone()));
+        if let Some(requests) = self.log.lock().unwrap().get_mut(job_id) {
+            requests[index].answer = Some((Instant::now(), result.clone()));
+        }
         result
     }
 }
@@ -137,6 +144,7 @@ struct Knobs {
     not_found_grace: Duration,
     max_lag: Duration,
     seed: u64,
+    max_rps: Option<u32>,
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -146,14 +154,18 @@ fn knobs() -> impl Strategy<Value = Knobs> {
         0u64..120_000,
         1_000u64..60_000,
         any::<u64>(),
+        proptest::option::of(1u32..20),
     )
-        .prop_map(|(timeout, request_timeout, grace, max_lag, seed)| Knobs {
-            timeout: Duration::from_millis(timeout),
-            request_timeout: Duration::from_millis(request_timeout),
-            not_found_grace: Duration::from_millis(grace),
-            max_lag: Duration::from_millis(max_lag),
-            seed,
-        })
+        .prop_map(
+            |(timeout, request_timeout, grace, max_lag, seed, max_rps)| Knobs {
+                timeout: Duration::from_millis(timeout),
+                request_timeout: Duration::from_millis(request_timeout),
+                not_found_grace: Duration::from_millis(grace),
+                max_lag: Duration::from_millis(max_lag),
+                seed,
+                max_rps,
+            },
+        )
 }
 
 /// What the first decisive answer says the outcome must be.
@@ -170,7 +182,7 @@ fn decisive(result: &Result<Job, PollError>, at: Instant, grace_end: Instant) ->
     }
 }
 
-fn check(job: SimJob, knobs: Knobs) -> Result<(), TestCaseError> {
+fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -183,29 +195,25 @@ fn check(job: SimJob, knobs: Knobs) -> Result<(), TestCaseError> {
             not_found_grace: knobs.not_found_grace,
             schedule: Schedule::default().with_max_lag(knobs.max_lag),
             seed: Some(knobs.seed),
+            limiter: knobs.max_rps.map(|rps| Arc::new(RateLimiter::new(rps))),
             ..WaitOptions::default()
         };
+        let ids: Vec<String> = jobs.iter().map(|j| j.job_id.clone()).collect();
         let recorder = Arc::new(Recorder {
             sim: InProcess::new(Scenario {
-                jobs: vec![job],
+                jobs,
                 ..Scenario::demo()
             }),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(HashMap::new()),
         });
         let start = Instant::now();
-        let report = wait_all(
-            recorder.clone(),
-            &["job-1".to_string()],
-            &options,
-            &CancellationToken::new(),
-        )
-        .await
-        .remove(0);
+        let reports = wait_all(recorder.clone(), &ids, &options, &CancellationToken::new()).await;
         let ended = Instant::now();
         let deadline = start + knobs.timeout;
         let last_poll_at = deadline - LAST_POLL_HEADROOM.min(knobs.timeout / 10);
         let grace_end = start + knobs.not_found_grace;
-        let log = recorder.log.lock().unwrap();
+        let logs = recorder.log.lock().unwrap();
+        let stats = recorder.sim.stats();
 
         // 1.
         prop_assert!(
@@ -213,58 +221,88 @@ fn check(job: SimJob, knobs: Knobs) -> Result<(), TestCaseError> {
             "ended {:?} past the deadline",
             ended - deadline
         );
-        // 5 (the count).
-        prop_assert_eq!(report.polls as usize, log.len());
-        let seen = recorder
-            .sim
-            .stats()
-            .per_job
-            .get("job-1")
-            .map_or(0, Vec::len);
-        prop_assert_eq!(seen, log.len());
+        prop_assert_eq!(reports.len(), ids.len());
+        for (id, report) in ids.iter().zip(&reports) {
+            prop_assert_eq!(&report.job_id, id);
+            let log = logs.get(id).map_or(&[][..], Vec::as_slice);
 
-        // 2, 3, 4.
-        let first_decisive = log.iter().enumerate().find_map(|(i, request)| {
-            let (at, result) = request.answer.as_ref()?;
-            decisive(result, *at, grace_end).map(|outcome| (i, outcome, result))
-        });
-        match first_decisive {
-            Some((index, outcome, result)) => {
-                prop_assert_eq!(index + 1, log.len(), "requests after a decisive answer");
-                prop_assert_eq!(report.outcome, outcome);
-                if let Ok(job) = result {
-                    prop_assert_eq!(report.status.as_deref(), Some(job.status.as_str()));
-                    prop_assert_eq!(report.duration_ms, job.duration_ms());
+            // 5 (the count).
+            prop_assert_eq!(report.polls as usize, log.len());
+            let seen = stats.per_job.get(id).map_or(0, Vec::len);
+            prop_assert_eq!(seen, log.len());
+
+            // 2, 3, 4.
+            let first_decisive = log.iter().enumerate().find_map(|(i, request)| {
+                let (at, result) = request.answer.as_ref()?;
+                decisive(result, *at, grace_end).map(|outcome| (i, outcome, result))
+            });
+            match first_decisive {
+                Some((index, outcome, result)) => {
                     prop_assert_eq!(
-                        (report.begin_time, report.end_time),
-                        (job.begin_time, job.end_time)
+                        index + 1,
+                        log.len(),
+                        "{}: requests after a decisive answer",
+                        id
                     );
-                    if let (Some(ms), Some(begin), Some(end)) =
-                        (report.duration_ms, job.begin_time, job.end_time)
-                    {
-                        prop_assert_eq!(ms as i128, end as i128 - begin as i128);
+                    prop_assert_eq!(report.outcome, outcome);
+                    if let Ok(job) = result {
+                        prop_assert_eq!(report.status.as_deref(), Some(job.status.as_str()));
+                        prop_assert_eq!(report.duration_ms, job.duration_ms());
+                        prop_assert_eq!(
+                            (report.begin_time, report.end_time),
+                            (job.begin_time, job.end_time)
+                        );
+                        if let (Some(ms), Some(begin), Some(end)) =
+                            (report.duration_ms, job.begin_time, job.end_time)
+                        {
+                            prop_assert_eq!(ms as i128, end as i128 - begin as i128);
+                        }
+                    }
+                }
+                None => {
+                    prop_assert_eq!(report.outcome, Outcome::Timeout, "{:?}", report);
+                    if knobs.max_rps.is_none() {
+                        // When the last request ended: its answer, or where the loop cut it.
+                        let last = log.last().map(|request| match &request.answer {
+                            Some((at, _)) => *at,
+                            None => deadline.min(request.sent + knobs.request_timeout),
+                        });
+                        prop_assert!(
+                            last.is_some_and(|last| last >= last_poll_at),
+                            "{}: gave up before the last poll's time ({:?})",
+                            id,
+                            last
+                        );
                     }
                 }
             }
-            None => {
-                prop_assert_eq!(report.outcome, Outcome::Timeout, "{:?}", report);
-                prop_assert!(
-                    ended >= last_poll_at,
-                    "gave up {:?} before the last poll's time",
-                    last_poll_at - ended
-                );
-            }
-        }
 
-        // 5 (the spacing).
-        let fine = (knobs.max_lag / 20).mul_f64(0.9);
-        let smallest_step = fine.min(Duration::from_millis(500));
-        let short_gaps = log
-            .windows(2)
-            .filter(|pair| pair[1].sent - pair[0].sent < smallest_step)
-            .count();
-        prop_assert!(short_gaps <= 3, "{short_gaps} gaps under {smallest_step:?}");
+            // 5 (the spacing).
+            let fine = (knobs.max_lag / 20).mul_f64(0.9);
+            let smallest_step = fine.min(Duration::from_millis(500));
+            let short_gaps = log
+                .windows(2)
+                .filter(|pair| pair[1].sent - pair[0].sent < smallest_step)
+                .count();
+            prop_assert!(
+                short_gaps <= 3,
+                "{id}: {short_gaps} gaps under {smallest_step:?}"
+            );
+        }
         Ok(())
+    })
+}
+
+/// One to four jobs, `job-1` to `job-4`.
+fn sim_jobs() -> impl Strategy<Value = Vec<SimJob>> {
+    proptest::collection::vec(sim_job(), 1..5).prop_map(|jobs| {
+        jobs.into_iter()
+            .enumerate()
+            .map(|(i, job)| SimJob {
+                job_id: format!("job-{}", i + 1),
+                ..job
+            })
+            .collect()
     })
 }
 
@@ -275,7 +313,7 @@ proptest! {
     })]
 
     #[test]
-    fn the_wait_keeps_its_promises_under_any_faults(job in sim_job(), knobs in knobs()) {
-        check(job, knobs)?;
+    fn the_wait_keeps_its_promises_under_any_faults(jobs in sim_jobs(), knobs in knobs()) {
+        check(jobs, knobs)?;
     }
 }
