@@ -32,12 +32,19 @@ pub enum BodyError {
 pub async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
+        append_capped(&mut body, &chunk)?;
     }
     Ok(body)
+}
+
+/// Adds one chunk to a body being read, unless that takes it past [`MAX_BODY_BYTES`]: the
+/// rule every reader of an answer follows (the client's, and dcs-sim's in-process one).
+pub fn append_capped(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), BodyError> {
+    if body.len() + chunk.len() > MAX_BODY_BYTES {
+        return Err(BodyError::TooLarge);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
 }
 
 /// Metadata answers on the local link or not at all: waiting longer only delays the fallback.

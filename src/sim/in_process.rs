@@ -4,14 +4,14 @@
 //! of waiting take milliseconds (property tests, benchmarks).
 //!
 //! What the socket would add is simulated at its edge: a dropped connection is the transport
-//! error the client would see, a body is read up to [`MAX_BODY_BYTES`] like the client reads
-//! it, and a trickled body takes its time.
+//! error the client would see, a body is read with the client's own cap
+//! ([`append_capped`]), and a trickled body takes its time.
 
 use super::server::{Body, State};
 use super::{Scenario, Stats};
 use crate::api_error::ApiError;
 use crate::client::{self, AnswerHeaders, PollError, Reply};
-use crate::http::MAX_BODY_BYTES;
+use crate::http::append_capped;
 use crate::job::Job;
 use crate::wait::JobSource;
 use http_body_util::BodyExt;
@@ -71,10 +71,7 @@ async fn read_body(mut body: Body) -> Option<Vec<u8>> {
     let mut read = Vec::new();
     while let Some(Ok(frame)) = body.frame().await {
         if let Ok(data) = frame.into_data() {
-            if read.len() + data.len() > MAX_BODY_BYTES {
-                return None;
-            }
-            read.extend_from_slice(&data);
+            append_capped(&mut read, &data).ok()?;
         }
     }
     Some(read)
