@@ -171,8 +171,8 @@ impl Schedule {
     ///
     /// Jitter spreads the polls of jobs outside a known window while they ramp up. Inside a
     /// window the steps are fine already, and a jittered wait for it to open would poll a job
-    /// that cannot have ended yet. Once the delay reaches `max_lag` it stays constant, so the
-    /// phases the ramp spread stay spread: jittering those delays too cost 5 % more polls on
+    /// that cannot have ended yet. From `max_lag` on the delay is constant (past the patience, a
+    /// fixed share of the age), so the phases the ramp spread stay spread: jittering those delays too cost 5 % more polls on
     /// long jobs (0.6 per job on the standard workload) and spread nothing more.
     pub fn delay(
         &self,
