@@ -15,11 +15,8 @@
 //! history. The table is also written as JSON to `docs/schedule-bench.json`, and lag p95
 //! against requests per job drawn to `docs/schedule-bench.svg` (both shown in the README).
 
-use dcs_wait::client::PollError;
-use dcs_wait::history::{History, Priors};
-use dcs_wait::job::{Job, Status};
-use dcs_wait::schedule::Schedule;
-use dcs_wait::wait::{wait_all, JobSource, WaitOptions};
+use dcs_wait::api::{Job, JobId, PollError, Status};
+use dcs_wait::wait::{wait_all, History, JobSource, Outcome, Priors, Schedule, WaitOptions};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -182,12 +179,12 @@ struct Simulated {
 }
 
 impl JobSource for Simulated {
-    fn fetch(&self, job_id: &str) -> impl Future<Output = Result<Job, PollError>> + Send {
+    fn fetch(&self, job_id: &JobId) -> impl Future<Output = Result<Job, PollError>> + Send {
         let at = self.start.elapsed().as_secs_f64();
         if let Ok(mut polls) = self.polls.lock() {
             polls.entry(job_id.to_string()).or_default().push(at);
         }
-        let job = &self.jobs[job_id];
+        let job = &self.jobs[job_id.as_str()];
         let done = at >= job.duration;
         let begin = 1_700_000_000_000i64;
         let job = Ok(Job {
@@ -219,16 +216,17 @@ fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
             jobs: jobs.iter().map(|j| (j.id.clone(), j.clone())).collect(),
             polls: Mutex::new(HashMap::new()),
         });
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        let ids: Vec<JobId> = jobs
+            .iter()
+            .map(|j| j.id.parse().expect("a job id"))
+            .collect();
         let options = WaitOptions {
             timeout: Duration::from_secs(3 * 3600),
             seed: Some(SEED),
             ..options
         };
-        let reports = wait_all(source.clone(), &ids, &options, &Default::default()).await;
-        assert!(reports
-            .iter()
-            .all(|r| r.outcome == dcs_wait::report::Outcome::Success));
+        let reports = wait_all(source.clone(), &ids, &options, std::future::pending()).await;
+        assert!(reports.iter().all(|r| r.outcome == Outcome::Success));
         let polls = source.polls.lock().expect("not poisoned");
         jobs.iter()
             .map(|job| {

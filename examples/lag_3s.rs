@@ -6,8 +6,7 @@
 //! both on dcs-sim's clock.
 
 use dcs_wait::sim::{Scenario, SimJob, SimServer};
-use dcs_wait::wait::{wait_all, WaitOptions};
-use std::sync::Arc;
+use dcs_wait::{wait_all, JobId, WaitOptions};
 
 const WAITS: usize = 50;
 const RUN_MS: u64 = 3_000;
@@ -28,13 +27,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let sim = SimServer::start(scenario.clone(), "127.0.0.1:0".parse()?).await?;
-    let client = dcs_wait::demo::demo_client(&sim)?;
-    let ids: Vec<String> = scenario.jobs.iter().map(|j| j.job_id.clone()).collect();
+    let client = sim.client().await?;
+    let ids = scenario
+        .jobs
+        .iter()
+        .map(|j| j.job_id.parse())
+        .collect::<Result<Vec<JobId>, _>>()?;
     let reports = wait_all(
-        Arc::new(client),
+        client,
         &ids,
         &WaitOptions::default(),
-        &Default::default(),
+        std::future::pending(),
     )
     .await;
     let stats = sim.stats();
@@ -42,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut polls: Vec<usize> = Vec::new();
     for report in &reports {
         assert_eq!(report.duration_ms, Some(RUN_MS), "{report:?}");
-        let times = &stats.per_job[&report.job_id];
+        let times = &stats.per_job[report.job_id.as_str()];
         lags.push(
             times
                 .last()

@@ -1,39 +1,66 @@
 //! dcs-wait waits for Huawei Cloud DCS (managed Redis) jobs to finish and reports how they
-//! ended, with exit codes a pipeline can branch on.
+//! ended: did it succeed, how long did it take, and why did it fail.
 //!
-//! The layout follows the life of a wait:
+//! # Quick start
 //!
-//! - [`cli`] parses the command line, [`options`] checks it into typed [`options::Options`];
-//! - [`auth`] finds credentials and signs requests (SDK-HMAC-SHA256);
-//! - [`client`] makes one GET of the job API and classifies the answer ([`job`] parses a job,
-//!   [`api_error`] an error);
-//! - [`schedule`] says when to poll next; [`wait`] is the loop that puts schedule, client and
-//!   deadline together, generic over the job source;
-//! - [`report`] holds the outcome of each job and the exit code; [`export`] renders them
-//!   (text, JSON Lines, JUnit, GitHub Actions);
-//! - [`app`] runs it all for the binary, [`demo`] against [`sim`], the local DCS endpoint.
+//! Wait on one job with the credentials, region and project the `dcs-wait` command would use
+//! (`HUAWEICLOUD_SDK_AK`/`_SK`, `HUAWEICLOUD_SDK_REGION`, …; see [`Client::from_env`]):
+//!
+//! ```no_run
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = dcs_wait::Client::from_env().await?;
+//!     let job_id: dcs_wait::JobId = "ff8080818822bbf70188235afc24141a".parse()?;
+//!     let report = dcs_wait::wait_one(client, &job_id, &dcs_wait::WaitOptions::default()).await;
+//!     match report.duration_ms {
+//!         Some(ms) => println!("{}: {} in {ms} ms", report.job_id, report.outcome),
+//!         None => println!("{}: {} ({})", report.job_id, report.outcome, report.detail()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`wait_all`] waits on many jobs under one deadline and stops when any future you give it
+//! completes; [`WaitOptions`] holds every setting (deadline, schedule, rate limit, an
+//! [`Observer`] told of every poll); [`ExitStatus::of_all`] turns reports into the command
+//! line's exit code.
+//!
+//! # Layout
+//!
+//! Three wings, and a simulator:
+//!
+//! - [`api`], the DCS API: identifiers, endpoints, credentials and signing, one signed
+//!   request, what an answer means, the job and error bodies, IAM, and the [`Client`];
+//! - [`wait`], the waiting engine: the loop, the poll schedule, the history of durations,
+//!   the rate limit and the reports;
+//! - `cli` (feature `cli`, not public API), the command line: arguments, checked options,
+//!   the demo, progress, logging, signals and the output formats;
+//! - [`sim`] (feature `sim`), dcs-sim: a local DCS endpoint with scripted jobs, signature
+//!   checks and injected faults, for tests and the demo.
+//!
+//! # Features
+//!
+//! - `sim`: the simulator's HTTP server and TLS (hyper's server side, rcgen);
+//! - `cli` (implies `sim`): the binaries' modules (clap, indicatif, JUnit, logging).
+//!
+//! Both are on by default. A program that only waits needs neither:
+//! `dcs-wait = { version = "0.1", default-features = false }`.
 
-pub mod api_error;
-pub mod app;
-pub mod auth;
+#![warn(missing_docs)]
+
+pub mod api;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
-pub mod client;
-pub mod demo;
-pub mod env;
-pub mod export;
-pub mod history;
-pub mod http;
-pub mod iam;
-pub mod job;
-pub mod job_ids;
-pub mod limiter;
-pub mod logging;
-pub mod options;
-pub mod progress;
-pub mod report;
-pub mod schedule;
-pub mod setup;
-pub mod signals;
+mod file;
+#[cfg(feature = "sim")]
 pub mod sim;
-pub mod untrusted;
 pub mod wait;
+
+pub use api::{
+    ApiError, Client, ClientBuilder, ConnectError, Credentials, Env, InstanceId, InvalidId, Job,
+    JobId, PollError, ProjectId, Status,
+};
+pub use wait::{
+    wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, WaitEvent, WaitOptions,
+};

@@ -490,7 +490,7 @@ async fn the_dcs_sim_binary_serves_its_scenario() {
         run.report()["fail_reason"],
         failing.fail_reason.clone().unwrap()
     );
-    let stats: Value = reqwest_free_get(&url, dcs_wait::sim::server::STATS_PATH).await;
+    let stats: Value = reqwest_free_get(&url, dcs_wait::sim::STATS_PATH).await;
     assert!(stats["requests"].as_u64().unwrap() >= 2, "{stats}");
     child.kill().await.unwrap();
 }
@@ -637,12 +637,12 @@ async fn off_a_terminal_progress_is_plain_log_lines_and_a_heartbeat() {
 /// Poll times the schedule predicts for a job of `duration` (seconds), delays shortened by
 /// `jitter` (0: none, 0.1: the most the default shortens): how many polls see it finished.
 fn predicted_polls(duration: f64, job_type: &str, jitter: f64) -> usize {
-    use dcs_wait::schedule::Schedule;
+    use dcs_wait::wait::Schedule;
     let schedule = Schedule::default();
     let (mut at, mut polls) = (0.0f64, 1);
     while at < duration {
         let age = Duration::from_secs_f64(at);
-        let window = dcs_wait::schedule::prior(job_type);
+        let window = dcs_wait::wait::prior(job_type);
         let nominal = schedule.nominal(age, window).as_secs_f64();
         let windowed = window.is_some_and(|w| age < w.closes);
         at += if windowed {

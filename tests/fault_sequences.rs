@@ -22,19 +22,16 @@
 
 mod common;
 
-use dcs_wait::client::PollError;
-use dcs_wait::job::{Job, Status};
-use dcs_wait::limiter::RateLimiter;
-use dcs_wait::report::Outcome;
-use dcs_wait::schedule::Schedule;
+use dcs_wait::api::{Job, JobId, PollError, Status, MAX_BODY_BYTES};
 use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
-use dcs_wait::wait::{wait_all, JobSource, WaitOptions, LAST_POLL_HEADROOM};
+use dcs_wait::wait::{
+    wait_all, JobSource, Outcome, RateLimiter, Schedule, WaitOptions, LAST_POLL_HEADROOM,
+};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// One request as the wait loop saw it.
 #[derive(Debug)]
@@ -51,7 +48,7 @@ struct Recorder {
 }
 
 impl JobSource for Recorder {
-    async fn fetch(&self, job_id: &str) -> Result<Job, PollError> {
+    async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
         let index = {
             let mut log = self.log.lock().unwrap();
             let requests = log.entry(job_id.to_string()).or_default();
@@ -62,7 +59,7 @@ impl JobSource for Recorder {
             requests.len() - 1
         };
         let result = self.sim.fetch(job_id).await;
-        if let Some(requests) = self.log.lock().unwrap().get_mut(job_id) {
+        if let Some(requests) = self.log.lock().unwrap().get_mut(job_id.as_str()) {
             requests[index].answer = Some((Instant::now(), result.clone()));
         }
         result
@@ -97,7 +94,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         2 => proptest::sample::select(vec!["RUNNING", "WEIRD", "SUCCESS", "FAIL", ""])
             .prop_map(|s| Fault::Status { status: s.into() }),
         1 => (1u64..1_000).prop_map(|extra| Fault::Oversized {
-            bytes: dcs_wait::http::MAX_BODY_BYTES as u64 + extra
+            bytes: MAX_BODY_BYTES as u64 + extra
         }),
         2 => (1u64..500).prop_map(|ms| Fault::Trickle { ms }),
         1 => Just(Fault::OtherJob),
@@ -198,7 +195,7 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
             limiter: knobs.max_rps.map(|rps| Arc::new(RateLimiter::new(rps))),
             ..WaitOptions::default()
         };
-        let ids: Vec<String> = jobs.iter().map(|j| j.job_id.clone()).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|j| j.job_id.parse().unwrap()).collect();
         let recorder = Arc::new(Recorder {
             sim: InProcess::new(Scenario {
                 jobs,
@@ -207,7 +204,7 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
             log: Mutex::new(HashMap::new()),
         });
         let start = Instant::now();
-        let reports = wait_all(recorder.clone(), &ids, &options, &CancellationToken::new()).await;
+        let reports = wait_all(recorder.clone(), &ids, &options, std::future::pending()).await;
         let ended = Instant::now();
         let deadline = start + knobs.timeout;
         let last_poll_at = deadline - LAST_POLL_HEADROOM.min(knobs.timeout / 10);
@@ -224,11 +221,11 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
         prop_assert_eq!(reports.len(), ids.len());
         for (id, report) in ids.iter().zip(&reports) {
             prop_assert_eq!(&report.job_id, id);
-            let log = logs.get(id).map_or(&[][..], Vec::as_slice);
+            let log = logs.get(id.as_str()).map_or(&[][..], Vec::as_slice);
 
             // 5 (the count).
             prop_assert_eq!(report.polls as usize, log.len());
-            let seen = stats.per_job.get(id).map_or(0, Vec::len);
+            let seen = stats.per_job.get(id.as_str()).map_or(0, Vec::len);
             prop_assert_eq!(seen, log.len());
 
             // 2, 3, 4.

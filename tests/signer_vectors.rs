@@ -1,7 +1,7 @@
 //! Every signature in `tests/data/sdk-hmac-sha256.json`, computed by Huawei's official SDK
 //! signer (huaweicloudsdkcore), must come out of ours step by step.
 
-use dcs_wait::auth::signer;
+use dcs_wait::api::auth::signer;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

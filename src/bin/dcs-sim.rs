@@ -2,7 +2,7 @@
 //! SIGINT or SIGTERM.
 
 use clap::Parser;
-use dcs_wait::app::say;
+use dcs_wait::cli::say;
 use dcs_wait::sim::{self, Scenario, SimServer, TlsIdentity};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    dcs_wait::logging::init(0);
+    dcs_wait::cli::logging::init(0);
     let scenario = match &args.scenario {
         Some(path) => match sim::load(path) {
             Ok(scenario) => scenario,

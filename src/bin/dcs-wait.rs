@@ -1,29 +1,45 @@
-//! `dcs-wait`: parse, run the library, exit with its code.
+//! `dcs-wait`: parse, check, run the library, exit with its code.
 
-use dcs_wait::cli::Cli;
+use dcs_wait::cli::{self, args::Args, options::Options};
+use dcs_wait::{Env, ExitStatus};
+use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::parse_from_args(std::env::args_os()) {
-        Ok(cli) => cli,
+    let args = match Args::parse_from_args(std::env::args_os()) {
+        Ok(args) => args,
         Err(e) => {
             // Help and version print on stdout and exit 0; mistakes on stderr, exit 2.
             let _ = e.print();
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    dcs_wait::logging::init(cli.verbosity());
+    let read_stdin = || {
+        let mut input = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut input)
+            .map(|_| input)
+    };
+    let options = match Options::check(args, &Env::process(), read_stdin) {
+        Ok(options) => options,
+        Err(e) => {
+            cli::say(&format!("dcs-wait: {e}"));
+            return ExitCode::from(ExitStatus::Usage.code());
+        }
+    };
+    cli::logging::init(options.verbosity);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            dcs_wait::app::say(&format!("dcs-wait: cannot start: {e}"));
-            return ExitCode::from(dcs_wait::report::ExitStatus::Usage.code());
+            cli::say(&format!("dcs-wait: cannot start: {e}"));
+            return ExitCode::from(ExitStatus::Usage.code());
         }
     };
-    let status = runtime.block_on(dcs_wait::app::run(cli));
+    let status = runtime.block_on(cli::run(options.mode));
     // Do not wait for stray blocking work (a hung DNS lookup): the deadline is a promise.
     runtime.shutdown_background();
     ExitCode::from(status.code())

@@ -7,12 +7,13 @@
 //! error the client would see, a body is read with the client's own cap
 //! ([`append_capped`]), and a trickled body takes its time.
 
-use super::server::{Body, State};
-use super::{Scenario, Stats};
-use crate::api_error::ApiError;
-use crate::client::{self, AnswerHeaders, PollError, Reply};
-use crate::http::append_capped;
-use crate::job::Job;
+use super::answer::Body;
+use super::state::State;
+use super::{jobs, Scenario, Stats};
+use crate::api::http::append_capped;
+use crate::api::{
+    body_too_large, interpret, AnswerHeaders, ApiError, Job, JobId, PollError, Reply,
+};
 use crate::wait::JobSource;
 use http_body_util::BodyExt;
 use std::time::SystemTime;
@@ -25,6 +26,7 @@ pub struct InProcess {
 }
 
 impl InProcess {
+    /// The job API of `scenario`, its project the scenario's (any, when it names none).
     pub fn new(scenario: Scenario) -> InProcess {
         let project_id = scenario
             .project_id
@@ -42,10 +44,12 @@ impl InProcess {
     }
 
     /// One request for `job_id`, answered as over HTTP.
-    pub async fn get(&self, job_id: &str) -> Result<Reply, PollError> {
+    pub async fn get(&self, job_id: &JobId) -> Result<Reply, PollError> {
         let request_id = self.state.next_request_id();
         self.state.stats().requests += 1;
-        let Ok(mut response) = self.state.job(&self.project_id, job_id, &request_id).await else {
+        let Ok(mut response) =
+            jobs::get(&self.state, &self.project_id, job_id.as_str(), &request_id).await
+        else {
             return Err(PollError::transient(ApiError::local(
                 "transport",
                 "connection closed before a complete answer",
@@ -57,7 +61,7 @@ impl InProcess {
         let headers = AnswerHeaders::read(&parts.headers);
         let body = read_body(body)
             .await
-            .ok_or_else(|| client::body_too_large(status, headers.request_id.clone()))?;
+            .ok_or_else(|| body_too_large(status, headers.request_id.clone()))?;
         Ok(Reply {
             status,
             headers,
@@ -78,8 +82,8 @@ async fn read_body(mut body: Body) -> Option<Vec<u8>> {
 }
 
 impl JobSource for InProcess {
-    async fn fetch(&self, job_id: &str) -> Result<Job, PollError> {
+    async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
         let reply = self.get(job_id).await?;
-        client::interpret(job_id, reply, SystemTime::now())
+        interpret(job_id, reply, SystemTime::now())
     }
 }

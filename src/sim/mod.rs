@@ -2,36 +2,56 @@
 //! timelines, signature checks and injected faults. Tests, the demo and anyone without a
 //! cloud account run dcs-wait against it.
 //!
-//! - [`scenario`]: the jobs and faults it serves, read from JSON;
-//! - [`verify`]: the credential checks of API Gateway;
-//! - [`server`]: the HTTP server and its counters;
-//! - [`in_process`]: the same job API without the socket, for the wait loop in virtual time;
-//! - [`tls`]: HTTPS with a self-signed certificate.
+//! - `scenario`: the jobs and faults it serves ([`Scenario`]), read from JSON;
+//! - `state`: what it knows and remembers (its clock, the counters, issued credentials);
+//! - `verify`: the credential checks of API Gateway;
+//! - `router`: which handler answers a request; `jobs`, `metadata` and `iam` answer;
+//! - `answer`: responses, error bodies and the faults of a socket;
+//! - `server`: the HTTP server ([`SimServer`]);
+//! - `in_process`: the same job API without the socket ([`InProcess`]), for the wait loop
+//!   in virtual time;
+//! - `tls`: HTTPS with a self-signed certificate ([`TlsIdentity`]).
 
-pub mod in_process;
-pub mod scenario;
-pub mod server;
-pub mod tls;
-pub mod verify;
+mod answer;
+mod iam;
+mod in_process;
+mod jobs;
+mod metadata;
+mod router;
+mod scenario;
+mod server;
+mod state;
+mod tls;
+mod verify;
 
 pub use in_process::InProcess;
 pub use scenario::{Fault, FaultRule, Scenario, SimAuth, SimJob, SimMetadata, SimProject};
-pub use server::{SimServer, Stats};
+pub use server::SimServer;
+pub use state::Stats;
 pub use tls::TlsIdentity;
 
 use std::path::Path;
 
+/// The path of the counters ([`Stats`] as JSON), which is not counted itself.
+pub const STATS_PATH: &str = "/_sim/stats";
+
 /// Why a scenario file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read.
     #[error("cannot read scenario file {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is not a scenario.
     #[error("scenario file {path} is not valid: {source}")]
     Parse {
+        /// The file.
         path: String,
+        /// Where and why.
         source: serde_json::Error,
     },
 }

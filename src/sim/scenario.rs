@@ -5,7 +5,7 @@
 //! for `start_delay_ms`, `RUNNING` for `run_ms`, then `final_status`; `begin_time` and
 //! `end_time` are wall-clock epoch milliseconds, exactly `run_ms` apart.
 
-use crate::report::Outcome;
+use crate::wait::Outcome;
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario file.
@@ -15,8 +15,10 @@ pub struct Scenario {
     /// When set, requests for another project are refused with 403.
     #[serde(default)]
     pub project_id: Option<String>,
+    /// The credentials it accepts.
     #[serde(default)]
     pub auth: SimAuth,
+    /// The jobs it serves.
     pub jobs: Vec<SimJob>,
     /// The simulator's clock runs this far from the real one (its `Date` header and its
     /// check of `X-Sdk-Date`): a client with a skewed clock, seen from the other side.
@@ -35,10 +37,13 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimMetadata {
+    /// Issued access keys start with this.
     #[serde(default = "default_tmp_ak")]
     pub access_key_prefix: String,
+    /// Issued secret keys start with this.
     #[serde(default = "default_tmp_sk")]
     pub secret_key_prefix: String,
+    /// Issued security tokens start with this.
     #[serde(default = "default_tmp_sts")]
     pub security_token_prefix: String,
     /// `expires_at` is this far after issue.
@@ -82,10 +87,13 @@ fn yes() -> bool {
     true
 }
 
+/// A project IAM knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimProject {
+    /// Its id.
     pub id: String,
+    /// Its name: a region's.
     pub name: String,
 }
 
@@ -93,7 +101,9 @@ pub struct SimProject {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimAuth {
+    /// The access key.
     pub access_key: String,
+    /// The secret key.
     pub secret_key: String,
     /// When set, signed requests must carry this `X-Security-Token`, signed.
     #[serde(default)]
@@ -105,7 +115,7 @@ pub struct SimAuth {
 
 impl SimAuth {
     /// What the static credentials say of an access key.
-    pub fn lookup(&self, access_key: &str) -> super::verify::Lookup {
+    pub(super) fn lookup(&self, access_key: &str) -> super::verify::Lookup {
         if access_key == self.access_key {
             super::verify::Lookup::Found {
                 secret_key: self.secret_key.clone(),
@@ -128,20 +138,29 @@ impl Default for SimAuth {
     }
 }
 
+/// One job and its timeline: `INIT` for `start_delay_ms`, `RUNNING` for `run_ms`, then
+/// `final_status`, counted from the first request for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimJob {
+    /// Its id (any text: a scenario may hold ids a client must refuse).
     pub job_id: String,
+    /// Its `job_type` (default `masterStandbySwapJob`).
     #[serde(default = "default_job_type")]
     pub job_type: String,
+    /// How long it is `INIT`.
     #[serde(default)]
     pub start_delay_ms: u64,
+    /// How long it is `RUNNING`: `end_time − begin_time`.
     #[serde(default)]
     pub run_ms: u64,
+    /// The status it ends with (default `SUCCESS`).
     #[serde(default = "default_final_status")]
     pub final_status: String,
+    /// Its `fail_reason` once ended.
     #[serde(default)]
     pub fail_reason: Option<String>,
+    /// What goes wrong with its answers, and when.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
     /// What a waiter should conclude; the demo checks it.
@@ -161,15 +180,19 @@ fn default_final_status() -> String {
 /// on every request until `until_ms` after the job's first request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
+    /// The requests it applies to, 1 the first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<u32>,
+    /// Every request before this many milliseconds after the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<u64>,
+    /// What goes wrong.
     #[serde(flatten)]
     pub fault: Fault,
 }
 
 impl FaultRule {
+    /// `fault` on the listed requests.
     pub fn on(requests: &[u32], fault: Fault) -> FaultRule {
         FaultRule {
             requests: requests.to_vec(),
@@ -178,6 +201,7 @@ impl FaultRule {
         }
     }
 
+    /// `fault` on every request for the first `until_ms`.
     pub fn until(until_ms: u64, fault: Fault) -> FaultRule {
         FaultRule {
             requests: Vec::new(),
@@ -186,6 +210,7 @@ impl FaultRule {
         }
     }
 
+    /// Whether it applies to request number `request`, `elapsed_ms` after the first.
     pub fn applies(&self, request: u32, elapsed_ms: u64) -> bool {
         self.requests.contains(&request) || self.until_ms.is_some_and(|until| elapsed_ms < until)
     }
@@ -194,25 +219,32 @@ impl FaultRule {
 /// What can go wrong with one answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Fault {
     /// An error answer with a DCS/APIG-style JSON body (`Retry-After` optional): 5xx, 429,
     /// 404, 400, 403.
     Error {
+        /// The HTTP status.
         http_status: u16,
+        /// `error_code` (default `DCS.5000`).
         #[serde(default)]
         error_code: Option<String>,
+        /// `error_msg`.
         #[serde(default)]
         error_msg: Option<String>,
+        /// `Retry-After`, as sent.
         #[serde(default)]
         retry_after: Option<String>,
     },
     /// An HTML error page, as a proxy or load balancer sends.
     Html {
+        /// The HTTP status (default 502).
         #[serde(default = "bad_gateway")]
         http_status: u16,
     },
     /// Holds the answer for `ms` (forever when absent), then answers normally.
     Stall {
+        /// How long; forever when absent.
         #[serde(default)]
         ms: Option<u64>,
     },
@@ -223,15 +255,27 @@ pub enum Fault {
     /// 200 with an empty body.
     Empty,
     /// 200 with this status in place of the real one.
-    Status { status: String },
+    Status {
+        /// The status sent.
+        status: String,
+    },
     /// 200 with the job padded to `bytes` (a client must stop reading at its cap).
-    Oversized { bytes: u64 },
+    Oversized {
+        /// The body's length.
+        bytes: u64,
+    },
     /// 200, headers at once, then the body one byte every `ms`.
-    Trickle { ms: u64 },
+    Trickle {
+        /// Milliseconds between bytes.
+        ms: u64,
+    },
     /// 200 with another job: its `job_id` is this one's with `-other` appended.
     OtherJob,
     /// 302 to `location`.
-    Redirect { location: String },
+    Redirect {
+        /// The `Location` header.
+        location: String,
+    },
 }
 
 fn bad_gateway() -> u16 {
@@ -279,6 +323,7 @@ impl std::fmt::Display for FaultRule {
 }
 
 impl Fault {
+    /// `http_status` with DCS's internal-error body.
     pub fn server_error(http_status: u16) -> Fault {
         Fault::Error {
             http_status,
@@ -288,6 +333,7 @@ impl Fault {
         }
     }
 
+    /// API Gateway's 429 (`APIG.0308`) with this `Retry-After`.
     pub fn throttled(retry_after: &str) -> Fault {
         Fault::Error {
             http_status: 429,
@@ -297,6 +343,7 @@ impl Fault {
         }
     }
 
+    /// DCS's 404 for a job it does not know.
     pub fn not_found() -> Fault {
         Fault::Error {
             http_status: 404,

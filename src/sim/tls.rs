@@ -8,6 +8,7 @@ use tokio_rustls::TlsAcceptor;
 /// A certificate and its key. The certificate, in PEM, is what a client must trust.
 #[derive(Clone)]
 pub struct TlsIdentity {
+    /// The certificate, PEM: what a client must trust.
     pub cert_pem: String,
     cert_der: CertificateDer<'static>,
     key_der: Vec<u8>,

@@ -1,7 +1,7 @@
 //! How `dcs-sim` checks a request's credentials, the way API Gateway does: an `X-Auth-Token`,
 //! or an SDK-HMAC-SHA256 signature recomputed over exactly the headers it names.
 
-use crate::auth::signer;
+use crate::api::auth::signer;
 use http::request::Parts;
 
 /// What the endpoint knows of an access key.
@@ -182,7 +182,7 @@ fn parse_authorization(value: &str) -> Option<(String, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{self, Credentials};
+    use crate::api::auth::{self, Credentials};
     use crate::sim::SimAuth;
     use secrecy::SecretString;
 

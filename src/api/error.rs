@@ -1,0 +1,283 @@
+//! What went wrong with one request, in the words the API used.
+//!
+//! Huawei Cloud answers errors in three shapes: DCS's `{"error_code", "error_msg"}`, some
+//! services' `{"error": {"code", "message"}}`, and API Gateway's own `APIG.xxxx` /
+//! `APIGW.xxxx` codes in the first shape. Proxies in between answer HTML. Whatever came, the
+//! report keeps the code, the message, the HTTP status and the `X-Request-Id` that support
+//! asks for.
+
+use super::untrusted::printable;
+use serde::{Deserialize, Serialize};
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+/// One failed request, as reported in `error` of the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    /// The API's `error_code` (`111400070`, `APIG.0308`, …), or one of ours in lower case
+    /// (`connect`, `request_timeout`, `malformed_body`, `body_too_large`, …).
+    pub code: Option<String>,
+    /// What happened, in the API's words or ours; printable.
+    pub message: String,
+    /// The HTTP status, when there was an answer.
+    pub http_status: Option<u16>,
+    /// The answer's `X-Request-Id`, which support asks for.
+    pub request_id: Option<String>,
+    /// The error underneath, for [`Error::source`]: the message already says it, so it is
+    /// neither reported nor compared.
+    #[serde(skip)]
+    source: Option<Cause>,
+}
+
+/// An error under an [`ApiError`]. Equal to any other: two reports of one failure are equal
+/// whatever the HTTP stack's own error values hold.
+#[derive(Clone)]
+struct Cause(Arc<dyn Error + Send + Sync>);
+
+impl PartialEq for Cause {
+    fn eq(&self, _: &Cause) -> bool {
+        true
+    }
+}
+
+impl Eq for Cause {}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// The longest stretch of a non-JSON error body kept in a message.
+const SNIPPET_CHARS: usize = 160;
+
+#[derive(Deserialize)]
+struct FlatBody {
+    error_code: Option<serde_json::Value>,
+    error_msg: Option<String>,
+    request_id: Option<String>,
+    error: Option<NestedBody>,
+}
+
+#[derive(Deserialize)]
+struct NestedBody {
+    code: Option<serde_json::Value>,
+    message: Option<String>,
+}
+
+impl ApiError {
+    /// An error that never reached an HTTP answer (connect, reset, timeout, bad body).
+    pub fn local(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code: Some(code.to_string()),
+            message: message.into(),
+            http_status: None,
+            request_id: None,
+            source: None,
+        }
+    }
+
+    /// The same error, with `source` as the error underneath it.
+    pub fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> ApiError {
+        self.source = Some(Cause(Arc::new(source)));
+        self
+    }
+
+    /// Reads an error answer in any of the shapes above; never fails. Every text in it comes
+    /// from the server, so it is made printable (see [`crate::api::untrusted`]).
+    pub fn from_response(http_status: u16, body: &[u8], request_id: Option<String>) -> ApiError {
+        let mut error = ApiError::parse(http_status, body, request_id);
+        error.code = error.code.map(|c| printable(&c));
+        error.message = printable(&error.message);
+        error.request_id = error.request_id.map(|id| printable(&id));
+        error
+    }
+
+    fn parse(http_status: u16, body: &[u8], request_id: Option<String>) -> ApiError {
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        if let Ok(parsed) = serde_json::from_slice::<FlatBody>(body) {
+            let (code, message) = match parsed.error {
+                Some(nested) if parsed.error_code.is_none() => (nested.code, nested.message),
+                _ => (parsed.error_code, parsed.error_msg),
+            };
+            if code.is_some() || message.is_some() {
+                return ApiError {
+                    code: code.map(text).filter(|c| !c.is_empty()),
+                    message: message.unwrap_or_else(|| reason(http_status)),
+                    http_status: Some(http_status),
+                    request_id: request_id.or(parsed.request_id),
+                    source: None,
+                };
+            }
+        }
+        ApiError {
+            code: None,
+            message: match snippet(body) {
+                Some(snippet) => format!("{}: {snippet}", reason(http_status)),
+                None => reason(http_status),
+            },
+            http_status: Some(http_status),
+            request_id,
+            source: None,
+        }
+    }
+
+    /// What to do about the errors a user can act on.
+    pub fn hint(&self) -> Option<&'static str> {
+        let code = self.code.as_deref()?;
+        Some(match code {
+            "111400070" | "DCS.4070" => {
+                "the job id is not valid: check it is the job_id the operation returned"
+            }
+            "111400094" | "DCS.4094" => "this job cannot be queried through the job API",
+            "111404022" => "the DCS instance does not exist in this project and region",
+            "111401001" | "111401002" | "111401003" | "111401004" => {
+                "check the credentials, the project id and the region"
+            }
+            "APIG.0308" | "APIGW.0308" => "the API is throttling requests",
+            c if c.starts_with("APIG.03") || c.starts_with("APIGW.03") => {
+                "check the credentials: AK/SK, security token or IAM token"
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl Error for ApiError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|cause| &*cause.0 as &(dyn Error + 'static))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(status) = self.http_status {
+            write!(f, "HTTP {status}: ")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+fn reason(http_status: u16) -> String {
+    match http::StatusCode::from_u16(http_status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{http_status} {reason}"),
+        None => format!("HTTP status {http_status}"),
+    }
+}
+
+/// The first words of a non-JSON body, white space folded; of an HTML page (a proxy's error
+/// page, say) its title, or its text without tags.
+fn snippet(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    if let (Some(open), Some(close)) = (lower.find("<title>"), lower.find("</title>")) {
+        let title = text.get(open + "<title>".len()..close).unwrap_or_default();
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !title.is_empty() {
+            return Some(format!(
+                "an HTML page titled \"{title}\", probably from a proxy"
+            ));
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() || c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.is_empty() {
+        return None;
+    }
+    Some(match folded.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dcs_error_body() {
+        let e = ApiError::from_response(
+            400,
+            br#"{"error_code": "111400070", "error_msg": "Invalid job ID.", "error_ext_msg": null}"#,
+            Some("req-1".into()),
+        );
+        assert_eq!(e.code.as_deref(), Some("111400070"));
+        assert_eq!(e.message, "Invalid job ID.");
+        assert_eq!(e.http_status, Some(400));
+        assert!(e.hint().is_some());
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400: 111400070: Invalid job ID. (request id req-1)"
+        );
+    }
+
+    #[test]
+    fn gateway_and_nested_bodies() {
+        let e = ApiError::from_response(
+            429,
+            br#"{"error_code":"APIG.0308","error_msg":"The request is throttled.","request_id":"abc"}"#,
+            None,
+        );
+        assert_eq!(e.code.as_deref(), Some("APIG.0308"));
+        assert_eq!(e.request_id.as_deref(), Some("abc"));
+        let e = ApiError::from_response(
+            403,
+            br#"{"error":{"code":"IAM.0002","message":"denied"}}"#,
+            None,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("IAM.0002"), "denied")
+        );
+    }
+
+    #[test]
+    fn html_and_empty_bodies() {
+        let e = ApiError::from_response(
+            502,
+            b"<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body></html>",
+            None,
+        );
+        assert_eq!(e.code, None);
+        assert_eq!(
+            e.message,
+            "502 Bad Gateway: an HTML page titled \"502 Bad Gateway\", probably from a proxy"
+        );
+        let e = ApiError::from_response(502, b"<p>upstream\n  gone</p>", None);
+        assert_eq!(e.message, "502 Bad Gateway: upstream gone");
+        let e = ApiError::from_response(503, b"", Some("r".into()));
+        assert_eq!(e.message, "503 Service Unavailable");
+        let long = "x".repeat(1000);
+        let e = ApiError::from_response(500, long.as_bytes(), None);
+        assert!(e.message.chars().count() < 200);
+    }
+}

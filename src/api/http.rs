@@ -1,0 +1,132 @@
+//! The HTTP clients. One for the DCS and IAM APIs: rustls with the platform's trust roots
+//! plus any `--ca-bundle`, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, no
+//! redirects. One for instance metadata: never through a proxy, short timeouts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why an HTTP client could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The CA bundle cannot be read.
+    #[error("cannot read the CA bundle {path}: {source}")]
+    CaBundleUnreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The CA bundle holds no certificate.
+    #[error("the CA bundle {path} holds no PEM certificate: give a file of -----BEGIN CERTIFICATE----- blocks")]
+    CaBundleEmpty {
+        /// The file.
+        path: String,
+    },
+    /// The HTTP client refused its settings.
+    #[error("could not set up the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+/// Bodies past this size are cut off unread: a job is a few hundred bytes, a security key
+/// or a project list a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`], chunk by chunk, so that a larger one is never
+/// buffered whole.
+pub async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        append_capped(&mut body, &chunk)?;
+    }
+    Ok(body)
+}
+
+/// Adds one chunk to a body being read, unless that takes it past [`MAX_BODY_BYTES`]: the
+/// rule every reader of an answer follows (the client's, and dcs-sim's in-process one).
+pub fn append_capped(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), BodyError> {
+    if body.len() + chunk.len() > MAX_BODY_BYTES {
+        return Err(BodyError::TooLarge);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
+
+/// Metadata answers on the local link or not at all: waiting longer only delays the fallback.
+pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a default crypto provider so that we choose ring (smaller and
+    // quicker to build than aws-lc). Installing it twice is harmless: the second call reports
+    // the first and changes nothing.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("dcs-wait/", env!("CARGO_PKG_VERSION")))
+        // A redirect would carry our signed headers to wherever it points.
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// The client for DCS and IAM. Without `tls`, no request will use HTTPS (every URL is a
+/// loopback `http://` one), so the platform's trust roots — about a hundred and fifty
+/// certificates read and parsed — are not loaded: the client then trusts no certificate.
+pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<reqwest::Client, HttpError> {
+    let extra = match ca_bundle {
+        Some(path) => read_ca_bundle(path)?,
+        None => Vec::new(),
+    };
+    let builder = if tls {
+        builder().tls_certs_merge(extra)
+    } else {
+        builder().tls_certs_only(extra)
+    };
+    Ok(builder.build()?)
+}
+
+/// The client for instance metadata: plain HTTP on the local link, so no trust roots are
+/// loaded for it.
+pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
+    Ok(builder()
+        .tls_certs_only(Vec::new())
+        .no_proxy()
+        .connect_timeout(METADATA_CONNECT_TIMEOUT)
+        .timeout(METADATA_TIMEOUT)
+        .build()?)
+}
+
+fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let shown = || PathBuf::from(path).display().to_string();
+    let pem = std::fs::read(path).map_err(|source| HttpError::CaBundleUnreadable {
+        path: shown(),
+        source,
+    })?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        _ => Err(HttpError::CaBundleEmpty { path: shown() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_bundle_must_exist_and_hold_certificates() {
+        let err = api_client(Some(Path::new("/nonexistent/ca.pem")), true).unwrap_err();
+        assert!(matches!(err, HttpError::CaBundleUnreadable { .. }), "{err}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "not a certificate").unwrap();
+        let err = api_client(Some(file.path()), true).unwrap_err();
+        assert!(matches!(err, HttpError::CaBundleEmpty { .. }), "{err}");
+        assert!(api_client(None, true).is_ok());
+        assert!(api_client(None, false).is_ok());
+        assert!(metadata_client().is_ok());
+    }
+}

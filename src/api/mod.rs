@@ -1,0 +1,46 @@
+//! The DCS API: one signed request ([`auth`] signs it), what its answer means, the job, the
+//! identifiers a URL takes, the error bodies, IAM's project look-up, and the [`Client`] that
+//! puts them together for one project.
+//!
+//! - `ids`: [`JobId`], [`InstanceId`], [`ProjectId`], checked once;
+//! - `endpoint`: where requests go, and why never in the clear;
+//! - `connect`: the [`ClientBuilder`], the same set-up the command line uses;
+//! - `client`: the [`Client`] and the URLs it builds;
+//! - `transport`: one signed request, with a clock-skew correction, for DCS and IAM;
+//! - `answer`: what an answer means ([`classify`]);
+//! - `job`, `error`: the job body ([`Job`]) and the error bodies ([`ApiError`]);
+//! - `untrusted`: server text made safe to print;
+//! - `http`: the HTTP clients and the cap on an answer's size;
+//! - `iam`: the project id of a region;
+//! - `env`: the environment as a value ([`Env`]).
+
+mod answer;
+pub mod auth;
+mod client;
+mod connect;
+pub(crate) mod endpoint;
+mod env;
+mod error;
+pub(crate) mod http;
+mod iam;
+mod ids;
+mod job;
+mod transport;
+pub(crate) mod untrusted;
+
+pub(crate) use answer::body_too_large;
+pub use answer::{
+    classify, interpret, parse_retry_after, AnswerHeaders, PollError, Reply, MAX_RETRY_AFTER,
+};
+pub use auth::{Credentials, CredentialsError};
+pub use client::Client;
+pub use connect::{
+    ClientBuilder, ConnectError, ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID, ENV_REGION,
+};
+pub use endpoint::EndpointError;
+pub use env::Env;
+pub use error::ApiError;
+pub use http::{HttpError, MAX_BODY_BYTES};
+pub use iam::IamError;
+pub use ids::{InstanceId, InvalidId, JobId, ProjectId};
+pub use job::{Job, JobDuration, ParseError, Status};

@@ -1,0 +1,187 @@
+//! One signed request to a Huawei Cloud API: the credentials of the moment, the signature,
+//! a correction for a skewed clock, and the answer read whole (within its cap). DCS and IAM
+//! both go through it.
+
+use super::answer::{body_too_large, AnswerHeaders, PollError, Reply};
+use super::auth::{self, Credentials, Provider};
+use super::error::ApiError;
+use super::http::{self, BodyError};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use url::Url;
+
+/// Requests in flight at once, for all jobs together. Loopback or not, a few dozen
+/// connections carry thousands of polls a second; ten thousand jobs polled at once would
+/// otherwise open ten thousand connections, each with its buffers and its handshake.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// How far our clock may be from the server's before a refused signature is blamed on it.
+/// API Gateway allows 15 minutes; honest clocks are within seconds.
+pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// Signed GETs to Huawei Cloud APIs over one reused HTTP client (one connection pool for
+/// every job), with the credentials of the moment and a correction for a skewed clock.
+#[derive(Debug)]
+pub struct Transport {
+    http: reqwest::Client,
+    provider: Arc<Provider>,
+    in_flight: tokio::sync::Semaphore,
+    /// Server time minus our time, learnt from a refused request; added to `X-Sdk-Date`.
+    skew_ms: AtomicI64,
+}
+
+impl Transport {
+    pub fn new(http: reqwest::Client, provider: Arc<Provider>) -> Transport {
+        Transport {
+            http,
+            provider,
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            skew_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// One GET of `url`. When API Gateway refuses a signature and its `Date` is far from our
+    /// clock, the clock is corrected by the difference and the request made once more, as the
+    /// AWS SDKs do; the correction stays for every later request.
+    ///
+    /// Several jobs refused at once all try again: one of them learns the correction, the
+    /// others see that their request was signed before it.
+    pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
+        let (reply, signed_with) = self.send(url, project_id).await?;
+        if let (401, Some(skew)) = (reply.status, signed_with) {
+            if self.learn_skew(&reply) || self.skew() != skew {
+                return Ok(self.send(url, project_id).await?.0);
+            }
+        }
+        Ok(reply)
+    }
+
+    fn skew(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_millis(self.skew_ms.load(Ordering::Relaxed))
+    }
+
+    /// The reply, and the clock correction it was signed with (none for a token).
+    async fn send(
+        &self,
+        url: &Url,
+        project_id: Option<&str>,
+    ) -> Result<(Reply, Option<jiff::SignedDuration>), PollError> {
+        // Never closed, so acquiring cannot fail; a permit is held until the body is read.
+        let _permit = self.in_flight.acquire().await.ok();
+        let credentials = self.provider.credentials().await.map_err(|e| {
+            PollError::transient(ApiError::local("credentials", e.to_string()).with_source(e))
+        })?;
+        let skew = self.skew();
+        let now = jiff::Timestamp::now()
+            .checked_add(skew)
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let headers = auth::headers(&credentials, "GET", url, project_id, now);
+        let signed_with = matches!(*credentials, Credentials::AkSk { .. }).then_some(skew);
+        let mut request = self.http.get(url.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let headers = AnswerHeaders::read(response.headers());
+        let body = match http::read_body(&mut response).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return Err(transport_error(e)),
+            Err(BodyError::TooLarge) => return Err(body_too_large(status, headers.request_id)),
+        };
+        Ok((
+            Reply {
+                status,
+                headers,
+                body,
+            },
+            signed_with,
+        ))
+    }
+
+    /// Takes the server's clock from a refused reply; true when that changed ours enough to
+    /// be worth another try.
+    fn learn_skew(&self, reply: &Reply) -> bool {
+        let Some(server) = reply
+            .headers
+            .date
+            .as_deref()
+            .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+            .map(|z| z.timestamp())
+        else {
+            return false;
+        };
+        let skew = server.duration_since(jiff::Timestamp::now());
+        if (skew - self.skew()).abs() < SKEW_THRESHOLD {
+            return false;
+        }
+        tracing::debug!(
+            "the server refused our signature and its clock is {:.0} s from ours: \
+             signing with its time from now on and trying once more",
+            skew.as_secs_f64()
+        );
+        self.skew_ms.store(
+            skew.as_millis().clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            Ordering::Relaxed,
+        );
+        true
+    }
+}
+
+/// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —
+/// worth another try. Except a certificate we do not trust: no retry will change that.
+fn transport_error(e: reqwest::Error) -> PollError {
+    let code = if e.is_timeout() {
+        "request_timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "transport"
+    };
+    // reqwest's message names the URL (no secret in it); its sources say what happened.
+    let mut message = e.to_string();
+    let mut untrusted = false;
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        untrusted |= is_untrusted_certificate(cause);
+        source = cause.source();
+    }
+    if untrusted {
+        return PollError::Final(
+            ApiError::local(
+                "tls",
+                format!(
+                "{message} — the server's certificate is not trusted: if a corporate CA signed \
+                 it, add that CA (a PEM file: dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)"
+            ),
+            )
+            .with_source(e),
+        );
+    }
+    PollError::transient(ApiError::local(code, message).with_source(e))
+}
+
+/// Whether `cause` is rustls refusing the server's certificate. hyper wraps it in an
+/// `io::Error` inside another, and `io::Error::source` skips the wrapped error itself, so the
+/// layers are opened by hand.
+fn is_untrusted_certificate(mut cause: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => cause = inner,
+            None => return false,
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The command line as clap sees it: raw arguments. [`super::options`] checks them, once,
+//! into the typed options that everything after reads.
+//!
+//! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
+//! environment only (see the README's "Credentials").
+
+use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every job SUCCESS
+  1    a job FAIL
+  2    usage or configuration error (no request was sent)
+  3    the deadline passed with a job unfinished
+  4    a job could not be read (auth, permission, not found past the grace period, bad request)
+  130  interrupted by SIGINT; 143 by SIGTERM
+With several jobs the first that applies wins: 4, 3, 1, 0.
+
+Credentials, never from a flag, in this order: an IAM token in DCS_WAIT_AUTH_TOKEN;
+HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the profile file
+~/.huaweicloud/credentials (or HUAWEICLOUD_SDK_CREDENTIALS_FILE); ECS instance metadata.";
+
+/// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dcs-wait", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Args {
+    /// Job ids to wait for: the job_id an asynchronous DCS operation returned. `-` reads them
+    /// from stdin: separated by white space, or JSON (an object, an array or JSON Lines)
+    /// holding job_id fields.
+    #[arg(
+        value_name = "JOB_ID",
+        required_unless_present_any = ["demo", "completions", "man_page"]
+    )]
+    pub job_ids: Vec<String>,
+
+    /// DCS endpoint URL (https://, or http:// on loopback only); else derived from --region.
+    #[arg(long, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Region, e.g. cn-north-4: the endpoint is https://dcs.{REGION}.myhuaweicloud.com.
+    #[arg(long, env = crate::api::ENV_REGION, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Project id of the DCS instance's region.
+    #[arg(long, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// Overall deadline for all jobs, e.g. 90s, 5m, 1h30m.
+    #[arg(long, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
+          value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// How long a job may answer 404 (not visible yet) before that is an error.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub not_found_grace: Duration,
+
+    /// Longest wait for one answer (never past the deadline).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Extra trusted CA certificates (PEM), added to the platform's, for a corporate CA.
+    #[arg(long, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Report format on stdout: aligned text, or one JSON object per job per line.
+    #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// The one knob of the poll schedule: the longest a finished job may go unnoticed while
+    /// it is in its usual span. Smaller notices sooner with more requests.
+    #[arg(long, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
+          value_parser = parse_duration)]
+    pub max_lag: Duration,
+
+    /// Do not read or write the history of job durations (kept in the user's cache
+    /// directory to plan polls; see the README).
+    #[arg(long, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_history: bool,
+
+    /// At most N requests a second for all jobs together, in bursts of at most N; a 429
+    /// halves it for a while. 0: no limit.
+    #[arg(long, env = "DCS_WAIT_MAX_RPS", value_name = "N", default_value_t = 20)]
+    pub max_rps: u32,
+
+    /// Stop waiting as soon as one job fails or cannot be read; the others are reported
+    /// interrupted, with their last status.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Also write a JUnit XML report here (one test case per job), atomically.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Off a terminal, a "still waiting" log line this often, so that CI systems that kill
+    /// silent steps do not kill a long wait.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+
+    /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less logging on stderr (-q errors only, -qq nothing).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
+    #[arg(long, value_name = "SHELL", conflicts_with_all = ["job_ids", "demo", "man_page"])]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit.
+    #[arg(long, conflicts_with_all = ["job_ids", "demo"])]
+    pub man_page: bool,
+
+    /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
+    #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
+    pub demo: bool,
+}
+
+/// The report format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+impl Args {
+    /// Parses an argument list (the program name first), so tests need no process.
+    pub fn parse_from_args<I, T>(args: I) -> Result<Args, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Args::try_parse_from(args)
+    }
+
+    /// The completion script for `shell`, from this very definition.
+    pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Args::command(), "dcs-wait", &mut out);
+        out
+    }
+
+    /// The man page, from this very definition.
+    pub fn man_page() -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(Args::command()).render(&mut out)?;
+        Ok(out)
+    }
+
+    /// Log verbosity: positive is more, negative less.
+    pub fn verbosity(&self) -> i8 {
+        self.verbose.min(8) as i8 - self.quiet.min(8) as i8
+    }
+}
+
+/// The longest duration any option takes: far beyond any DCS job, and far from the limits of
+/// the clock arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// `90s`, `5m`, `1h30m`, `1.5s`, or ISO 8601 (`PT5M`); more than zero, at most 366 days.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    const FORMS: &str = "use a number with a unit, such as 90s, 5m or 1h30m";
+    let parsed: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: {FORMS}"))?;
+    match Duration::try_from(parsed) {
+        Ok(d) if d > MAX_DURATION => Err(format!(
+            "'{text}' is longer than the most, 366 days (8784h)"
+        )),
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("'{text}' must be more than zero: {FORMS}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("PT2M"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("8785h").unwrap_err().contains("366 days"));
+        assert_eq!(parse_duration("8784h"), Ok(MAX_DURATION));
+        for bad in ["", "90", "5x", "-5s", "0s", "soon"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("90s, 5m or 1h30m"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn parses_an_argument_list() {
+        let cli = Args::parse_from_args([
+            "dcs-wait",
+            "--timeout",
+            "5m",
+            "--output",
+            "json",
+            "-vv",
+            "a",
+            "b",
+        ])
+        .unwrap();
+        assert_eq!(cli.job_ids, ["a", "b"]);
+        assert_eq!(cli.timeout, Duration::from_secs(300));
+        assert_eq!(cli.output, OutputFormat::Json);
+        assert_eq!(cli.verbosity(), 2);
+    }
+
+    #[test]
+    fn usage_errors_are_exit_code_2() {
+        for args in [
+            &["dcs-wait"][..],
+            &["dcs-wait", "--timeout", "soon", "j"],
+            &["dcs-wait", "--output", "xml", "j"],
+            &["dcs-wait", "-v", "-q", "j"],
+            &["dcs-wait", "--demo", "j"],
+        ] {
+            let err = Args::parse_from_args(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_and_man_page_come_from_the_definition() {
+        let bash = String::from_utf8(Args::completion_script(clap_complete::Shell::Bash)).unwrap();
+        assert!(bash.contains("--not-found-grace") && bash.contains("--fail-fast"));
+        let man = String::from_utf8(Args::man_page().unwrap()).unwrap();
+        assert!(
+            man.starts_with(".ie") || man.contains(".TH dcs-wait"),
+            "{}",
+            &man[..80]
+        );
+        assert!(man.contains(r"not\-found\-grace"));
+        let cli = Args::parse_from_args(["dcs-wait", "--completions", "zsh"]).unwrap();
+        assert_eq!(cli.completions, Some(clap_complete::Shell::Zsh));
+        assert!(
+            Args::parse_from_args(["dcs-wait", "--man-page"])
+                .unwrap()
+                .man_page
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! GitHub Actions: when `GITHUB_STEP_SUMMARY` is set, a Markdown table of the jobs is
+//! appended to that file; when `GITHUB_OUTPUT` is set, the step outputs `outcome`,
+//! `duration_ms` and `exit_code` are appended to that one.
+
+use super::human_duration;
+use crate::api::Env;
+use crate::api::JobDuration;
+use crate::wait::{ExitStatus, JobReport};
+use std::io::Write;
+use std::path::Path;
+
+/// The Markdown table.
+pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
+    let mut out = format!(
+        "### dcs-wait: {} (exit {})\n\n| Job | Type | Status | Outcome | Duration | Polls | Detail |\n|---|---|---|---|---|---|---|\n",
+        outcome(status),
+        status.code()
+    );
+    for r in reports {
+        let duration = match r.duration() {
+            JobDuration::Millis(ms) => human_duration(ms),
+            _ => "—".into(),
+        };
+        let cells = [
+            format!("`{}`", r.job_id),
+            r.job_type.clone().unwrap_or_default(),
+            r.status.clone().unwrap_or_default(),
+            r.outcome.as_str().to_string(),
+            duration,
+            r.polls.to_string(),
+            r.detail(),
+        ];
+        let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// `outcome` of the whole run (`success`, `failed`, `timeout`, `error`, `interrupted`, by the
+/// exit code), `duration_ms` of the longest job that has one (empty if none), `exit_code`.
+pub fn outputs(reports: &[JobReport], status: ExitStatus) -> String {
+    let longest = reports.iter().filter_map(|r| r.duration_ms).max();
+    format!(
+        "outcome={}\nduration_ms={}\nexit_code={}\n",
+        outcome(status),
+        longest.map(|ms| ms.to_string()).unwrap_or_default(),
+        status.code()
+    )
+}
+
+fn outcome(status: ExitStatus) -> &'static str {
+    match status {
+        ExitStatus::Success => "success",
+        ExitStatus::JobFailed => "failed",
+        ExitStatus::Timeout => "timeout",
+        ExitStatus::Usage | ExitStatus::Unreadable => "error",
+        ExitStatus::Interrupted | ExitStatus::Terminated => "interrupted",
+    }
+}
+
+/// A table cell: pipes escaped, lines joined, so a fail reason cannot break the table.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .split(['\r', '\n'])
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Appends to the files the environment names; a failure is a warning, never a changed
+/// outcome: the wait itself is what the exit code reports.
+pub fn write(env: &Env, reports: &[JobReport], status: ExitStatus) {
+    for (variable, text) in [
+        ("GITHUB_STEP_SUMMARY", summary(reports, status)),
+        ("GITHUB_OUTPUT", outputs(reports, status)),
+    ] {
+        if let Some(path) = env.get(variable) {
+            if let Err(e) = append(Path::new(&path), &text) {
+                tracing::warn!("cannot append to {variable} ({path}): {e}");
+            }
+        }
+    }
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wait::{sample, Outcome};
+
+    #[test]
+    fn a_table_that_a_reason_cannot_break() {
+        let mut r = sample(Outcome::Failed);
+        r.fail_reason = Some("a | b\nc".into());
+        let md = summary(&[r], ExitStatus::JobFailed);
+        let row = md.lines().last().unwrap();
+        assert_eq!(
+            row,
+            "| `j1` | masterStandbySwapJob | FAIL | failed | 2.869s | 3 | a \\| b c |"
+        );
+        assert!(md.starts_with("### dcs-wait: failed (exit 1)"));
+    }
+
+    #[test]
+    fn outputs_for_the_step() {
+        let reports = [sample(Outcome::Success), sample(Outcome::Failed)];
+        assert_eq!(
+            outputs(&reports, ExitStatus::JobFailed),
+            "outcome=failed\nduration_ms=2869\nexit_code=1\n"
+        );
+        let none = JobReport::new(&"j".parse().unwrap(), Outcome::Timeout, None, 1, None);
+        assert_eq!(
+            outputs(&[none], ExitStatus::Timeout),
+            "outcome=timeout\nduration_ms=\nexit_code=3\n"
+        );
+    }
+
+    #[test]
+    fn appends_to_the_files_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let summary_path = dir.path().join("summary.md");
+        let output_path = dir.path().join("output");
+        std::fs::write(&output_path, "earlier=1\n").unwrap();
+        let env = Env::from_pairs([
+            ("GITHUB_STEP_SUMMARY", summary_path.display().to_string()),
+            ("GITHUB_OUTPUT", output_path.display().to_string()),
+        ]);
+        write(&env, &[sample(Outcome::Success)], ExitStatus::Success);
+        let written = std::fs::read_to_string(&output_path).unwrap();
+        assert_eq!(
+            written,
+            "earlier=1\noutcome=success\nduration_ms=2869\nexit_code=0\n"
+        );
+        assert!(std::fs::read_to_string(&summary_path)
+            .unwrap()
+            .contains("| `j1` |"));
+    }
+}

@@ -1,0 +1,75 @@
+//! Aligned text: a header and one line per job, for people.
+
+use super::human_duration;
+use crate::api::JobDuration;
+use crate::wait::JobReport;
+use std::fmt::Write as _;
+
+pub fn render(reports: &[JobReport]) -> String {
+    let rows: Vec<[String; 6]> = reports
+        .iter()
+        .map(|r| {
+            [
+                r.job_id.to_string(),
+                r.job_type.clone().unwrap_or_else(|| "-".into()),
+                r.status.clone().unwrap_or_else(|| "-".into()),
+                r.outcome.as_str().to_string(),
+                match r.duration() {
+                    JobDuration::Millis(ms) => human_duration(ms),
+                    _ => "-".into(),
+                },
+                r.polls.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS"].map(String::from);
+    let mut widths = [0usize; 6];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let details =
+        std::iter::once(String::from("DETAIL")).chain(reports.iter().map(JobReport::detail));
+    for (row, detail) in std::iter::once(&header).chain(&rows).zip(details) {
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(widths) {
+            let _ = write!(line, "{cell:<w$}  ");
+        }
+        line.push_str(&detail);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wait::{sample, Outcome};
+
+    #[test]
+    fn aligned_with_the_reason() {
+        let mut other = sample(Outcome::Success);
+        other.job_id = "a-much-longer-job-id".parse().unwrap();
+        other.fail_reason = None;
+        other.status = Some("SUCCESS".into());
+        let text = render(&[sample(Outcome::Failed), other]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let col = |l: &str| l.find("masterStandbySwapJob").unwrap();
+        assert_eq!(col(lines[1]), col(lines[2]));
+        assert!(lines[1].contains("2.869s") && lines[1].ends_with("disk full"));
+        assert!(lines[0].starts_with("JOB "));
+    }
+
+    #[test]
+    fn end_before_begin_is_said_not_negative() {
+        let mut r = sample(Outcome::Success);
+        (r.begin_time, r.end_time, r.duration_ms) = (Some(2000), Some(1000), None);
+        let text = render(&[r]);
+        assert!(text.contains("end_time before begin_time"), "{text}");
+        assert!(!text.contains("-1000"));
+    }
+}

@@ -1,0 +1,353 @@
+//! Checked, typed options: the raw arguments of [`super::args`] are read here once, and only
+//! what comes out is read afterwards.
+//!
+//! Everything a user can get wrong on the command line is caught here, before any request: a
+//! bad job id, region or project id, an endpoint that would send credentials in clear text,
+//! a JUnit path in no directory. Every message says what to do. What needs the environment's
+//! files and services (the credentials, the project id) is the library's
+//! [`ClientBuilder::connect`].
+
+use super::args::{Args, OutputFormat};
+use super::stdin::{self, InputError};
+use crate::api::{endpoint, ClientBuilder, EndpointError, Env, InvalidId, JobId, ProjectId};
+use crate::wait::{History, RateLimiter, Schedule, WaitOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// What the command line asks for, all of it valid.
+#[derive(Debug)]
+pub struct Options {
+    /// `-v` count minus `-q` count.
+    pub verbosity: i8,
+    /// What to do.
+    pub mode: Mode,
+}
+
+/// What to do.
+#[derive(Debug)]
+pub enum Mode {
+    /// Wait on jobs.
+    Wait(Box<WaitRun>),
+    /// Wait on the demo's jobs, served by a dcs-sim started in this process.
+    Demo(Box<Run>),
+    /// Print a completion script.
+    Completions(clap_complete::Shell),
+    /// Print the man page.
+    ManPage,
+}
+
+/// A wait on the user's jobs.
+#[derive(Debug)]
+pub struct WaitRun {
+    /// In the order given, each once.
+    pub job_ids: Vec<JobId>,
+    /// The endpoint, region, project id and CA bundle given, ready to connect.
+    pub client: ClientBuilder,
+    /// The history file to read and write, unless turned off.
+    pub history: Option<PathBuf>,
+    /// How to wait and where the reports go.
+    pub run: Run,
+}
+
+/// How to wait and where the reports go: shared by a wait and the demo.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The loop's settings (the observer is the command line's own, added when it runs).
+    pub wait: WaitOptions,
+    /// Where the reports go.
+    pub outputs: Outputs,
+}
+
+/// Where the reports go besides the exit code.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The format on stdout.
+    pub format: OutputFormat,
+    /// A JUnit file to write, in a directory that exists.
+    pub junit: Option<PathBuf>,
+    /// Read for `GITHUB_STEP_SUMMARY` and `GITHUB_OUTPUT`.
+    pub env: Env,
+    /// A live display on stderr (a terminal) rather than heartbeat lines (a CI log).
+    pub live: bool,
+    /// How often a heartbeat line is logged off a terminal.
+    pub heartbeat: Duration,
+}
+
+/// A mistake in the command line or the environment (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A job id argument that is not one.
+    #[error(
+        "'{0}' is not a DCS job id: a job id is 1 to 64 letters, digits, '-' or '_' \
+         (give the job_id the DCS operation returned)"
+    )]
+    BadJobId(String, #[source] InvalidId),
+    /// Job ids on stdin that are not usable.
+    #[error(transparent)]
+    Stdin(#[from] InputError),
+    /// Stdin could not be read.
+    #[error("cannot read job ids from stdin: {0}")]
+    StdinUnreadable(#[source] std::io::Error),
+    /// Neither an endpoint nor a region.
+    #[error(
+        "no endpoint: give --region REGION (or set HUAWEICLOUD_SDK_REGION), or --endpoint URL"
+    )]
+    NoEndpoint,
+    /// No usable endpoint.
+    #[error(transparent)]
+    Endpoint(EndpointError),
+    /// The JUnit file's directory does not exist.
+    #[error("cannot write the JUnit report to {0}: its directory does not exist")]
+    JunitDirectory(String),
+    /// A project id that is not one.
+    #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
+    BadProjectId(String, #[source] InvalidId),
+}
+
+impl Options {
+    /// Checks `args`, reading endpoint overrides, the history path and CI outputs from `env`.
+    /// `stdin` is called, once, only when a job id is `-`.
+    pub fn check(
+        args: Args,
+        env: &Env,
+        stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
+    ) -> Result<Options, UsageError> {
+        let verbosity = args.verbosity();
+        let mode = if let Some(shell) = args.completions {
+            Mode::Completions(shell)
+        } else if args.man_page {
+            Mode::ManPage
+        } else if args.demo {
+            Mode::Demo(Box::new(run(&args, env, verbosity)?))
+        } else {
+            Mode::Wait(Box::new(wait_run(&args, env, verbosity, stdin)?))
+        };
+        Ok(Options { verbosity, mode })
+    }
+}
+
+fn wait_run(
+    args: &Args,
+    env: &Env,
+    verbosity: i8,
+    stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
+) -> Result<WaitRun, UsageError> {
+    let job_ids = job_ids(&args.job_ids, stdin)?;
+    let url: Url = endpoint::dcs(args.endpoint.as_deref(), args.region.as_deref(), env).map_err(
+        |e| match e {
+            EndpointError::NoEndpoint => UsageError::NoEndpoint,
+            e => UsageError::Endpoint(e),
+        },
+    )?;
+    let mut client = ClientBuilder::default().env(env.clone()).endpoint(url);
+    if let Some(region) = &args.region {
+        client = client.region(region);
+    }
+    if let Some(text) = &args.project_id {
+        let id: ProjectId = text
+            .parse()
+            .map_err(|e| UsageError::BadProjectId(text.clone(), e))?;
+        client = client.project_id(id);
+    }
+    if let Some(path) = &args.ca_bundle {
+        client = client.ca_bundle(path);
+    }
+    Ok(WaitRun {
+        job_ids,
+        client,
+        history: (!args.no_history).then(|| History::path(env)).flatten(),
+        run: run(args, env, verbosity)?,
+    })
+}
+
+/// The ids as given, `-` replaced by those on stdin, each once in the order first seen.
+fn job_ids(
+    given: &[String],
+    stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
+) -> Result<Vec<JobId>, UsageError> {
+    let mut stdin = Some(stdin);
+    let mut ids: Vec<JobId> = Vec::with_capacity(given.len());
+    for text in given {
+        if text == "-" {
+            // A second `-` finds stdin read already: nothing more comes of it.
+            if let Some(read) = stdin.take() {
+                let input = read().map_err(UsageError::StdinUnreadable)?;
+                ids.extend(stdin::parse(&input)?);
+            }
+        } else {
+            let id = text
+                .parse()
+                .map_err(|e| UsageError::BadJobId(text.clone(), e))?;
+            ids.push(id);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    Ok(ids)
+}
+
+fn run(args: &Args, env: &Env, verbosity: i8) -> Result<Run, UsageError> {
+    if let Some(path) = &args.junit {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(UsageError::JunitDirectory(path.display().to_string()));
+        }
+    }
+    Ok(Run {
+        wait: WaitOptions {
+            timeout: args.timeout,
+            request_timeout: args.request_timeout,
+            not_found_grace: args.not_found_grace,
+            fail_fast: args.fail_fast,
+            schedule: Schedule::default().with_max_lag(args.max_lag),
+            limiter: (args.max_rps > 0).then(|| Arc::new(RateLimiter::new(args.max_rps))),
+            ..WaitOptions::default()
+        },
+        outputs: Outputs {
+            format: args.output,
+            junit: args.junit.clone(),
+            env: env.clone(),
+            live: std::io::stderr().is_terminal() && verbosity >= 0,
+            heartbeat: args.heartbeat,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: &[(&str, &str)] = &[("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")];
+
+    fn check(args: &[&str], vars: &[(&str, &str)], stdin: &[u8]) -> Result<Options, UsageError> {
+        let mut all = vec!["dcs-wait"];
+        all.extend_from_slice(args);
+        Options::check(
+            Args::parse_from_args(all).unwrap(),
+            &Env::from_pairs(vars.iter().copied()),
+            || Ok(stdin.to_vec()),
+        )
+    }
+
+    fn wait_run(args: &[&str], vars: &[(&str, &str)]) -> Result<WaitRun, UsageError> {
+        wait_run_with_stdin(args, vars, b"")
+    }
+
+    fn wait_run_with_stdin(
+        args: &[&str],
+        vars: &[(&str, &str)],
+        stdin: &[u8],
+    ) -> Result<WaitRun, UsageError> {
+        match check(args, vars, stdin)?.mode {
+            Mode::Wait(run) => Ok(*run),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn ids(run: &WaitRun) -> Vec<&str> {
+        run.job_ids.iter().map(JobId::as_str).collect()
+    }
+
+    #[test]
+    fn job_ids_are_checked_and_deduplicated() {
+        let o = wait_run(
+            &["--region", "r1", "--project-id", "p", "a", "b", "a"],
+            KEYS,
+        )
+        .unwrap();
+        assert_eq!(ids(&o), ["a", "b"]);
+        let long = "x".repeat(65);
+        for bad in ["a/b", "../x", "a b", "é", long.as_str(), ""] {
+            let err =
+                wait_run(&["--region", "r1", "--project-id", "p", "--", bad], KEYS).unwrap_err();
+            assert!(
+                matches!(&err, UsageError::BadJobId(id, _) if id == bad),
+                "{err}"
+            );
+            assert!(err
+                .to_string()
+                .contains("job_id the DCS operation returned"));
+        }
+        let o = wait_run_with_stdin(&["--region", "r1", "a", "-", "b"], &[], b"x a\ny").unwrap();
+        assert_eq!(ids(&o), ["a", "x", "y", "b"]);
+        assert!(matches!(
+            wait_run_with_stdin(&["--region", "r1", "a", "-"], &[], b"ok\nnot/ok"),
+            Err(UsageError::Stdin(e)) if e.line == 2
+        ));
+    }
+
+    #[test]
+    fn stdin_is_read_only_for_a_dash() {
+        let args = Args::parse_from_args(["dcs-wait", "--region", "r1", "a"]).unwrap();
+        let checked = Options::check(args, &Env::from_pairs::<&str, &str>([]), || {
+            panic!("stdin read without a '-'")
+        });
+        assert!(checked.is_ok());
+    }
+
+    #[test]
+    fn the_endpoint_is_checked_before_any_request() {
+        assert!(matches!(
+            wait_run(&["--project-id", "p", "j"], KEYS),
+            Err(UsageError::NoEndpoint)
+        ));
+        assert!(matches!(
+            wait_run(
+                &["--endpoint", "http://10.0.0.1", "--project-id", "p", "j"],
+                KEYS
+            ),
+            Err(UsageError::Endpoint(EndpointError::InsecureEndpoint(_)))
+        ));
+        assert!(matches!(
+            wait_run(&["--region", "R_1", "--project-id", "p", "j"], KEYS),
+            Err(UsageError::Endpoint(EndpointError::BadRegion(r))) if r == "R_1"
+        ));
+        assert!(wait_run(&["--region", "r", "j"], KEYS).is_ok());
+    }
+
+    #[test]
+    fn a_project_id_must_be_one() {
+        assert!(matches!(
+            wait_run(&["--region", "r", "--project-id", "p/q", "j"], KEYS),
+            Err(UsageError::BadProjectId(p, _)) if p == "p/q"
+        ));
+    }
+
+    #[test]
+    fn modes() {
+        assert!(matches!(
+            check(&["--completions", "bash"], &[], b"").unwrap().mode,
+            Mode::Completions(clap_complete::Shell::Bash)
+        ));
+        assert!(matches!(
+            check(&["--man-page"], &[], b"").unwrap().mode,
+            Mode::ManPage
+        ));
+        let demo = check(&["--demo", "--timeout", "5m", "-q"], &[], b"").unwrap();
+        assert_eq!(demo.verbosity, -1);
+        match demo.mode {
+            Mode::Demo(run) => assert_eq!(run.wait.timeout, Duration::from_secs(300)),
+            other => panic!("{other:?}"),
+        }
+        let o = wait_run(
+            &["--region", "r", "--no-history", "--max-rps", "0", "j"],
+            &[],
+        )
+        .unwrap();
+        assert!(o.history.is_none() && o.run.wait.limiter.is_none());
+    }
+
+    #[test]
+    fn a_junit_file_needs_its_directory() {
+        assert!(matches!(
+            wait_run(
+                &["--region", "r", "--junit", "/nonexistent/dir/j.xml", "j"],
+                &[]
+            ),
+            Err(UsageError::JunitDirectory(_))
+        ));
+    }
+}

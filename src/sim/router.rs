@@ -1,0 +1,61 @@
+//! Which handler answers a request: the counters, instance metadata, IAM, or the job API.
+
+use super::answer::{error, json, Answer};
+use super::state::State;
+use super::{iam, jobs, metadata, STATS_PATH};
+use http::{Method, Request, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+pub(super) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
+    let (parts, _body) = request.into_parts();
+    let request_id = state.next_request_id();
+    let mut response = route(&state, &parts, &request_id).await?;
+    state.date(&mut response);
+    Ok(response)
+}
+
+async fn route(state: &State, parts: &http::request::Parts, request_id: &str) -> Answer {
+    let path = parts.uri.path();
+    if path == STATS_PATH {
+        let stats = state.stats().clone();
+        return Ok(json(StatusCode::OK, &stats, request_id));
+    }
+    if let Some(metadata) = &state.scenario.metadata {
+        if let Some(response) = metadata::answer(state, metadata, parts, request_id) {
+            return Ok(response);
+        }
+    }
+    state.stats().requests += 1;
+    if path == "/v3/projects" {
+        state.stats().iam_requests += 1;
+        if let Some(refused) = state.refusal(parts, request_id) {
+            return Ok(refused);
+        }
+        return Ok(iam::projects(state, parts, request_id));
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (project_id, job_id) = match segments.as_slice() {
+        ["v2", project, "jobs", job] => (*project, *job),
+        _ => {
+            return Ok(error(
+                StatusCode::NOT_FOUND,
+                "APIGW.0101",
+                "The API does not exist or has not been published in the environment.",
+                request_id,
+            ))
+        }
+    };
+    if parts.method != Method::GET {
+        return Ok(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "APIGW.0102",
+            "The method is not allowed.",
+            request_id,
+        ));
+    }
+    if let Some(refused) = state.refusal(parts, request_id) {
+        return Ok(refused);
+    }
+    jobs::get(state, project_id, job_id, request_id).await
+}

@@ -1,0 +1,186 @@
+//! One job's wait: poll on the schedule, retry on faults, keep the deadline.
+//!
+//! Two clocks of backoff meet here. The [`Schedule`] says when to look again at a job that
+//! answered but is not finished, from the job's age and type. After a transient fault (5xx,
+//! 429, a dropped connection) the retry delay comes from backon's exponential backoff
+//! instead, stretched to any `Retry-After`, and reset by the next good answer. All timing
+//! goes through `tokio::time`, which `tokio::time::pause` turns into virtual time.
+
+use super::observer::WaitEvent;
+use super::options::WaitOptions;
+use super::report::{JobReport, Outcome};
+use super::source::JobSource;
+use crate::api::{ApiError, Job, JobId, PollError, Status};
+use backon::BackoffBuilder;
+use std::time::Duration;
+use tokio::time::{sleep_until, timeout_at, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// The last poll is made this long before the deadline (or a tenth of the timeout, if that is
+/// shorter), so that its answer can arrive before the deadline rather than be cut off by it.
+pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
+
+/// When the waits began and when they must end.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clock {
+    pub(super) start: Instant,
+    pub(super) deadline: Instant,
+}
+
+/// Polls `job_id` until it ends, the deadline passes or `cancel` fires.
+pub(super) async fn poll_until_done<S: JobSource>(
+    source: &S,
+    job_id: &JobId,
+    options: &WaitOptions,
+    clock: Clock,
+    seed: u64,
+    cancel: &CancellationToken,
+) -> JobReport {
+    let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
+    let last_poll_at = clock.deadline - headroom;
+    let grace_end = later(clock.start, options.not_found_grace);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut retries = options.retry.build();
+    let retry_delay = |retries: &mut backon::ExponentialBackoff| {
+        retries.next().unwrap_or(options.schedule.max_lag())
+    };
+    let mut last: Option<Job> = None;
+    let mut last_error: Option<ApiError> = None;
+    let mut polls = 0u32;
+    let mut next_at = clock.start;
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {
+                return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+            }
+            _ = sleep_until(next_at) => {}
+        }
+        if let Some(limiter) = &options.limiter {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+                }
+                _ = sleep_until(clock.deadline) => {
+                    return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
+                }
+                _ = limiter.acquire() => {}
+            }
+        }
+        polls += 1;
+        let sent_at = Instant::now();
+        let request_end = clock.deadline.min(later(sent_at, options.request_timeout));
+        let answer = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {
+                return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+            }
+            answer = timeout_at(request_end, source.fetch(job_id)) => answer,
+        };
+        let now = Instant::now();
+        let delay = match answer {
+            Ok(Ok(job)) => {
+                log_change(job_id, last.as_ref(), &job);
+                let outcome = match job.status {
+                    Status::Success => Some(Outcome::Success),
+                    Status::Failed { .. } => Some(Outcome::Failed),
+                    _ => None,
+                };
+                last = Some(job);
+                if let Some(outcome) = outcome {
+                    return JobReport::new(job_id, outcome, last.as_ref(), polls, None);
+                }
+                last_error = None;
+                retries = options.retry.build();
+                // The job's age by the server's clock, or how long we have waited; the
+                // schedule takes the larger (both only ever underestimate it).
+                let waited = now - clock.start;
+                let age = last.as_ref().and_then(Job::age).unwrap_or(waited);
+                let window = last
+                    .as_ref()
+                    .and_then(|j| j.job_type.as_deref())
+                    .and_then(|t| options.priors.window(t));
+                options.schedule.delay(age, waited, window, &mut rng)
+            }
+            Ok(Err(PollError::Final(error))) => {
+                tracing::error!("{job_id}: {error}");
+                return JobReport::new(job_id, Outcome::Error, last.as_ref(), polls, Some(error));
+            }
+            Ok(Err(PollError::NotFound(error))) => {
+                if now >= grace_end {
+                    tracing::error!("{job_id}: still not found after the grace period: {error}");
+                    return JobReport::new(
+                        job_id,
+                        Outcome::Error,
+                        last.as_ref(),
+                        polls,
+                        Some(error),
+                    );
+                }
+                tracing::info!("{job_id}: not visible yet ({error}); trying again");
+                last_error = Some(error);
+                // Look once more right at the end of the grace period rather than past it.
+                retry_delay(&mut retries).min(grace_end - now)
+            }
+            Ok(Err(PollError::Transient { error, retry_after })) => {
+                if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
+                    limiter.throttled();
+                }
+                let delay = retry_delay(&mut retries).max(retry_after.unwrap_or_default());
+                tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
+                last_error = Some(error);
+                delay
+            }
+            Err(_elapsed) => {
+                let error = ApiError::local(
+                    "request_timeout",
+                    format!("no answer within {:.1?}", now - sent_at),
+                );
+                let delay = retry_delay(&mut retries);
+                tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
+                last_error = Some(error);
+                delay
+            }
+        };
+        if Instant::now() >= last_poll_at {
+            tracing::warn!("{job_id}: deadline reached; the job is not finished");
+            return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
+        }
+        next_at = later(Instant::now(), delay).min(last_poll_at);
+        if let Some(observer) = &options.observer {
+            observer.on_event(&WaitEvent::Polled {
+                job_id,
+                job: last.as_ref(),
+                error: last_error.as_ref(),
+                next_poll: next_at,
+            });
+        }
+        tracing::debug!(
+            "{job_id}: poll {polls} done; next in {:.1?}",
+            next_at - Instant::now()
+        );
+    }
+}
+
+/// `at + by`, saturating far in the future instead of overflowing (a library caller may ask
+/// for any duration).
+pub(super) fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}
+
+/// One line per change of status, not per poll; an unknown status is a warning, once.
+fn log_change(job_id: &JobId, previous: Option<&Job>, job: &Job) {
+    if previous.map(|p| &p.status) == Some(&job.status) {
+        return;
+    }
+    match &job.status {
+        Status::Unknown(raw) => {
+            tracing::warn!("{job_id}: unknown status {raw:?}: not a finished state, still waiting")
+        }
+        status => tracing::info!("{job_id}: {status}"),
+    }
+}

@@ -1,0 +1,211 @@
+//! What a wait found: one [`JobReport`] per job, and the exit code for them all. The formats
+//! the command line renders them in are in its `export` module.
+
+use crate::api::{ApiError, Job, JobDuration, JobId};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// How the wait for one job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The job ended `SUCCESS`.
+    Success,
+    /// The job ended `FAIL`.
+    Failed,
+    /// The deadline passed first.
+    Timeout,
+    /// The job could not be read: auth, permission, not found past the grace period, a bad
+    /// request.
+    Error,
+    /// Stopped from outside (a signal, the caller's future, fail-fast).
+    Interrupted,
+}
+
+impl Outcome {
+    /// The word used in every report format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::Timeout => "timeout",
+            Outcome::Error => "error",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One job's report: exactly the fields of the JSON contract, in its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobReport {
+    /// The job waited on.
+    pub job_id: JobId,
+    /// Its `job_type`, once seen (`masterStandbySwapJob`, …).
+    pub job_type: Option<String>,
+    /// The last raw status seen.
+    pub status: Option<String>,
+    /// How the wait ended.
+    pub outcome: Outcome,
+    /// `begin_time`, epoch milliseconds.
+    pub begin_time: Option<i64>,
+    /// `end_time`, epoch milliseconds.
+    pub end_time: Option<i64>,
+    /// `end_time − begin_time`, when both are known and in order.
+    pub duration_ms: Option<u64>,
+    /// Why the job failed, in the API's words.
+    pub fail_reason: Option<String>,
+    /// Requests made for this job.
+    pub polls: u32,
+    /// What went wrong with the requests, when something did.
+    pub error: Option<ApiError>,
+}
+
+impl JobReport {
+    /// The report for `job_id` after `polls` requests, `last` the last job seen.
+    pub fn new(
+        job_id: &JobId,
+        outcome: Outcome,
+        last: Option<&Job>,
+        polls: u32,
+        error: Option<ApiError>,
+    ) -> JobReport {
+        JobReport {
+            job_id: job_id.clone(),
+            job_type: last.and_then(|j| j.job_type.clone()),
+            status: last.map(|j| j.status.as_str().to_string()),
+            outcome,
+            begin_time: last.and_then(|j| j.begin_time),
+            end_time: last.and_then(|j| j.end_time),
+            duration_ms: last.and_then(Job::duration_ms),
+            fail_reason: last.and_then(|j| j.fail_reason.clone()),
+            polls,
+            error,
+        }
+    }
+
+    /// `end_time − begin_time`, or why there is none.
+    pub fn duration(&self) -> JobDuration {
+        JobDuration::between(self.begin_time, self.end_time)
+    }
+
+    /// What a person needs to read after the status: why it failed or what went wrong.
+    pub fn detail(&self) -> String {
+        let mut detail = String::new();
+        if let Some(reason) = &self.fail_reason {
+            detail.push_str(reason);
+        }
+        if let Some(error) = &self.error {
+            if !detail.is_empty() {
+                detail.push_str("; ");
+            }
+            if self.outcome == Outcome::Timeout {
+                detail.push_str("last error: ");
+            }
+            let _ = write!(detail, "{error}");
+            if let Some(hint) = error.hint() {
+                let _ = write!(detail, " — {hint}");
+            }
+        }
+        if let JobDuration::EndBeforeBegin { .. } = self.duration() {
+            if !detail.is_empty() {
+                detail.push_str("; ");
+            }
+            detail.push_str("the server reported end_time before begin_time");
+        }
+        detail
+    }
+}
+
+/// The process exit code, by the contract in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Every job SUCCESS.
+    Success = 0,
+    /// A job FAIL.
+    JobFailed = 1,
+    /// Usage or configuration error, before any request.
+    Usage = 2,
+    /// The deadline passed with a job unfinished.
+    Timeout = 3,
+    /// A job could not be read: auth, permission, not found past the grace period, bad request.
+    Unreadable = 4,
+    /// SIGINT.
+    Interrupted = 130,
+    /// SIGTERM.
+    Terminated = 143,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The code one job's outcome gives on its own (an interruption counts as SIGINT).
+    pub fn of(outcome: Outcome) -> ExitStatus {
+        match outcome {
+            Outcome::Success => ExitStatus::Success,
+            Outcome::Failed => ExitStatus::JobFailed,
+            Outcome::Timeout => ExitStatus::Timeout,
+            Outcome::Error => ExitStatus::Unreadable,
+            Outcome::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+
+    /// Several jobs: the first that applies of 4, 3, 1, 0. An interruption is handled by the
+    /// caller, which knows the signal.
+    pub fn of_all(reports: &[JobReport]) -> ExitStatus {
+        [
+            ExitStatus::Unreadable,
+            ExitStatus::Timeout,
+            ExitStatus::JobFailed,
+        ]
+        .into_iter()
+        .find(|status| reports.iter().any(|r| ExitStatus::of(r.outcome) == *status))
+        .unwrap_or(ExitStatus::Success)
+    }
+}
+
+/// A report to render in tests: a swap that ran 2.869 s.
+#[cfg(test)]
+pub(crate) fn sample(outcome: Outcome) -> JobReport {
+    let job = Job::parse(
+        br#"{"job_id":"j1","job_type":"masterStandbySwapJob","status":"FAIL",
+             "begin_time":"1684191545379","end_time":"1684191548248","fail_reason":"disk full"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    JobReport::new(&"j1".parse().unwrap(), outcome, Some(&job), 3, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_priority_is_4_3_1_0() {
+        let mut all = vec![sample(Outcome::Success)];
+        assert_eq!(ExitStatus::of_all(&all), ExitStatus::Success);
+        all.push(sample(Outcome::Failed));
+        assert_eq!(ExitStatus::of_all(&all), ExitStatus::JobFailed);
+        all.push(sample(Outcome::Timeout));
+        assert_eq!(ExitStatus::of_all(&all), ExitStatus::Timeout);
+        all.insert(0, sample(Outcome::Error));
+        assert_eq!(ExitStatus::of_all(&all).code(), 4);
+        assert_eq!(ExitStatus::of_all(&[]), ExitStatus::Success);
+    }
+
+    #[test]
+    fn end_before_begin_is_said_not_negative() {
+        let job =
+            Job::parse(br#"{"status":"SUCCESS","begin_time":"2000","end_time":"1000"}"#).unwrap();
+        let r = JobReport::new(&"j".parse().unwrap(), Outcome::Success, Some(&job), 1, None);
+        assert_eq!(r.duration_ms, None);
+        assert!(r.detail().contains("end_time before begin_time"));
+    }
+}
