@@ -1,7 +1,6 @@
 //! The DCS API of one project at one endpoint: what the waits read.
 
 use super::answer::{interpret, PollError};
-use super::connect::{ClientBuilder, ConnectError};
 use super::ids::{JobId, ProjectId};
 use super::job::Job;
 use super::transport::Transport;
@@ -10,7 +9,8 @@ use std::time::SystemTime;
 use url::Url;
 
 /// Reads DCS jobs of one project. Cheap to clone: clones share one connection pool, the
-/// credentials (kept fresh) and the clock correction.
+/// credentials (kept fresh) and the clock correction. [`Client::from_env`] and
+/// [`Client::builder`] make one.
 #[derive(Debug, Clone)]
 pub struct Client {
     transport: Arc<Transport>,
@@ -19,39 +19,6 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client set up as the `dcs-wait` command line sets up its own with no flags: the
-    /// endpoint from `DCS_WAIT_ENDPOINT` or the region in `HUAWEICLOUD_SDK_REGION`, the
-    /// project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile file or IAM, credentials
-    /// from the chain (token, AK/SK, profile file, instance metadata), extra trusted CAs from
-    /// `SSL_CERT_FILE`. [`Client::builder`] sets any of these in code.
-    ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), dcs_wait::ConnectError> {
-    /// let client = dcs_wait::Client::from_env().await?;
-    /// println!("project {}", client.project_id());
-    /// # Ok(()) }
-    /// ```
-    pub async fn from_env() -> Result<Client, ConnectError> {
-        ClientBuilder::from_env(super::Env::process())
-            .connect()
-            .await
-    }
-
-    /// A builder that starts from nothing given (see its `# Default`).
-    ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), dcs_wait::ConnectError> {
-    /// let client = dcs_wait::Client::builder()
-    ///     .region("cn-north-4")
-    ///     .project_id("0a2b4c6d8e0f1a2b3c4d5e6f7a8b9c0d".parse()?)
-    ///     .connect()
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     pub(super) fn new(transport: Arc<Transport>, endpoint: Url, project_id: ProjectId) -> Client {
         Client {
             transport,

@@ -62,6 +62,39 @@ impl ConnectError {
     }
 }
 
+impl Client {
+    /// A client set up as the `dcs-wait` command line sets up its own with no flags: the
+    /// endpoint from `DCS_WAIT_ENDPOINT` or the region in `HUAWEICLOUD_SDK_REGION`, the
+    /// project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile file or IAM, credentials
+    /// from the chain (token, AK/SK, profile file, instance metadata), extra trusted CAs from
+    /// `SSL_CERT_FILE`. [`Client::builder`] sets any of these in code.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), dcs_wait::ConnectError> {
+    /// let client = dcs_wait::Client::from_env().await?;
+    /// println!("project {}", client.project_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_env() -> Result<Client, ConnectError> {
+        ClientBuilder::from_env(Env::process()).connect().await
+    }
+
+    /// A builder that starts from nothing given (see its `# Default`).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), dcs_wait::ConnectError> {
+    /// let client = dcs_wait::Client::builder()
+    ///     .region("cn-north-4")
+    ///     .project_id("0a2b4c6d8e0f1a2b3c4d5e6f7a8b9c0d".parse()?)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 /// How to build a [`Client`].
 ///
 /// # Default

@@ -85,7 +85,7 @@ impl ApiError {
     }
 
     /// Reads an error answer in any of the shapes above; never fails. Every text in it comes
-    /// from the server, so it is made printable (see [`crate::api::untrusted`]).
+    /// from the server, so it is made printable: control and bidi characters escaped, length capped.
     pub fn from_response(http_status: u16, body: &[u8], request_id: Option<String>) -> ApiError {
         let mut error = ApiError::parse(http_status, body, request_id);
         error.code = error.code.map(|c| printable(&c));

@@ -14,7 +14,7 @@
 //! - `iam`: the project id of a region;
 //! - `env`: the environment as a value ([`Env`]).
 
-mod answer;
+pub(crate) mod answer;
 pub mod auth;
 mod client;
 mod connect;
@@ -28,7 +28,6 @@ mod job;
 mod transport;
 pub(crate) mod untrusted;
 
-pub(crate) use answer::body_too_large;
 pub use answer::{
     classify, interpret, parse_retry_after, AnswerHeaders, PollError, Reply, MAX_RETRY_AFTER,
 };

@@ -2,8 +2,9 @@
 //! in this process with the built-in scenario, so a newcomer sees every part work without a
 //! cloud account. It exits 0 when every outcome is the one its scenario scripted.
 
+use super::logging::say;
 use super::options::Run;
-use super::{say, wait_and_report};
+use super::publish::wait_and_report;
 use crate::api::JobId;
 use crate::sim::{Scenario, SimServer};
 use crate::wait::ExitStatus;

@@ -46,3 +46,9 @@ fn default_directives(verbosity: i8) -> &'static str {
         _ => "debug,dcs_wait=trace",
     }
 }
+
+/// A line on stderr that must not panic when stderr is closed (`eprintln!` would).
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

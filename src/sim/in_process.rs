@@ -10,10 +10,9 @@
 use super::answer::Body;
 use super::state::State;
 use super::{jobs, Scenario, Stats};
+use crate::api::answer::body_too_large;
 use crate::api::http::append_capped;
-use crate::api::{
-    body_too_large, interpret, AnswerHeaders, ApiError, Job, JobId, PollError, Reply,
-};
+use crate::api::{interpret, AnswerHeaders, ApiError, Job, JobId, PollError, Reply};
 use crate::wait::JobSource;
 use http_body_util::BodyExt;
 use std::time::SystemTime;

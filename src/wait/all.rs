@@ -276,6 +276,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_observer_is_told_of_every_poll_and_the_end() {
+        let script = Script::new(
+            vec![now(transient("http_503", None)), now(job("RUNNING"))],
+            now(job("SUCCESS")),
+        );
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = seen.clone();
+        let started = Instant::now();
+        let options = WaitOptions {
+            observer: Some(Arc::new(move |event: &WaitEvent<'_>| {
+                let line = match event {
+                    WaitEvent::Polled {
+                        job_id,
+                        job,
+                        error,
+                        next_poll,
+                    } => format!(
+                        "{job_id} {} {} next {:.2}",
+                        job.map_or("-", |j| j.status.as_str()),
+                        error.map_or("-", |e| e.code.as_deref().unwrap_or("?")),
+                        (*next_poll - started).as_secs_f64()
+                    ),
+                    WaitEvent::Finished(report) => format!("{} {}", report.job_id, report.outcome),
+                };
+                log.lock().unwrap().push(line);
+            })),
+            ..no_jitter()
+        };
+        let report = run(&script, &options).await;
+        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "job-1 - http_503 next 0.50",
+                "job-1 RUNNING - next 2.15",
+                "job-1 success",
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_job_that_began_before_the_wait_is_polled_for_its_real_age() {
         // The server says the swap began 5 s before it answered: its window is open already.
         let mut late = job("RUNNING");

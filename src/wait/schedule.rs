@@ -44,7 +44,7 @@ impl Window {
 
 /// What a job type's durations are known to be without any history: a master/standby swap
 /// takes about 3 s (log-normal, σ 0.4 — a window of 2.15 to 7.6 s). Other types vary too
-/// much with the instance to say; their history (see [`crate::history`]) does.
+/// much with the instance to say; their history (see [`History`](super::History)) does.
 pub fn prior(job_type: &str) -> Option<Window> {
     match job_type {
         "masterStandbySwapJob" => Some(Window {

@@ -92,7 +92,8 @@ impl Metadata {
         }
     }
 
-    /// The service at `base`, asked through `http` (see [`crate::api::http::metadata_client`]).
+    /// The service at `base`, asked through `http` (no proxy, short timeouts: instance
+    /// metadata answers on the local link or not at all).
     pub fn new(base: Url, http: reqwest::Client) -> Metadata {
         Metadata { http, base }
     }

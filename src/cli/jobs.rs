@@ -1,0 +1,79 @@
+//! Waiting on the user's jobs: connect as the options say, plan by the history, wait,
+//! publish, and remember how long the jobs took.
+
+use super::logging::say;
+use super::options::WaitRun;
+use super::publish::{publish, wait_and_report};
+use crate::api::{Client, ConnectError, IamError};
+use crate::wait::{ExitStatus, History, JobReport, Outcome, Priors};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Waits on the jobs of `options`, and gives the exit status.
+pub async fn run(options: WaitRun) -> ExitStatus {
+    let WaitRun {
+        job_ids,
+        client,
+        history,
+        mut run,
+    } = options;
+    let client: Client = match client.connect().await {
+        Ok(client) => client,
+        Err(e) => {
+            let Some(error) = e.unreadable() else {
+                say(&format!("dcs-wait: {}", in_flags(&e)));
+                return ExitStatus::Usage;
+            };
+            // No job could be read: each still gets its report, with the reason.
+            tracing::error!("{e}");
+            let reports: Vec<JobReport> = job_ids
+                .iter()
+                .map(|id| JobReport::new(id, Outcome::Error, None, 0, Some(error.clone())))
+                .collect();
+            publish(&reports, ExitStatus::Unreadable, &run.outputs);
+            return ExitStatus::Unreadable;
+        }
+    };
+    tracing::debug!("endpoint {}", client.endpoint());
+    let history = history.map(|path| {
+        let history = History::load(&path);
+        (path, history)
+    });
+    run.wait.priors = Arc::new(Priors::new(
+        history.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
+    ));
+    let (reports, status) = wait_and_report(client, &job_ids, run).await;
+    if let Some((path, mut history)) = history {
+        remember(&mut history, &reports);
+        if let Err(e) = history.save(&path) {
+            tracing::warn!("history {} not written ({e})", path.display());
+        }
+    }
+    status
+}
+
+/// A set-up mistake in the words of this command line: its flags beside the library's
+/// variables.
+fn in_flags(error: &ConnectError) -> String {
+    match error {
+        ConnectError::NoProjectId => "no project id: give --project-id ID, set \
+             HUAWEICLOUD_SDK_PROJECT_ID, or give --region so that it can be looked up at IAM"
+            .into(),
+        ConnectError::Iam(IamError::NotOne { region, count }) => {
+            format!("IAM knows {count} projects named {region}, not exactly one: give --project-id")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The durations of the jobs that succeeded, by type. Failed jobs often end early for
+/// reasons of their own: their durations would teach the schedule the wrong window.
+fn remember(history: &mut History, reports: &[JobReport]) {
+    for report in reports {
+        if let (Outcome::Success, Some(job_type), Some(ms)) =
+            (report.outcome, &report.job_type, report.duration_ms)
+        {
+            history.record(job_type, Duration::from_millis(ms));
+        }
+    }
+}
