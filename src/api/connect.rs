@@ -15,7 +15,8 @@ use super::transport::Transport;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The variables [`ClientBuilder::from_env`] reads, as the command line's flags do.
+/// The DCS endpoint URL, as `--endpoint`. This and the three below are what
+/// [`ClientBuilder::from_env`] reads.
 pub const ENV_ENDPOINT: &str = "DCS_WAIT_ENDPOINT";
 /// The region, as `--region`.
 pub const ENV_REGION: &str = "HUAWEICLOUD_SDK_REGION";
@@ -231,5 +232,50 @@ impl ClientBuilder {
             }
         };
         Ok(Client::new(transport, endpoint, project_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> Credentials {
+        Credentials::Token(secrecy::SecretString::from("t"))
+    }
+
+    #[tokio::test]
+    async fn from_env_reads_what_the_command_line_reads() {
+        let env = Env::from_pairs([
+            (ENV_ENDPOINT, "http://127.0.0.1:9"),
+            (ENV_PROJECT_ID, "p1"),
+            ("DCS_WAIT_AUTH_TOKEN", "t"),
+        ]);
+        let client = ClientBuilder::from_env(env).connect().await.unwrap();
+        assert_eq!(client.endpoint().as_str(), "http://127.0.0.1:9/");
+        assert_eq!(client.project_id().as_str(), "p1");
+    }
+
+    #[tokio::test]
+    async fn mistakes_are_configuration_not_faults() {
+        let env = Env::from_pairs([(ENV_REGION, "r1"), (ENV_PROJECT_ID, "p/1")]);
+        let err = ClientBuilder::from_env(env).connect().await.unwrap_err();
+        assert!(matches!(&err, ConnectError::ProjectId(e) if e.text() == "p/1"), "{err}");
+        assert!(err.unreadable().is_none());
+
+        let none = Env::from_pairs::<&str, &str>([]);
+        let err = Client::builder()
+            .env(none.clone())
+            .endpoint("http://127.0.0.1:9")
+            .credentials(token())
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectError::NoProjectId), "{err}");
+
+        let err = Client::builder().env(none).connect().await.unwrap_err();
+        assert!(
+            matches!(err, ConnectError::Endpoint(EndpointError::NoEndpoint)),
+            "{err}"
+        );
     }
 }
