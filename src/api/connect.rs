@@ -259,7 +259,10 @@ mod tests {
     async fn mistakes_are_configuration_not_faults() {
         let env = Env::from_pairs([(ENV_REGION, "r1"), (ENV_PROJECT_ID, "p/1")]);
         let err = ClientBuilder::from_env(env).connect().await.unwrap_err();
-        assert!(matches!(&err, ConnectError::ProjectId(e) if e.text() == "p/1"), "{err}");
+        assert!(
+            matches!(&err, ConnectError::ProjectId(e) if e.text() == "p/1"),
+            "{err}"
+        );
         assert!(err.unreadable().is_none());
 
         let none = Env::from_pairs::<&str, &str>([]);

@@ -40,9 +40,9 @@ struct Entry {
 /// The state of every wait, and how it is shown.
 pub struct Board {
     start: Instant,
-    order: Vec<String>,
-    entries: Mutex<HashMap<String, Entry>>,
-    bars: Option<HashMap<String, ProgressBar>>,
+    order: Vec<JobId>,
+    entries: Mutex<HashMap<JobId, Entry>>,
+    bars: Option<HashMap<JobId, ProgressBar>>,
 }
 
 impl std::fmt::Debug for Board {
@@ -57,13 +57,16 @@ impl Board {
     /// A board for `job_ids`; `live` shows it on stderr (only on a terminal, the caller's
     /// choice), else it only feeds the heartbeat.
     pub fn new(job_ids: &[JobId], live: bool) -> Arc<Board> {
-        let job_ids: Vec<String> = job_ids.iter().map(|id| id.as_str().to_string()).collect();
         let bars = live.then(|| {
             let multi =
                 LIVE.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
             let style = ProgressStyle::with_template("{spinner} {prefix}  {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let width = job_ids.iter().map(String::len).max().unwrap_or(0);
+            let width = job_ids
+                .iter()
+                .map(|id| id.as_str().len())
+                .max()
+                .unwrap_or(0);
             job_ids
                 .iter()
                 .map(|id| {
@@ -78,7 +81,7 @@ impl Board {
         });
         Arc::new(Board {
             start: Instant::now(),
-            order: job_ids.clone(),
+            order: job_ids.to_vec(),
             entries: Mutex::new(
                 job_ids
                     .iter()
@@ -89,12 +92,12 @@ impl Board {
         })
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A poll of `job_id` is done: its status now, and when the next one comes.
-    pub fn polled(&self, job_id: &str, status: Option<&str>, next_poll: Instant) {
+    pub fn polled(&self, job_id: &JobId, status: Option<&str>, next_poll: Instant) {
         if let Some(entry) = self.entries().get_mut(job_id) {
             if let Some(status) = status {
                 entry.status = Some(status.to_string());
@@ -106,12 +109,12 @@ impl Board {
 
     /// The wait for `report.job_id` is over.
     pub fn finished(&self, report: &JobReport) {
-        if let Some(entry) = self.entries().get_mut(report.job_id.as_str()) {
+        if let Some(entry) = self.entries().get_mut(&report.job_id) {
             entry.status = report.status.clone().or(entry.status.take());
             entry.outcome = Some(report.outcome.as_str());
             entry.next_poll = None;
         }
-        self.redraw(report.job_id.as_str());
+        self.redraw(&report.job_id);
     }
 
     fn line(&self, entry: &Entry) -> String {
@@ -133,7 +136,7 @@ impl Board {
         line
     }
 
-    fn redraw(&self, job_id: &str) {
+    fn redraw(&self, job_id: &JobId) {
         let Some(bar) = self.bars.as_ref().and_then(|bars| bars.get(job_id)) else {
             return;
         };
@@ -219,7 +222,7 @@ impl Observer for Board {
                 job,
                 next_poll,
                 ..
-            } => self.polled(job_id.as_str(), job.map(|j| j.status.as_str()), *next_poll),
+            } => self.polled(job_id, job.map(|j| j.status.as_str()), *next_poll),
             WaitEvent::Finished(report) => self.finished(report),
         }
     }
@@ -244,8 +247,8 @@ mod tests {
     async fn the_heartbeat_counts_what_is_still_open() {
         let ids: Vec<JobId> = ["j1", "j2", "j3"].map(|id| id.parse().unwrap()).to_vec();
         let board = Board::new(&ids, false);
-        board.polled("j2", Some("RUNNING"), Instant::now());
-        board.polled("j3", Some("RUNNING"), Instant::now());
+        board.polled(&ids[1], Some("RUNNING"), Instant::now());
+        board.polled(&ids[2], Some("RUNNING"), Instant::now());
         board.finished(&sample(Outcome::Failed)); // j1
         tokio::time::sleep(Duration::from_secs(245)).await;
         assert_eq!(

@@ -12,7 +12,7 @@ use std::io::Write;
 
 /// Waits for every job, with the progress board as the observer, publishes the reports, and
 /// gives the exit status: the signal's, when one interrupted the wait, else the jobs' own.
-pub async fn wait_and_report<S: JobSource + Clone>(
+pub async fn wait_and_report<S: JobSource>(
     source: S,
     job_ids: &[JobId],
     run: Run,

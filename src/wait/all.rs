@@ -8,6 +8,7 @@ use super::source::JobSource;
 use crate::api::{ApiError, JobId};
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -22,11 +23,7 @@ use tokio_util::sync::CancellationToken;
 /// println!("{} {:?} ms", report.outcome, report.duration_ms);
 /// # Ok(()) }
 /// ```
-pub async fn wait_one<S: JobSource + Clone>(
-    source: S,
-    job_id: &JobId,
-    options: &WaitOptions,
-) -> JobReport {
+pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOptions) -> JobReport {
     let mut reports = wait_all(
         source,
         std::slice::from_ref(job_id),
@@ -64,7 +61,7 @@ pub async fn wait_all<S, C>(
     cancel: C,
 ) -> Vec<JobReport>
 where
-    S: JobSource + Clone,
+    S: JobSource,
     C: Future<Output = ()>,
 {
     let token = CancellationToken::new();
@@ -77,7 +74,7 @@ where
     waits.await
 }
 
-async fn wait_all_until<S: JobSource + Clone>(
+async fn wait_all_until<S: JobSource>(
     source: S,
     job_ids: &[JobId],
     options: &WaitOptions,
@@ -86,6 +83,8 @@ async fn wait_all_until<S: JobSource + Clone>(
     let start = Instant::now();
     let deadline = later(start, options.timeout);
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
+    // One source for every wait: a pointer to clone per job, not the source itself.
+    let source = Arc::new(source);
     // Cancelled by the caller (through `cancel`) or by fail_fast (this one alone).
     let stop = cancel.child_token();
     let mut tasks = tokio::task::JoinSet::new();
