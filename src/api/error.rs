@@ -27,13 +27,13 @@ pub struct ApiError {
     /// The error underneath, for [`Error::source`]: the message already says it, so it is
     /// neither reported nor compared.
     #[serde(skip)]
-    source: Option<Cause>,
+    source: Cause,
 }
 
-/// An error under an [`ApiError`]. Equal to any other: two reports of one failure are equal
-/// whatever the HTTP stack's own error values hold.
-#[derive(Clone)]
-struct Cause(Arc<dyn Error + Send + Sync>);
+/// The error under an [`ApiError`], if any. Equal to any other: two reports of one failure
+/// are equal whatever the HTTP stack's own error values hold, or whether they kept one.
+#[derive(Clone, Default)]
+struct Cause(Option<Arc<dyn Error + Send + Sync>>);
 
 impl PartialEq for Cause {
     fn eq(&self, _: &Cause) -> bool {
@@ -45,7 +45,10 @@ impl Eq for Cause {}
 
 impl fmt::Debug for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match &self.0 {
+            Some(source) => write!(f, "Some({source})"),
+            None => f.write_str("None"),
+        }
     }
 }
 
@@ -74,13 +77,13 @@ impl ApiError {
             message: message.into(),
             http_status: None,
             request_id: None,
-            source: None,
+            source: Cause::default(),
         }
     }
 
     /// The same error, with `source` as the error underneath it.
     pub fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> ApiError {
-        self.source = Some(Cause(Arc::new(source)));
+        self.source = Cause(Some(Arc::new(source)));
         self
     }
 
@@ -110,7 +113,7 @@ impl ApiError {
                     message: message.unwrap_or_else(|| reason(http_status)),
                     http_status: Some(http_status),
                     request_id: request_id.or(parsed.request_id),
-                    source: None,
+                    source: Cause::default(),
                 };
             }
         }
@@ -122,7 +125,7 @@ impl ApiError {
             },
             http_status: Some(http_status),
             request_id,
-            source: None,
+            source: Cause::default(),
         }
     }
 
@@ -150,8 +153,9 @@ impl ApiError {
 impl Error for ApiError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         self.source
+            .0
             .as_ref()
-            .map(|cause| &*cause.0 as &(dyn Error + 'static))
+            .map(|source| &**source as &(dyn Error + 'static))
     }
 }
 
@@ -279,5 +283,20 @@ mod tests {
         let long = "x".repeat(1000);
         let e = ApiError::from_response(500, long.as_bytes(), None);
         assert!(e.message.chars().count() < 200);
+    }
+
+    #[test]
+    fn the_error_underneath_is_a_source_not_a_difference() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let error = ApiError::local("connect", "connection reset").with_source(io);
+        let source = Error::source(&error).expect("a source");
+        assert_eq!(source.to_string(), "reset by peer");
+        assert_eq!(error, ApiError::local("connect", "connection reset"));
+        let poll = crate::api::PollError::transient(error.clone());
+        assert_eq!(poll.to_string(), error.to_string());
+        assert!(Error::source(&poll).is_some());
+        assert!(!serde_json::to_string(&error)
+            .unwrap()
+            .contains("reset by peer"));
     }
 }

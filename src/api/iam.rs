@@ -15,6 +15,7 @@ pub const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
 
 /// Why no project id came back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IamError {
     /// IAM could not be read: a request error (exit 4).
     #[error("could not look up the project id of region {region} at IAM: {error}")]
@@ -84,10 +85,13 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
         )));
     }
     let projects: Projects = serde_json::from_slice(&reply.body).map_err(|e| {
-        unreadable(ApiError::local(
-            "malformed_body",
-            format!("the project list is not valid: {e}"),
-        ))
+        unreadable(
+            ApiError::local(
+                "malformed_body",
+                format!("the project list is not valid: {e}"),
+            )
+            .with_source(e),
+        )
     })?;
     let mut ids: Vec<String> = projects
         .projects
@@ -97,10 +101,13 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
         .collect();
     match ids.len() {
         1 => ids.remove(0).parse().map_err(|e: InvalidId| {
-            unreadable(ApiError::local(
-                "malformed_body",
-                format!("IAM's project id is not usable: {e}"),
-            ))
+            unreadable(
+                ApiError::local(
+                    "malformed_body",
+                    format!("IAM's project id is not usable: {e}"),
+                )
+                .with_source(e),
+            )
         }),
         count => Err(IamError::NotOne {
             region: region.to_string(),

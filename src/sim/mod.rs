@@ -37,6 +37,7 @@ pub const STATS_PATH: &str = "/_sim/stats";
 
 /// Why a scenario file could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// The file could not be read.
     #[error("cannot read scenario file {path}: {source}")]

@@ -26,6 +26,7 @@ pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Where the credentials in use came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// Handed over in code (the demo, an embedding program).
     Explicit,
