@@ -9,7 +9,7 @@ use dcs_wait::api::{
     classify, parse_retry_after, AnswerHeaders, ApiError, Job, PollError, Reply, MAX_RETRY_AFTER,
 };
 use dcs_wait::cli::export::{github, json, junit, text};
-use dcs_wait::cli::stdin as job_ids;
+use dcs_wait::cli::stdin;
 use dcs_wait::wait::{ExitStatus, JobReport, Outcome};
 use proptest::prelude::*;
 use std::time::{Duration, SystemTime};
@@ -210,7 +210,7 @@ proptest! {
 
     #[test]
     fn any_bytes_on_stdin(input in proptest::collection::vec(any::<u8>(), 0..512)) {
-        if let Ok(ids) = job_ids::parse(&input) {
+        if let Ok(ids) = stdin::parse(&input) {
             for id in ids {
                 prop_assert!(is_identifier(id.as_str()), "{id:?}");
             }
@@ -237,7 +237,7 @@ proptest! {
         ),
     ) {
         let input = parts.concat();
-        if let Ok(ids) = job_ids::parse(input.as_bytes()) {
+        if let Ok(ids) = stdin::parse(input.as_bytes()) {
             for id in ids {
                 prop_assert!(is_identifier(id.as_str()), "{id:?} from {input:?}");
             }
