@@ -140,8 +140,23 @@ impl AnswerHeaders {
     }
 }
 
-/// Decides what an HTTP answer means; pure, so every rule has a unit test.
+/// Decides what an answer to a GET of a job means; pure, so every rule has a unit test.
 pub fn classify(reply: Reply, now: SystemTime) -> Result<Job, PollError> {
+    classify_as(reply, now, |body, answered_at| {
+        Job::parse(body).map(|job| Job { answered_at, ..job })
+    })
+}
+
+/// Decides what an answer means, its 200 body read by `parse` (given the server's `Date`,
+/// epoch milliseconds): any API's answer, the rules of [`classify`].
+pub(crate) fn classify_as<T, E>(
+    reply: Reply,
+    now: SystemTime,
+    parse: impl FnOnce(&[u8], Option<i64>) -> Result<T, E>,
+) -> Result<T, PollError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
     let Reply {
         status,
         headers: mut answer,
@@ -156,14 +171,12 @@ pub fn classify(reply: Reply, now: SystemTime) -> Result<Job, PollError> {
             .as_deref()
             .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
             .map(|z| z.timestamp().as_millisecond());
-        return Job::parse(&body)
-            .map(|job| Job { answered_at, ..job })
-            .map_err(|e| {
-                let mut error = ApiError::local("malformed_body", e.to_string()).with_source(e);
-                error.http_status = Some(status);
-                error.request_id = answer.request_id;
-                PollError::transient(error)
-            });
+        return parse(&body, answered_at).map_err(|e| {
+            let mut error = ApiError::local("malformed_body", e.to_string()).with_source(e);
+            error.http_status = Some(status);
+            error.request_id = answer.request_id;
+            PollError::transient(error)
+        });
     }
     let mut error = ApiError::from_response(status, &body, answer.request_id);
     match status {

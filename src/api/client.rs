@@ -1,14 +1,17 @@
 //! The DCS API of one project at one endpoint: what the waits read.
 
-use super::answer::{interpret, PollError};
-use super::ids::{JobId, ProjectId};
+use super::answer::{classify_as, interpret, PollError};
+use super::ids::{InstanceId, JobId, ProjectId};
+use super::instance::{Instance, TaskList};
 use super::job::Job;
+use super::swap::{classify_start, SwapStart};
 use super::transport::Transport;
+use ::http::Method;
 use std::sync::Arc;
 use std::time::SystemTime;
 use url::Url;
 
-/// Reads DCS jobs of one project. Cheap to clone: clones share one connection pool, the
+/// Reads DCS jobs and instances of one project, and starts swaps. Cheap to clone: clones share one connection pool, the
 /// credentials (kept fresh) and the clock correction. [`Client::from_env`] and
 /// [`Client::builder`] make one.
 #[derive(Debug, Clone)]
@@ -52,6 +55,98 @@ impl Client {
                 .extend(path);
         }
         url
+    }
+
+    /// `{endpoint}/v2/{project_id}/instances/{instance_id}`.
+    pub fn instance_url(&self, instance_id: &InstanceId) -> Url {
+        self.url(&["instances", instance_id.as_str()])
+    }
+
+    /// The server's time as near as this client knows it: its own clock, corrected by what
+    /// a refused signature taught.
+    pub fn server_now(&self) -> jiff::Timestamp {
+        self.transport.server_now()
+    }
+
+    /// Starts a master/standby swap: one `PUT …/async-swap`, never repeated here. The answer
+    /// says what it proves ([`SwapStart`]): only [`SwapStart::NotStarted`] and
+    /// [`SwapStart::Busy`] allow another call.
+    ///
+    /// ```no_run
+    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use dcs_wait::api::SwapStart;
+    /// match client.start_swap(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?).await {
+    ///     SwapStart::Started(job_id) => println!("swapping: job {job_id}"),
+    ///     other => println!("not started for sure: {other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
+        let mut url = self.instance_url(instance_id);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push("async-swap");
+        }
+        let sent = self
+            .transport
+            .request(Method::PUT, &url, Some(self.project_id.as_str()))
+            .await;
+        classify_start(sent, SystemTime::now())
+    }
+
+    /// One GET of the instance, classified like a job's.
+    ///
+    /// ```no_run
+    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let instance = client.get_instance(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?).await?;
+    /// println!("{:?} ({:?})", instance.status, instance.cache_mode);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
+        let reply = self
+            .transport
+            .get(
+                &self.instance_url(instance_id),
+                Some(self.project_id.as_str()),
+            )
+            .await?;
+        classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
+    }
+
+    /// One GET of the instance's background tasks created since `since` (by the server's
+    /// clock; the API counts whole seconds), classified like a job's.
+    ///
+    /// ```no_run
+    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let since = client.server_now() - jiff::SignedDuration::from_mins(5);
+    /// let list = client.list_tasks(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?, since).await?;
+    /// for task in &list.tasks {
+    ///     println!("{:?} {}", task.name, task.status.as_str());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_tasks(
+        &self,
+        instance_id: &InstanceId,
+        since: jiff::Timestamp,
+    ) -> Result<TaskList, PollError> {
+        let mut url = self.instance_url(instance_id);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push("tasks");
+        }
+        let start_time = since.strftime("%Y%m%d%H%M%S").to_string();
+        url.query_pairs_mut()
+            .append_pair("start_time", &start_time)
+            .append_pair("limit", "100");
+        let reply = self
+            .transport
+            .get(&url, Some(self.project_id.as_str()))
+            .await?;
+        classify_as(reply, SystemTime::now(), |body, answered_at| {
+            TaskList::parse(body).map(|list| TaskList {
+                answered_at,
+                ..list
+            })
+        })
     }
 
     /// One GET of the job, classified: the job, or why not and whether to try again.

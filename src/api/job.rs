@@ -5,7 +5,7 @@
 //! nothing at all. None of that may turn a finished job into a failed wait, so every field
 //! but `status` is optional and times accept both strings and numbers.
 
-use super::untrusted::printable;
+use super::untrusted::opt_text;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
@@ -149,17 +149,6 @@ impl Job {
             _ => None,
         }
     }
-}
-
-/// A text field: strings as sent but made printable (see [`crate::api::untrusted`]), numbers and
-/// booleans as their text, empty as none.
-fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(printable(&s)),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-        _ => None,
-    })
 }
 
 fn status<'de, D: Deserializer<'de>>(d: D) -> Result<Status, D::Error> {

@@ -9,6 +9,8 @@
 //! - `transport`: one signed request, with a clock-skew correction, for DCS and IAM;
 //! - `answer`: what an answer means ([`classify`]);
 //! - `job`, `error`: the job body ([`Job`]) and the error bodies ([`ApiError`]);
+//! - `instance`: an [`Instance`] and its background tasks ([`TaskList`]);
+//! - `swap`: what the answer to a swap's start proves ([`SwapStart`]);
 //! - `untrusted`: server text made safe to print;
 //! - `http`: the HTTP clients and the cap on an answer's size;
 //! - `iam`: the project id of a region;
@@ -24,7 +26,9 @@ mod error;
 pub(crate) mod http;
 mod iam;
 mod ids;
+mod instance;
 mod job;
+mod swap;
 mod transport;
 pub(crate) mod untrusted;
 
@@ -42,4 +46,6 @@ pub use error::ApiError;
 pub use http::{HttpError, MAX_BODY_BYTES};
 pub use iam::IamError;
 pub use ids::{InstanceId, InvalidId, JobId, ProjectId};
+pub use instance::{Instance, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
+pub use swap::{classify_start, parse_job_id, NoJobId, SwapStart, BUSY_CODES};

@@ -6,6 +6,7 @@ use super::answer::{body_too_large, AnswerHeaders, PollError, Reply};
 use super::auth::{self, Credentials, Provider};
 use super::error::ApiError;
 use super::http::{self, BodyError};
+use ::http::Method;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use url::Url;
@@ -40,20 +41,38 @@ impl Transport {
         }
     }
 
-    /// One GET of `url`. When API Gateway refuses a signature and its `Date` is far from our
-    /// clock, the clock is corrected by the difference and the request made once more, as the
-    /// AWS SDKs do; the correction stays for every later request.
+    /// One GET of `url`: see [`Transport::request`].
+    pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
+        self.request(Method::GET, url, project_id).await
+    }
+
+    /// One body-less request. When API Gateway refuses a signature and its `Date` is far from
+    /// our clock, the clock is corrected by the difference and the request made once more, as
+    /// the AWS SDKs do; the correction stays for every later request. That second try is safe
+    /// for a call that changes something too: a refused signature reached nothing behind
+    /// the gateway.
     ///
     /// Several jobs refused at once all try again: one of them learns the correction, the
     /// others see that their request was signed before it.
-    pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
-        let (reply, signed_with) = self.send(url, project_id).await?;
+    pub async fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        project_id: Option<&str>,
+    ) -> Result<Reply, PollError> {
+        let (reply, signed_with) = self.send(&method, url, project_id).await?;
         if let (401, Some(skew)) = (reply.status, signed_with) {
             if self.learn_skew(&reply) || self.skew() != skew {
-                return Ok(self.send(url, project_id).await?.0);
+                return Ok(self.send(&method, url, project_id).await?.0);
             }
         }
         Ok(reply)
+    }
+
+    /// Our clock corrected by what refused signatures taught: the server's time, as near as
+    /// we know it.
+    pub fn server_now(&self) -> jiff::Timestamp {
+        corrected(self.skew())
     }
 
     fn skew(&self) -> jiff::SignedDuration {
@@ -63,6 +82,7 @@ impl Transport {
     /// The reply, and the clock correction it was signed with (none for a token).
     async fn send(
         &self,
+        method: &Method,
         url: &Url,
         project_id: Option<&str>,
     ) -> Result<(Reply, Option<jiff::SignedDuration>), PollError> {
@@ -72,12 +92,15 @@ impl Transport {
             PollError::transient(ApiError::local("credentials", e.to_string()).with_source(e))
         })?;
         let skew = self.skew();
-        let now = jiff::Timestamp::now()
-            .checked_add(skew)
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        let headers = auth::headers(&credentials, "GET", url, project_id, now);
+        let headers = auth::headers(
+            &credentials,
+            method.as_str(),
+            url,
+            project_id,
+            corrected(skew),
+        );
         let signed_with = matches!(*credentials, Credentials::AkSk { .. }).then_some(skew);
-        let mut request = self.http.get(url.clone());
+        let mut request = self.http.request(method.clone(), url.clone());
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -126,6 +149,13 @@ impl Transport {
         );
         true
     }
+}
+
+/// Our clock, corrected by `skew`.
+fn corrected(skew: jiff::SignedDuration) -> jiff::Timestamp {
+    jiff::Timestamp::now()
+        .checked_add(skew)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
 }
 
 /// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —

@@ -7,6 +7,8 @@
 //! read from an answer passes through [`printable`] once, where it is parsed, and every
 //! output after that is safe without thinking about it.
 
+use serde::{Deserialize, Deserializer};
+
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
 pub const MAX_CHARS: usize = 1_000;
 
@@ -26,6 +28,17 @@ pub fn printable(text: &str) -> String {
         }
     }
     out
+}
+
+/// A text field of an answer, for serde: strings made printable, numbers and booleans as
+/// their text, empty as none.
+pub(super) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(printable(&s)),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    })
 }
 
 /// Marks and overrides that reorder how text is displayed ("Trojan Source").

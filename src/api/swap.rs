@@ -1,0 +1,204 @@
+//! Starting a master/standby swap, and what the answer to one start proves.
+//!
+//! `PUT /v2/{project_id}/instances/{instance_id}/async-swap` is not idempotent: each accepted
+//! call swaps the roles again, so a call repeated after its answer was lost swaps them back.
+//! There is no idempotency key. So the answer is sorted by what it proves about the one
+//! thing that matters — whether a swap started — and only an answer proving that nothing
+//! started may lead to another call.
+
+use super::answer::{classify_as, PollError, Reply};
+use super::error::ApiError;
+use super::ids::JobId;
+use std::time::{Duration, SystemTime};
+
+/// The codes with which DCS refuses a swap for now because of what the instance is doing
+/// (restarting, resizing, backing up…): nothing started, and it will be accepted later.
+pub const BUSY_CODES: &[&str] = &[
+    "DCS.4049", // status is not running
+    "DCS.4026", // not allowed in the current state
+    "DCS.4017", // a job is still running
+    "DCS.4096", // backing up
+    "DCS.4097", // restoring
+    "DCS.4111", // restarting
+    "DCS.4113", // extending
+    "DCS.4114", // configuring
+    "DCS.4115", // changing password
+    "DCS.4116", // upgrading
+    "DCS.4117", // rolling back
+    "DCS.4118", // creating
+    "DCS.4120", // freezing
+];
+
+/// What the answer to one start proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SwapStart {
+    /// A swap started, as this job.
+    Started(JobId),
+    /// Nothing started, and another call may go through soon: 429 (with its `Retry-After`),
+    /// a connection that never opened, credentials not at hand.
+    NotStarted {
+        /// What happened.
+        error: ApiError,
+        /// The server's `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// Nothing started: the instance is busy with something else (see [`BUSY_CODES`]).
+    Busy(ApiError),
+    /// Refused for good: the swap is not supported (`DCS.4855`, `DCS.4086`), the credentials
+    /// or rights are wrong, the instance does not exist, or another 4xx.
+    Refused(ApiError),
+    /// It may have started: the request went out and no answer says what came of it (a
+    /// timeout, a connection dropped after sending, a 5xx, an unreadable 200). Never call
+    /// again: look at the instance's tasks instead.
+    Ambiguous(ApiError),
+}
+
+/// Why a 200 answer to a start holds no job id.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer to the swap holds no usable job id")]
+pub struct NoJobId;
+
+/// The job id of a start's 200 body: `{"job_id": "…"}`, or the plain text `job_id:<id>`
+/// some DCS operations answer with.
+pub fn parse_job_id(body: &[u8]) -> Result<JobId, NoJobId> {
+    #[derive(serde::Deserialize)]
+    struct Started {
+        job_id: String,
+    }
+    if let Ok(started) = serde_json::from_slice::<Started>(body) {
+        return started.job_id.parse().map_err(|_| NoJobId);
+    }
+    let text = std::str::from_utf8(body).map_err(|_| NoJobId)?.trim();
+    let id = text.strip_prefix("job_id:").ok_or(NoJobId)?;
+    id.trim().parse().map_err(|_| NoJobId)
+}
+
+/// What the outcome of one start request proves: `sent` is what the transport gave back.
+pub fn classify_start(sent: Result<Reply, PollError>, now: SystemTime) -> SwapStart {
+    let reply = match sent {
+        Ok(reply) => reply,
+        Err(PollError::Transient { error, .. })
+            if matches!(error.code.as_deref(), Some("connect" | "credentials")) =>
+        {
+            return SwapStart::NotStarted {
+                error,
+                retry_after: None,
+            }
+        }
+        // An untrusted certificate ends the handshake before anything is sent.
+        Err(PollError::Final(error)) => return SwapStart::Refused(error),
+        Err(other) => return SwapStart::Ambiguous(other.api_error().clone()),
+    };
+    let status = reply.status;
+    match classify_as(reply, now, |body, _| parse_job_id(body)) {
+        Ok(job_id) => SwapStart::Started(job_id),
+        Err(PollError::Transient { error, retry_after }) if status == 429 => {
+            SwapStart::NotStarted { error, retry_after }
+        }
+        Err(PollError::Final(error))
+            if status == 400 && BUSY_CODES.contains(&error.code.as_deref().unwrap_or("")) =>
+        {
+            SwapStart::Busy(error)
+        }
+        Err(PollError::Final(error) | PollError::NotFound(error)) => SwapStart::Refused(error),
+        Err(PollError::Transient { error, .. }) => SwapStart::Ambiguous(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::AnswerHeaders;
+
+    fn answer(status: u16, body: &str) -> SwapStart {
+        let headers = AnswerHeaders {
+            retry_after: Some("3".into()),
+            ..AnswerHeaders::default()
+        };
+        let reply = Reply {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        };
+        classify_start(Ok(reply), SystemTime::UNIX_EPOCH)
+    }
+
+    fn dcs(code: &str) -> String {
+        format!(r#"{{"error_code": "{code}", "error_msg": "no"}}"#)
+    }
+
+    #[test]
+    fn a_job_id_in_either_form_is_a_start() {
+        let id: JobId = "ff80".parse().unwrap();
+        assert_eq!(
+            answer(200, r#"{"job_id": "ff80"}"#),
+            SwapStart::Started(id.clone())
+        );
+        assert_eq!(answer(200, " job_id:ff80\n"), SwapStart::Started(id));
+    }
+
+    #[test]
+    fn only_proof_that_nothing_started_allows_another_call() {
+        assert!(matches!(
+            answer(429, &dcs("APIG.0308")),
+            SwapStart::NotStarted { retry_after: Some(d), .. } if d == Duration::from_secs(3)
+        ));
+        assert!(matches!(answer(400, &dcs("DCS.4049")), SwapStart::Busy(_)));
+        assert!(matches!(answer(400, &dcs("DCS.4113")), SwapStart::Busy(_)));
+        for (status, body) in [
+            (400, dcs("DCS.4855")),
+            (400, dcs("DCS.4086")),
+            (400, dcs("111400086")),
+            (401, dcs("APIGW.0301")),
+            (403, dcs("111401004")),
+            (404, dcs("111404022")),
+            (409, dcs("DCS.4049")),
+            (302, String::new()),
+        ] {
+            let start = answer(status, &body);
+            assert!(
+                matches!(start, SwapStart::Refused(_)),
+                "{status}: {start:?}"
+            );
+        }
+        for (status, body) in [
+            (500, dcs("DCS.5000")),
+            (502, "<html>bad gateway</html>".to_string()),
+            (504, String::new()),
+            (408, String::new()),
+            (200, "{}".to_string()),
+            (200, r#"{"job_id": "a/b"}"#.to_string()),
+            (200, "job_id:".to_string()),
+        ] {
+            let start = answer(status, &body);
+            assert!(
+                matches!(start, SwapStart::Ambiguous(_)),
+                "{status}: {start:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_an_answer_it_depends_on_whether_anything_was_sent() {
+        let transient = |code: &str| {
+            classify_start(
+                Err(PollError::transient(ApiError::local(code, "x"))),
+                SystemTime::UNIX_EPOCH,
+            )
+        };
+        assert!(matches!(transient("connect"), SwapStart::NotStarted { .. }));
+        assert!(matches!(
+            transient("credentials"),
+            SwapStart::NotStarted { .. }
+        ));
+        for code in ["request_timeout", "transport", "body", "body_too_large"] {
+            assert!(matches!(transient(code), SwapStart::Ambiguous(_)), "{code}");
+        }
+        let tls = classify_start(
+            Err(PollError::Final(ApiError::local("tls", "untrusted"))),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert!(matches!(tls, SwapStart::Refused(_)));
+    }
+}
