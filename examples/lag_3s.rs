@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut polls: Vec<usize> = Vec::new();
     for report in &reports {
         assert_eq!(report.duration_ms, Some(RUN_MS), "{report:?}");
-        let times = &stats.per_job[report.job_id.as_str()];
+        let times = &stats.per_job[report.name()];
         lags.push(
             times
                 .last()

@@ -220,7 +220,7 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(reports.len(), ids.len());
         for (id, report) in ids.iter().zip(&reports) {
-            prop_assert_eq!(&report.job_id, id);
+            prop_assert_eq!(report.job_id.as_ref(), Some(id));
             let log = logs.get(id.as_str()).map_or(&[][..], Vec::as_slice);
 
             // 5 (the count).

@@ -10,7 +10,7 @@ use dcs_wait::api::{
 };
 use dcs_wait::cli::export::{github, json, junit, text};
 use dcs_wait::cli::stdin;
-use dcs_wait::wait::{ExitStatus, JobReport, Outcome};
+use dcs_wait::wait::{ExitStatus, JobReport, Outcome, Subject};
 use proptest::prelude::*;
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +42,15 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
     ];
     let reports: Vec<JobReport> = outcomes
         .iter()
-        .map(|&outcome| JobReport::new(&"job-1".parse().unwrap(), outcome, job, 3, error.clone()))
+        .map(|&outcome| {
+            JobReport::new(
+                &Subject::job("job-1".parse().unwrap()),
+                outcome,
+                job,
+                3,
+                error.clone(),
+            )
+        })
         .collect();
     let status = ExitStatus::of_all(&reports);
     // Whatever the server sent, nothing printed can hold a control character (an escape

@@ -71,7 +71,7 @@ pub async fn run(run: Run) -> ExitStatus {
         all_matched &= matched;
         say(&format!(
             "  {}  {:<8} → exit {}   {}",
-            report.job_id,
+            report.name(),
             report.outcome.as_str(),
             ExitStatus::of(report.outcome).code(),
             match job.expect {

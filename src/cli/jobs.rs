@@ -5,7 +5,7 @@ use super::logging::say;
 use super::options::WaitRun;
 use super::publish::{publish, wait_and_report};
 use crate::api::{Client, ConnectError, IamError};
-use crate::wait::{ExitStatus, History, JobReport, Outcome, Priors};
+use crate::wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +28,10 @@ pub async fn run(options: WaitRun) -> ExitStatus {
             tracing::error!("{e}");
             let reports: Vec<JobReport> = job_ids
                 .iter()
-                .map(|id| JobReport::new(id, Outcome::Error, None, 0, Some(error.clone())))
+                .map(|id| {
+                    let subject = Subject::job(id.clone());
+                    JobReport::new(&subject, Outcome::Error, None, 0, Some(error.clone()))
+                })
                 .collect();
             publish(&reports, ExitStatus::Unreadable, &run.outputs);
             return ExitStatus::Unreadable;

@@ -8,8 +8,7 @@
 //! of status, and the board adds a heartbeat line at a steady interval, so that CI systems
 //! that kill silent steps do not kill a long wait.
 
-use crate::api::JobId;
-use crate::wait::{JobReport, Observer, WaitEvent};
+use crate::wait::{JobReport, Observer, Subject, WaitEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -40,9 +39,9 @@ struct Entry {
 /// The state of every wait, and how it is shown.
 pub struct Board {
     start: Instant,
-    order: Vec<JobId>,
-    entries: Mutex<HashMap<JobId, Entry>>,
-    bars: Option<HashMap<JobId, ProgressBar>>,
+    order: Vec<String>,
+    entries: Mutex<HashMap<String, Entry>>,
+    bars: Option<HashMap<String, ProgressBar>>,
 }
 
 impl std::fmt::Debug for Board {
@@ -54,20 +53,17 @@ impl std::fmt::Debug for Board {
 }
 
 impl Board {
-    /// A board for `job_ids`; `live` shows it on stderr (only on a terminal, the caller's
+    /// A board for `subjects`; `live` shows it on stderr (only on a terminal, the caller's
     /// choice), else it only feeds the heartbeat.
-    pub fn new(job_ids: &[JobId], live: bool) -> Arc<Board> {
+    pub fn new(subjects: &[Subject], live: bool) -> Arc<Board> {
+        let names: Vec<String> = subjects.iter().map(|s| s.name().to_string()).collect();
         let bars = live.then(|| {
             let multi =
                 LIVE.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
             let style = ProgressStyle::with_template("{spinner} {prefix}  {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let width = job_ids
-                .iter()
-                .map(|id| id.as_str().len())
-                .max()
-                .unwrap_or(0);
-            job_ids
+            let width = names.iter().map(String::len).max().unwrap_or(0);
+            names
                 .iter()
                 .map(|id| {
                     let bar = multi.add(ProgressBar::new_spinner());
@@ -81,9 +77,9 @@ impl Board {
         });
         Arc::new(Board {
             start: Instant::now(),
-            order: job_ids.to_vec(),
+            order: names.clone(),
             entries: Mutex::new(
-                job_ids
+                names
                     .iter()
                     .map(|id| (id.clone(), Entry::default()))
                     .collect(),
@@ -92,29 +88,29 @@ impl Board {
         })
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A poll of `job_id` is done: its status now, and when the next one comes.
-    pub fn polled(&self, job_id: &JobId, status: Option<&str>, next_poll: Instant) {
-        if let Some(entry) = self.entries().get_mut(job_id) {
+    /// A request for `name` is done: its status now, and when the next one comes.
+    pub fn polled(&self, name: &str, status: Option<&str>, next_poll: Instant) {
+        if let Some(entry) = self.entries().get_mut(name) {
             if let Some(status) = status {
                 entry.status = Some(status.to_string());
             }
             entry.next_poll = Some(next_poll);
         }
-        self.redraw(job_id);
+        self.redraw(name);
     }
 
-    /// The wait for `report.job_id` is over.
+    /// The wait for `report` is over.
     pub fn finished(&self, report: &JobReport) {
-        if let Some(entry) = self.entries().get_mut(&report.job_id) {
+        if let Some(entry) = self.entries().get_mut(report.name()) {
             entry.status = report.status.clone().or(entry.status.take());
             entry.outcome = Some(report.outcome.as_str());
             entry.next_poll = None;
         }
-        self.redraw(&report.job_id);
+        self.redraw(report.name());
     }
 
     fn line(&self, entry: &Entry) -> String {
@@ -136,11 +132,11 @@ impl Board {
         line
     }
 
-    fn redraw(&self, job_id: &JobId) {
-        let Some(bar) = self.bars.as_ref().and_then(|bars| bars.get(job_id)) else {
+    fn redraw(&self, name: &str) {
+        let Some(bar) = self.bars.as_ref().and_then(|bars| bars.get(name)) else {
             return;
         };
-        let entry = self.entries().get(job_id).cloned().unwrap_or_default();
+        let entry = self.entries().get(name).cloned().unwrap_or_default();
         if entry.outcome.is_some() {
             bar.disable_steady_tick();
         }
@@ -218,11 +214,11 @@ impl Observer for Board {
     fn on_event(&self, event: &WaitEvent<'_>) {
         match event {
             WaitEvent::Polled {
-                job_id,
+                subject,
                 job,
                 next_poll,
                 ..
-            } => self.polled(job_id, job.map(|j| j.status.as_str()), *next_poll),
+            } => self.polled(subject.name(), job.map(|j| j.status.as_str()), *next_poll),
             WaitEvent::Finished(report) => self.finished(report),
         }
     }
@@ -245,10 +241,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_heartbeat_counts_what_is_still_open() {
-        let ids: Vec<JobId> = ["j1", "j2", "j3"].map(|id| id.parse().unwrap()).to_vec();
+        let ids: Vec<Subject> = ["j1", "j2", "j3"]
+            .map(|id| Subject::job(id.parse().unwrap()))
+            .to_vec();
         let board = Board::new(&ids, false);
-        board.polled(&ids[1], Some("RUNNING"), Instant::now());
-        board.polled(&ids[2], Some("RUNNING"), Instant::now());
+        board.polled("j2", Some("RUNNING"), Instant::now());
+        board.polled("j3", Some("RUNNING"), Instant::now());
         board.finished(&sample(Outcome::Failed)); // j1
         tokio::time::sleep(Duration::from_secs(245)).await;
         assert_eq!(
@@ -257,7 +255,7 @@ mod tests {
         );
         let mut done = sample(Outcome::Success);
         for id in ["j2", "j3"] {
-            done.job_id = id.parse().unwrap();
+            done.job_id = Some(id.parse().unwrap());
             board.finished(&done);
         }
         // Every wait is over: the heartbeat ends at its next beat.

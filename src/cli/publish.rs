@@ -7,26 +7,32 @@ use super::options::{Outputs, Run};
 use super::progress::Board;
 use super::signals::SignalWatch;
 use crate::api::JobId;
-use crate::wait::{self, ExitStatus, JobReport, JobSource};
+use crate::wait::{self, ExitStatus, JobReport, JobSource, Subject, WaitOptions};
+use std::future::Future;
 use std::io::Write;
 
-/// Waits for every job, with the progress board as the observer, publishes the reports, and
-/// gives the exit status: the signal's, when one interrupted the wait, else the jobs' own.
-pub async fn wait_and_report<S: JobSource>(
-    source: S,
-    job_ids: &[JobId],
+/// Runs `waits` with the progress board as the observer and the first signal as the stop,
+/// publishes the reports, and gives the exit status: the signal's, when one interrupted the
+/// wait, else the reports' own. `subjects` are what the board shows.
+pub async fn run_and_report<F, Fut>(
+    subjects: &[Subject],
     run: Run,
-) -> (Vec<JobReport>, ExitStatus) {
+    waits: F,
+) -> (Vec<JobReport>, ExitStatus)
+where
+    F: FnOnce(WaitOptions, &SignalWatch) -> Fut,
+    Fut: Future<Output = Vec<JobReport>>,
+{
     let Run { mut wait, outputs } = run;
     let signals = SignalWatch::start();
-    let board = Board::new(job_ids, outputs.live);
+    let board = Board::new(subjects, outputs.live);
     let shown = if outputs.live {
         tokio::spawn(board.clone().tick())
     } else {
         tokio::spawn(board.clone().heartbeat(outputs.heartbeat))
     };
     wait.observer = Some(board.clone());
-    let reports = wait::wait_all(source, job_ids, &wait, signals.first()).await;
+    let reports = waits(wait, &signals).await;
     shown.abort();
     board.clear();
     let status = signals
@@ -34,6 +40,20 @@ pub async fn wait_and_report<S: JobSource>(
         .unwrap_or_else(|| ExitStatus::of_all(&reports));
     publish(&reports, status, &outputs);
     (reports, status)
+}
+
+/// [`run_and_report`] of a wait on `job_ids`.
+pub async fn wait_and_report<S: JobSource>(
+    source: S,
+    job_ids: &[JobId],
+    run: Run,
+) -> (Vec<JobReport>, ExitStatus) {
+    let subjects: Vec<Subject> = job_ids.iter().cloned().map(Subject::job).collect();
+    run_and_report(&subjects, run, |wait, signals| {
+        let stop = signals.first();
+        async move { wait::wait_all(source, job_ids, &wait, stop).await }
+    })
+    .await
 }
 
 /// The reports on stdout, in the JUnit file, and to GitHub Actions. None of these can change

@@ -3,7 +3,7 @@
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
 use super::poll::{later, poll_until_done, Clock};
-use super::report::{JobReport, Outcome};
+use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use crate::api::{ApiError, JobId};
 use std::collections::HashMap;
@@ -33,7 +33,13 @@ pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOpt
     .await;
     reports.pop().unwrap_or_else(|| {
         let error = ApiError::local("internal", "the wait ended without a report");
-        JobReport::new(job_id, Outcome::Error, None, 0, Some(error))
+        JobReport::new(
+            &Subject::job(job_id.clone()),
+            Outcome::Error,
+            None,
+            0,
+            Some(error),
+        )
     })
 }
 
@@ -64,8 +70,45 @@ where
     S: JobSource,
     C: Future<Output = ()>,
 {
+    let subjects = job_ids.iter().cloned().map(Subject::job).collect();
+    let source = Arc::new(source);
+    let poll = options.clone();
+    fan_out(
+        subjects,
+        options,
+        cancel,
+        move |subject, clock, seed, stop| {
+            let (source, options) = (source.clone(), poll.clone());
+            async move {
+                let Some(job_id) = subject.job_id.clone() else {
+                    let error = ApiError::local("internal", "a job wait without a job");
+                    return JobReport::new(&subject, Outcome::Error, None, 0, Some(error));
+                };
+                let fetch = || source.fetch(&job_id);
+                poll_until_done(&subject, fetch, &options, clock, seed, &stop).await
+            }
+        },
+    )
+    .await
+}
+
+/// Runs `work` for every subject at once under one deadline, and gives the reports in the
+/// order of `subjects`: what every kind of wait shares. `work` gets the subject, the clock,
+/// its own jitter seed and the token it must stop on. When `cancel` completes, or the first
+/// failure comes with `fail_fast`, that token is cancelled.
+pub(super) async fn fan_out<W, Fut, C>(
+    subjects: Vec<Subject>,
+    options: &WaitOptions,
+    cancel: C,
+    work: W,
+) -> Vec<JobReport>
+where
+    W: Fn(Subject, Clock, u64, CancellationToken) -> Fut,
+    Fut: Future<Output = JobReport> + Send + 'static,
+    C: Future<Output = ()>,
+{
     let token = CancellationToken::new();
-    let waits = wait_all_until(source, job_ids, options, &token);
+    let waits = run_all(subjects, options, &token, work);
     tokio::pin!(waits, cancel);
     tokio::select! {
         reports = &mut waits => return reports,
@@ -74,37 +117,33 @@ where
     waits.await
 }
 
-async fn wait_all_until<S: JobSource>(
-    source: S,
-    job_ids: &[JobId],
+async fn run_all<W, Fut>(
+    subjects: Vec<Subject>,
     options: &WaitOptions,
     cancel: &CancellationToken,
-) -> Vec<JobReport> {
+    work: W,
+) -> Vec<JobReport>
+where
+    W: Fn(Subject, Clock, u64, CancellationToken) -> Fut,
+    Fut: Future<Output = JobReport> + Send + 'static,
+{
     let start = Instant::now();
-    let deadline = later(start, options.timeout);
+    let clock = Clock {
+        start,
+        deadline: later(start, options.timeout),
+    };
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
-    // One source for every wait: a pointer to clone per job, not the source itself.
-    let source = Arc::new(source);
     // Cancelled by the caller (through `cancel`) or by fail_fast (this one alone).
     let stop = cancel.child_token();
     let mut tasks = tokio::task::JoinSet::new();
     let mut index_of = HashMap::new();
-    for (index, job_id) in job_ids.iter().enumerate() {
-        let (source, job_id, options, stop) = (
-            source.clone(),
-            job_id.clone(),
-            options.clone(),
-            stop.clone(),
-        );
-        let job_seed = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let handle = tasks.spawn(async move {
-            let clock = Clock { start, deadline };
-            poll_until_done(&source, &job_id, &options, clock, job_seed, &stop).await
-        });
+    for (index, subject) in subjects.iter().enumerate() {
+        let own_seed = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let handle = tasks.spawn(work(subject.clone(), clock, own_seed, stop.clone()));
         index_of.insert(handle.id(), index);
     }
-    let mut reports: Vec<Option<JobReport>> = vec![None; job_ids.len()];
-    let mut first_failure: Option<(JobId, Outcome)> = None;
+    let mut reports: Vec<Option<JobReport>> = vec![None; subjects.len()];
+    let mut first_failure: Option<(Subject, Outcome)> = None;
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
             Ok((id, report)) => {
@@ -115,10 +154,10 @@ async fn wait_all_until<S: JobSource>(
                 if options.fail_fast && failed && first_failure.is_none() {
                     tracing::warn!(
                         "{}: {}; fail-fast stops the other waits",
-                        report.job_id,
+                        report.name(),
                         report.outcome.as_str()
                     );
-                    first_failure = Some((report.job_id.clone(), report.outcome));
+                    first_failure = Some((report.subject(), report.outcome));
                     stop.cancel();
                 }
                 reports[index_of[&id]] = Some(report);
@@ -128,7 +167,7 @@ async fn wait_all_until<S: JobSource>(
                 let error = ApiError::local("internal", format!("the wait stopped: {e}"));
                 let index = index_of[&e.id()];
                 reports[index] = Some(JobReport::new(
-                    &job_ids[index],
+                    &subjects[index],
                     Outcome::Error,
                     None,
                     0,
@@ -144,7 +183,7 @@ async fn wait_all_until<S: JobSource>(
                 report.error = Some(ApiError::local(
                     "fail_fast",
                     format!(
-                        "stopped waiting: job {failed} ended {}, and fail-fast is on",
+                        "stopped waiting: {failed} ended {}, and fail-fast is on",
                         outcome.as_str()
                     ),
                 ));
@@ -287,17 +326,18 @@ mod tests {
             observer: Some(Arc::new(move |event: &WaitEvent<'_>| {
                 let line = match event {
                     WaitEvent::Polled {
-                        job_id,
+                        subject,
                         job,
                         error,
                         next_poll,
                     } => format!(
-                        "{job_id} {} {} next {:.2}",
+                        "{} {} {} next {:.2}",
+                        subject.name(),
                         job.map_or("-", |j| j.status.as_str()),
                         error.map_or("-", |e| e.code.as_deref().unwrap_or("?")),
                         (*next_poll - started).as_secs_f64()
                     ),
-                    WaitEvent::Finished(report) => format!("{} {}", report.job_id, report.outcome),
+                    WaitEvent::Finished(report) => format!("{} {}", report.name(), report.outcome),
                 };
                 log.lock().unwrap().push(line);
             })),
@@ -485,7 +525,7 @@ mod tests {
             assert_eq!(report.status.as_deref(), Some("RUNNING"));
             let error = report.error.as_ref().unwrap();
             assert_eq!(error.code.as_deref(), Some("fail_fast"));
-            assert!(error.message.contains(failed[0].job_id.as_str()));
+            assert!(error.message.contains(failed[0].name()));
         }
 
         // Without it, the others go on until the deadline.
@@ -529,7 +569,7 @@ mod tests {
             .map(|i| format!("job-{i}").parse().unwrap())
             .collect();
         let reports = wait_all(script.clone(), &ids, &no_jitter(), std::future::pending()).await;
-        let got: Vec<&str> = reports.iter().map(|r| r.job_id.as_str()).collect();
+        let got: Vec<&str> = reports.iter().map(JobReport::name).collect();
         assert_eq!(got, ids.iter().map(JobId::as_str).collect::<Vec<_>>());
         let outcomes = reports
             .iter()

@@ -30,6 +30,6 @@ pub use options::WaitOptions;
 pub use poll::LAST_POLL_HEADROOM;
 #[cfg(test)]
 pub(crate) use report::sample;
-pub use report::{ExitStatus, JobReport, Outcome};
+pub use report::{ExitStatus, JobReport, Outcome, Subject};
 pub use schedule::{prior, Schedule, Window};
 pub use source::JobSource;

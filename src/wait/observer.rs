@@ -1,8 +1,8 @@
 //! What the waits are doing, told to whoever listens: the loop knows no terminal. The
 //! command line's live display and heartbeat are one observer; a test can be another.
 
-use super::report::JobReport;
-use crate::api::{ApiError, Job, JobId};
+use super::report::{JobReport, Subject};
+use crate::api::{ApiError, Job};
 use std::fmt;
 use tokio::time::Instant;
 
@@ -10,14 +10,15 @@ use tokio::time::Instant;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WaitEvent<'a> {
-    /// A poll of `job_id` is done and the job is not finished; the next poll is due at
-    /// `next_poll`.
+    /// A request for `subject` is done and its wait is not over; the next request is due
+    /// at `next_poll`.
     Polled {
-        /// The job polled.
-        job_id: &'a JobId,
-        /// The last job seen (this poll's, or an earlier one's when this poll failed).
+        /// What is waited on.
+        subject: &'a Subject,
+        /// The last job seen (this poll's, or an earlier one's when this poll failed); a
+        /// swap's background task is followed as a job.
         job: Option<&'a Job>,
-        /// Why this poll did not read the job, when it did not.
+        /// Why this request did not read the job, when it did not.
         error: Option<&'a ApiError>,
         /// When the next poll is due.
         next_poll: Instant,
@@ -36,7 +37,7 @@ pub enum WaitEvent<'a> {
 /// let options = WaitOptions {
 ///     observer: Some(Arc::new(|event: &WaitEvent<'_>| {
 ///         if let WaitEvent::Finished(report) = event {
-///             eprintln!("{} ended {}", report.job_id, report.outcome);
+///             eprintln!("{} ended {}", report.name(), report.outcome);
 ///         }
 ///     })),
 ///     ..WaitOptions::default()

@@ -8,10 +8,10 @@
 
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
-use super::report::{JobReport, Outcome};
-use super::source::JobSource;
-use crate::api::{ApiError, Job, JobId, PollError, Status};
+use super::report::{JobReport, Outcome, Subject};
+use crate::api::{ApiError, Job, PollError, Status};
 use backon::BackoffBuilder;
+use std::future::Future;
 use std::time::Duration;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
@@ -27,15 +27,21 @@ pub(super) struct Clock {
     pub(super) deadline: Instant,
 }
 
-/// Polls `job_id` until it ends, the deadline passes or `cancel` fires.
-pub(super) async fn poll_until_done<S: JobSource>(
-    source: &S,
-    job_id: &JobId,
+/// Polls with `fetch` until the job it reads ends, the deadline passes or `cancel` fires.
+/// `fetch` reads a job, or something followed as one (a swap's background task).
+pub(super) async fn poll_until_done<F, Fut>(
+    subject: &Subject,
+    fetch: F,
     options: &WaitOptions,
     clock: Clock,
     seed: u64,
     cancel: &CancellationToken,
-) -> JobReport {
+) -> JobReport
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Job, PollError>>,
+{
+    let name = subject.name();
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_poll_at = clock.deadline - headroom;
     let grace_end = later(clock.start, options.not_found_grace);
@@ -53,7 +59,7 @@ pub(super) async fn poll_until_done<S: JobSource>(
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {
-                return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+                return JobReport::new(subject, Outcome::Interrupted, last.as_ref(), polls, last_error);
             }
             _ = sleep_until(next_at) => {}
         }
@@ -61,10 +67,10 @@ pub(super) async fn poll_until_done<S: JobSource>(
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => {
-                    return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+                    return JobReport::new(subject, Outcome::Interrupted, last.as_ref(), polls, last_error);
                 }
                 _ = sleep_until(clock.deadline) => {
-                    return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
+                    return JobReport::new(subject, Outcome::Timeout, last.as_ref(), polls, last_error);
                 }
                 _ = limiter.acquire() => {}
             }
@@ -75,14 +81,14 @@ pub(super) async fn poll_until_done<S: JobSource>(
         let answer = tokio::select! {
             biased;
             _ = cancel.cancelled() => {
-                return JobReport::new(job_id, Outcome::Interrupted, last.as_ref(), polls, last_error);
+                return JobReport::new(subject, Outcome::Interrupted, last.as_ref(), polls, last_error);
             }
-            answer = timeout_at(request_end, source.fetch(job_id)) => answer,
+            answer = timeout_at(request_end, fetch()) => answer,
         };
         let now = Instant::now();
         let delay = match answer {
             Ok(Ok(job)) => {
-                log_change(job_id, last.as_ref(), &job);
+                log_change(name, last.as_ref(), &job);
                 let outcome = match job.status {
                     Status::Success => Some(Outcome::Success),
                     Status::Failed { .. } => Some(Outcome::Failed),
@@ -90,7 +96,7 @@ pub(super) async fn poll_until_done<S: JobSource>(
                 };
                 last = Some(job);
                 if let Some(outcome) = outcome {
-                    return JobReport::new(job_id, outcome, last.as_ref(), polls, None);
+                    return JobReport::new(subject, outcome, last.as_ref(), polls, None);
                 }
                 last_error = None;
                 retries = options.retry.build();
@@ -105,21 +111,21 @@ pub(super) async fn poll_until_done<S: JobSource>(
                 options.schedule.delay(age, waited, window, &mut rng)
             }
             Ok(Err(PollError::Final(error))) => {
-                tracing::error!("{job_id}: {error}");
-                return JobReport::new(job_id, Outcome::Error, last.as_ref(), polls, Some(error));
+                tracing::error!("{name}: {error}");
+                return JobReport::new(subject, Outcome::Error, last.as_ref(), polls, Some(error));
             }
             Ok(Err(PollError::NotFound(error))) => {
                 if now >= grace_end {
-                    tracing::error!("{job_id}: still not found after the grace period: {error}");
+                    tracing::error!("{name}: still not found after the grace period: {error}");
                     return JobReport::new(
-                        job_id,
+                        subject,
                         Outcome::Error,
                         last.as_ref(),
                         polls,
                         Some(error),
                     );
                 }
-                tracing::info!("{job_id}: not visible yet ({error}); trying again");
+                tracing::info!("{name}: not visible yet ({error}); trying again");
                 last_error = Some(error);
                 // Look once more right at the end of the grace period rather than past it.
                 retry_delay(&mut retries).min(grace_end - now)
@@ -129,7 +135,7 @@ pub(super) async fn poll_until_done<S: JobSource>(
                     limiter.throttled();
                 }
                 let delay = retry_delay(&mut retries).max(retry_after.unwrap_or_default());
-                tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
+                tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
                 last_error = Some(error);
                 delay
             }
@@ -139,26 +145,26 @@ pub(super) async fn poll_until_done<S: JobSource>(
                     format!("no answer within {:.1?}", now - sent_at),
                 );
                 let delay = retry_delay(&mut retries);
-                tracing::warn!("{job_id}: {error}; trying again in {delay:.1?}");
+                tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
                 last_error = Some(error);
                 delay
             }
         };
         if Instant::now() >= last_poll_at {
-            tracing::warn!("{job_id}: deadline reached; the job is not finished");
-            return JobReport::new(job_id, Outcome::Timeout, last.as_ref(), polls, last_error);
+            tracing::warn!("{name}: deadline reached; the job is not finished");
+            return JobReport::new(subject, Outcome::Timeout, last.as_ref(), polls, last_error);
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
         if let Some(observer) = &options.observer {
             observer.on_event(&WaitEvent::Polled {
-                job_id,
+                subject,
                 job: last.as_ref(),
                 error: last_error.as_ref(),
                 next_poll: next_at,
             });
         }
         tracing::debug!(
-            "{job_id}: poll {polls} done; next in {:.1?}",
+            "{name}: poll {polls} done; next in {:.1?}",
             next_at - Instant::now()
         );
     }
@@ -173,14 +179,14 @@ pub(super) fn later(at: Instant, by: Duration) -> Instant {
 }
 
 /// One line per change of status, not per poll; an unknown status is a warning, once.
-fn log_change(job_id: &JobId, previous: Option<&Job>, job: &Job) {
+fn log_change(name: &str, previous: Option<&Job>, job: &Job) {
     if previous.map(|p| &p.status) == Some(&job.status) {
         return;
     }
     match &job.status {
         Status::Unknown(raw) => {
-            tracing::warn!("{job_id}: unknown status {raw:?}: not a finished state, still waiting")
+            tracing::warn!("{name}: unknown status {raw:?}: not a finished state, still waiting")
         }
-        status => tracing::info!("{job_id}: {status}"),
+        status => tracing::info!("{name}: {status}"),
     }
 }

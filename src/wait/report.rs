@@ -1,7 +1,7 @@
 //! What a wait found: one [`JobReport`] per job, and the exit code for them all. The formats
 //! the command line renders them in are in its `export` module.
 
-use crate::api::{ApiError, Job, JobDuration, JobId};
+use crate::api::{ApiError, InstanceId, Job, JobDuration, JobId};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -41,11 +41,68 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// One job's report: exactly the fields of the JSON contract, in its order.
+/// What one wait is about: a job, an instance (a swap to start, an instance to be ready),
+/// or both once a swap started on an instance has its job.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subject {
+    /// The job, when there is one.
+    pub job_id: Option<JobId>,
+    /// The instance, when the wait is about one.
+    pub instance_id: Option<InstanceId>,
+}
+
+impl Subject {
+    /// A wait on a job.
+    pub fn job(job_id: JobId) -> Subject {
+        Subject {
+            job_id: Some(job_id),
+            instance_id: None,
+        }
+    }
+
+    /// A wait about an instance.
+    pub fn instance(instance_id: InstanceId) -> Subject {
+        Subject {
+            job_id: None,
+            instance_id: Some(instance_id),
+        }
+    }
+
+    /// The same, with the job that was started for it.
+    pub fn with_job(&self, job_id: JobId) -> Subject {
+        Subject {
+            job_id: Some(job_id),
+            instance_id: self.instance_id.clone(),
+        }
+    }
+
+    /// How it is named in logs and on the board: the instance, else the job.
+    pub fn name(&self) -> &str {
+        match (&self.instance_id, &self.job_id) {
+            (Some(instance), _) => instance.as_str(),
+            (None, Some(job)) => job.as_str(),
+            (None, None) => "-",
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.instance_id, &self.job_id) {
+            (Some(instance), _) => write!(f, "instance {instance}"),
+            (None, Some(job)) => write!(f, "job {job}"),
+            (None, None) => f.write_str("nothing"),
+        }
+    }
+}
+
+/// One wait's report: exactly the fields of the JSON contract, in its order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobReport {
-    /// The job waited on.
-    pub job_id: JobId,
+    /// The job waited on: the one given, or the one a swap started (null when none did).
+    pub job_id: Option<JobId>,
+    /// The instance, for a swap or an instance wait; null for a plain job wait.
+    pub instance_id: Option<InstanceId>,
     /// Its `job_type`, once seen (`masterStandbySwapJob`, …).
     pub job_type: Option<String>,
     /// The last raw status seen.
@@ -67,16 +124,17 @@ pub struct JobReport {
 }
 
 impl JobReport {
-    /// The report for `job_id` after `polls` requests, `last` the last job seen.
+    /// The report on `subject` after `polls` requests, `last` the last job seen.
     pub fn new(
-        job_id: &JobId,
+        subject: &Subject,
         outcome: Outcome,
         last: Option<&Job>,
         polls: u32,
         error: Option<ApiError>,
     ) -> JobReport {
         JobReport {
-            job_id: job_id.clone(),
+            job_id: subject.job_id.clone(),
+            instance_id: subject.instance_id.clone(),
             job_type: last.and_then(|j| j.job_type.clone()),
             status: last.map(|j| j.status.as_str().to_string()),
             outcome,
@@ -86,6 +144,23 @@ impl JobReport {
             fail_reason: last.and_then(|j| j.fail_reason.clone()),
             polls,
             error,
+        }
+    }
+
+    /// What the report is about.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            job_id: self.job_id.clone(),
+            instance_id: self.instance_id.clone(),
+        }
+    }
+
+    /// How it is named: the instance, else the job.
+    pub fn name(&self) -> &str {
+        match (&self.instance_id, &self.job_id) {
+            (Some(instance), _) => instance.as_str(),
+            (None, Some(job)) => job.as_str(),
+            (None, None) => "-",
         }
     }
 
@@ -180,7 +255,13 @@ pub(crate) fn sample(outcome: Outcome) -> JobReport {
              "begin_time":"1684191545379","end_time":"1684191548248","fail_reason":"disk full"}"#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    JobReport::new(&"j1".parse().unwrap(), outcome, Some(&job), 3, None)
+    JobReport::new(
+        &Subject::job("j1".parse().unwrap()),
+        outcome,
+        Some(&job),
+        3,
+        None,
+    )
 }
 
 #[cfg(test)]
@@ -204,7 +285,13 @@ mod tests {
     fn end_before_begin_is_said_not_negative() {
         let job =
             Job::parse(br#"{"status":"SUCCESS","begin_time":"2000","end_time":"1000"}"#).unwrap();
-        let r = JobReport::new(&"j".parse().unwrap(), Outcome::Success, Some(&job), 1, None);
+        let r = JobReport::new(
+            &Subject::job("j".parse().unwrap()),
+            Outcome::Success,
+            Some(&job),
+            1,
+            None,
+        );
         assert_eq!(r.duration_ms, None);
         assert!(r.detail().contains("end_time before begin_time"));
     }

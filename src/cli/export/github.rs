@@ -1,6 +1,6 @@
 //! GitHub Actions: when `GITHUB_STEP_SUMMARY` is set, a Markdown table of the jobs is
 //! appended to that file; when `GITHUB_OUTPUT` is set, the step outputs `outcome`,
-//! `duration_ms` and `exit_code` are appended to that one.
+//! `duration_ms`, `exit_code` and `job_id` are appended to that one.
 
 use super::human_duration;
 use crate::api::Env;
@@ -9,27 +9,41 @@ use crate::wait::{ExitStatus, JobReport};
 use std::io::Write;
 use std::path::Path;
 
-/// The Markdown table.
+/// The Markdown table: an Instance column when some report is about an instance.
 pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
+    let instances = reports.iter().any(|r| r.instance_id.is_some());
+    let mut header = vec![
+        "Job", "Type", "Status", "Outcome", "Duration", "Polls", "Detail",
+    ];
+    if instances {
+        header.insert(0, "Instance");
+    }
     let mut out = format!(
-        "### dcs-wait: {} (exit {})\n\n| Job | Type | Status | Outcome | Duration | Polls | Detail |\n|---|---|---|---|---|---|---|\n",
+        "### dcs-wait: {} (exit {})\n\n| {} |\n|{}\n",
         outcome(status),
-        status.code()
+        status.code(),
+        header.join(" | "),
+        "---|".repeat(header.len())
     );
+    let code = |id: Option<&str>| id.map_or_else(|| "—".to_string(), |id| format!("`{id}`"));
     for r in reports {
         let duration = match r.duration() {
             JobDuration::Millis(ms) => human_duration(ms),
             _ => "—".into(),
         };
-        let cells = [
-            format!("`{}`", r.job_id),
+        let mut cells = Vec::with_capacity(header.len());
+        if instances {
+            cells.push(code(r.instance_id.as_ref().map(|i| i.as_str())));
+        }
+        cells.extend([
+            code(r.job_id.as_ref().map(|j| j.as_str())),
             r.job_type.clone().unwrap_or_default(),
             r.status.clone().unwrap_or_default(),
             r.outcome.as_str().to_string(),
             duration,
             r.polls.to_string(),
             r.detail(),
-        ];
+        ]);
         let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
@@ -37,14 +51,20 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
 }
 
 /// `outcome` of the whole run (`success`, `failed`, `timeout`, `error`, `interrupted`, by the
-/// exit code), `duration_ms` of the longest job that has one (empty if none), `exit_code`.
+/// exit code), `duration_ms` of the longest job that has one (empty if none), `exit_code`,
+/// and `job_id`: the jobs waited on or started, space-separated.
 pub fn outputs(reports: &[JobReport], status: ExitStatus) -> String {
     let longest = reports.iter().filter_map(|r| r.duration_ms).max();
+    let job_ids: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.job_id.as_ref().map(|j| j.as_str()))
+        .collect();
     format!(
-        "outcome={}\nduration_ms={}\nexit_code={}\n",
+        "outcome={}\nduration_ms={}\nexit_code={}\njob_id={}\n",
         outcome(status),
         longest.map(|ms| ms.to_string()).unwrap_or_default(),
-        status.code()
+        status.code(),
+        job_ids.join(" ")
     )
 }
 
@@ -94,7 +114,7 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wait::{sample, Outcome};
+    use crate::wait::{sample, Outcome, Subject};
 
     #[test]
     fn a_table_that_a_reason_cannot_break() {
@@ -114,12 +134,29 @@ mod tests {
         let reports = [sample(Outcome::Success), sample(Outcome::Failed)];
         assert_eq!(
             outputs(&reports, ExitStatus::JobFailed),
-            "outcome=failed\nduration_ms=2869\nexit_code=1\n"
+            "outcome=failed\nduration_ms=2869\nexit_code=1\njob_id=j1 j1\n"
         );
-        let none = JobReport::new(&"j".parse().unwrap(), Outcome::Timeout, None, 1, None);
+        let none = JobReport::new(
+            &Subject::job("j".parse().unwrap()),
+            Outcome::Timeout,
+            None,
+            1,
+            None,
+        );
         assert_eq!(
             outputs(&[none], ExitStatus::Timeout),
-            "outcome=timeout\nduration_ms=\nexit_code=3\n"
+            "outcome=timeout\nduration_ms=\nexit_code=3\njob_id=j\n"
+        );
+        // A swap that started nothing has no job id: none is said.
+        let mut swap = sample(Outcome::Error);
+        swap.job_id = None;
+        swap.instance_id = Some("i-1".parse().unwrap());
+        assert!(outputs(&[swap.clone()], ExitStatus::Unreadable).ends_with("\njob_id=\n"));
+        let md = summary(&[swap], ExitStatus::Unreadable);
+        assert!(md.contains("| Instance | Job |"), "{md}");
+        assert!(
+            md.lines().last().unwrap().starts_with("| `i-1` | — |"),
+            "{md}"
         );
     }
 
@@ -137,7 +174,7 @@ mod tests {
         let written = std::fs::read_to_string(&output_path).unwrap();
         assert_eq!(
             written,
-            "earlier=1\noutcome=success\nduration_ms=2869\nexit_code=0\n"
+            "earlier=1\noutcome=success\nduration_ms=2869\nexit_code=0\njob_id=j1\n"
         );
         assert!(std::fs::read_to_string(&summary_path)
             .unwrap()

@@ -18,17 +18,23 @@ pub fn render(reports: &[JobReport]) -> String {
 mod tests {
     use super::*;
     use crate::api::ApiError;
-    use crate::wait::{sample, Outcome};
+    use crate::wait::{sample, Outcome, Subject};
 
     #[test]
     fn exactly_the_contract_fields_in_order() {
         assert_eq!(
             render(&[sample(Outcome::Failed)]),
-            "{\"job_id\":\"j1\",\"job_type\":\"masterStandbySwapJob\",\"status\":\"FAIL\",\
+            "{\"job_id\":\"j1\",\"instance_id\":null,\"job_type\":\"masterStandbySwapJob\",\"status\":\"FAIL\",\
              \"outcome\":\"failed\",\"begin_time\":1684191545379,\"end_time\":1684191548248,\
              \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"polls\":3,\"error\":null}\n"
         );
-        let mut r = JobReport::new(&"j2".parse().unwrap(), Outcome::Error, None, 1, None);
+        let mut r = JobReport::new(
+            &Subject::job("j2".parse().unwrap()),
+            Outcome::Error,
+            None,
+            1,
+            None,
+        );
         r.error = Some(ApiError::from_response(
             403,
             br#"{"error_code":"111401003","error_msg":"no"}"#,

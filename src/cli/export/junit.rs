@@ -51,9 +51,13 @@ pub fn render(reports: &[JobReport]) -> Result<String, quick_junit::SerializeErr
             });
             status.set_type(report.outcome.as_str());
         }
+        let about = match (&report.instance_id, &report.job_id) {
+            (Some(instance), Some(job)) => format!("{instance} (job {job})"),
+            _ => report.name().to_string(),
+        };
         let name = match &report.job_type {
-            Some(job_type) => format!("{job_type} {}", report.job_id),
-            None => report.job_id.to_string(),
+            Some(job_type) => format!("{job_type} {about}"),
+            None => about,
         };
         let mut case = TestCase::new(name, status);
         case.set_classname("dcs-wait");

@@ -1,29 +1,45 @@
-//! Aligned text: a header and one line per job, for people.
+//! Aligned text: a header and one line per job (or instance), for people.
 
 use super::human_duration;
 use crate::api::JobDuration;
 use crate::wait::JobReport;
 use std::fmt::Write as _;
 
+/// The table: an INSTANCE column when some report is about an instance.
 pub fn render(reports: &[JobReport]) -> String {
-    let rows: Vec<[String; 6]> = reports
+    let dash = || "-".to_string();
+    let instances = reports.iter().any(|r| r.instance_id.is_some());
+    let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
-            [
-                r.job_id.to_string(),
-                r.job_type.clone().unwrap_or_else(|| "-".into()),
-                r.status.clone().unwrap_or_else(|| "-".into()),
+            let mut row = Vec::with_capacity(7);
+            if instances {
+                row.push(
+                    r.instance_id
+                        .as_ref()
+                        .map_or_else(dash, ToString::to_string),
+                );
+            }
+            row.extend([
+                r.job_id.as_ref().map_or_else(dash, ToString::to_string),
+                r.job_type.clone().unwrap_or_else(dash),
+                r.status.clone().unwrap_or_else(dash),
                 r.outcome.as_str().to_string(),
                 match r.duration() {
                     JobDuration::Millis(ms) => human_duration(ms),
-                    _ => "-".into(),
+                    _ => dash(),
                 },
                 r.polls.to_string(),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = ["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS"].map(String::from);
-    let mut widths = [0usize; 6];
+    let mut header: Vec<String> = Vec::with_capacity(7);
+    if instances {
+        header.push("INSTANCE".into());
+    }
+    header.extend(["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS"].map(String::from));
+    let mut widths = vec![0usize; header.len()];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -34,7 +50,7 @@ pub fn render(reports: &[JobReport]) -> String {
         std::iter::once(String::from("DETAIL")).chain(reports.iter().map(JobReport::detail));
     for (row, detail) in std::iter::once(&header).chain(&rows).zip(details) {
         let mut line = String::new();
-        for (cell, w) in row.iter().zip(widths) {
+        for (cell, w) in row.iter().zip(&widths) {
             let _ = write!(line, "{cell:<w$}  ");
         }
         line.push_str(&detail);
@@ -52,7 +68,7 @@ mod tests {
     #[test]
     fn aligned_with_the_reason() {
         let mut other = sample(Outcome::Success);
-        other.job_id = "a-much-longer-job-id".parse().unwrap();
+        other.job_id = Some("a-much-longer-job-id".parse().unwrap());
         other.fail_reason = None;
         other.status = Some("SUCCESS".into());
         let text = render(&[sample(Outcome::Failed), other]);
