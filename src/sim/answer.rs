@@ -2,6 +2,7 @@
 //! documented shapes, and the faults a socket can show (a dropped connection, a body that
 //! trickles).
 
+use super::scenario::Fault;
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -106,4 +107,68 @@ pub(super) fn response(
         headers.insert("x-request-id", v);
     }
     response
+}
+
+/// The answer a fault gives instead of the real one, for the faults that are not about a
+/// job's body; `None` when the real answer follows (after a stall).
+pub(super) async fn fault_answer(fault: &Fault, request_id: &str) -> Option<Answer> {
+    let answer = match fault {
+        Fault::Error {
+            http_status,
+            error_code,
+            error_msg,
+            retry_after,
+        } => {
+            let status =
+                StatusCode::from_u16(*http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = error(
+                status,
+                error_code.as_deref().unwrap_or("DCS.5000"),
+                error_msg.as_deref().unwrap_or("Internal server error."),
+                request_id,
+            );
+            if let Some(value) = retry_after.as_deref().and_then(|v| v.parse().ok()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Fault::Html { http_status } => {
+            let status = StatusCode::from_u16(*http_status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let body = format!(
+                "<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n<center><h1>{status}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+            );
+            Ok(response(status, "text/html", body.into(), request_id))
+        }
+        Fault::Stall { ms: Some(ms) } => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            return None;
+        }
+        Fault::Stall { ms: None } => std::future::pending().await,
+        Fault::Drop => Err(DropConnection),
+        Fault::Malformed => Ok(response(
+            StatusCode::OK,
+            "application/json",
+            Bytes::from_static(br#"{"job_id": "ff80"#),
+            request_id,
+        )),
+        Fault::Empty => Ok(response(
+            StatusCode::OK,
+            "application/json",
+            Bytes::new(),
+            request_id,
+        )),
+        Fault::Redirect { location } => {
+            let mut answer = response(StatusCode::FOUND, "text/plain", Bytes::new(), request_id);
+            if let Ok(value) = location.parse() {
+                answer.headers_mut().insert(header::LOCATION, value);
+            }
+            Ok(answer)
+        }
+        // About a job's body: the job API answers those itself; elsewhere, a plain 200.
+        Fault::Status { .. }
+        | Fault::Oversized { .. }
+        | Fault::Trickle { .. }
+        | Fault::OtherJob => return None,
+    };
+    Some(answer)
 }

@@ -1,19 +1,23 @@
-//! dcs-sim's job API without the socket: the same timelines, faults and answers as over
-//! HTTP, handed to the client's own classification. It is a [`JobSource`], so the real wait
-//! loop can run against every fault dcs-sim injects under tokio's paused clock, where hours
-//! of waiting take milliseconds (property tests, benchmarks).
+//! dcs-sim's job and instance APIs without the socket: the same timelines, faults and
+//! answers as over HTTP, handed to the client's own classification. It is a [`JobSource`]
+//! and an [`InstanceSource`], so the real wait and swap loops can run against every fault
+//! dcs-sim injects under tokio's paused clock, where hours of waiting take milliseconds
+//! (property tests, benchmarks).
 //!
 //! What the socket would add is simulated at its edge: a dropped connection is the transport
 //! error the client would see, a body is read with the client's own cap
 //! ([`append_capped`]), and a trickled body takes its time.
 
-use super::answer::Body;
+use super::answer::{Answer, Body};
 use super::state::State;
-use super::{jobs, Scenario, Stats};
-use crate::api::answer::body_too_large;
+use super::{instances, jobs, Scenario, Stats};
+use crate::api::answer::{body_too_large, classify_as};
 use crate::api::http::append_capped;
-use crate::api::{interpret, AnswerHeaders, ApiError, Job, JobId, PollError, Reply};
-use crate::wait::JobSource;
+use crate::api::{
+    classify_start, interpret, AnswerHeaders, ApiError, Instance, InstanceId, Job, JobId,
+    PollError, Reply, SwapStart, TaskList,
+};
+use crate::wait::{InstanceSource, JobSource};
 use http_body_util::BodyExt;
 use std::time::SystemTime;
 
@@ -44,11 +48,19 @@ impl InProcess {
 
     /// One request for `job_id`, answered as over HTTP.
     pub async fn get(&self, job_id: &JobId) -> Result<Reply, PollError> {
-        let request_id = self.state.next_request_id();
+        let request_id = self.counted();
+        let answer = jobs::get(&self.state, &self.project_id, job_id.as_str(), &request_id);
+        self.reply(answer.await).await
+    }
+
+    fn counted(&self) -> String {
         self.state.stats().requests += 1;
-        let Ok(mut response) =
-            jobs::get(&self.state, &self.project_id, job_id.as_str(), &request_id).await
-        else {
+        self.state.next_request_id()
+    }
+
+    /// What the client would read of `answer`.
+    async fn reply(&self, answer: Answer) -> Result<Reply, PollError> {
+        let Ok(mut response) = answer else {
             return Err(PollError::transient(ApiError::local(
                 "transport",
                 "connection closed before a complete answer",
@@ -78,6 +90,58 @@ async fn read_body(mut body: Body) -> Option<Vec<u8>> {
         }
     }
     Some(read)
+}
+
+impl InstanceSource for InProcess {
+    async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
+        let request_id = self.counted();
+        let answer = instances::start_swap(
+            &self.state,
+            &self.project_id,
+            instance_id.as_str(),
+            &request_id,
+        );
+        classify_start(self.reply(answer.await).await, SystemTime::now())
+    }
+
+    async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
+        let request_id = self.counted();
+        let answer = instances::get(
+            &self.state,
+            &self.project_id,
+            instance_id.as_str(),
+            &request_id,
+        );
+        let reply = self.reply(answer).await?;
+        classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
+    }
+
+    async fn tasks(
+        &self,
+        instance_id: &InstanceId,
+        since: jiff::Timestamp,
+    ) -> Result<TaskList, PollError> {
+        let request_id = self.counted();
+        let query = format!("start_time={}", since.strftime("%Y%m%d%H%M%S"));
+        let answer = instances::tasks(
+            &self.state,
+            &self.project_id,
+            instance_id.as_str(),
+            Some(&query),
+            &request_id,
+        );
+        let reply = self.reply(answer).await?;
+        classify_as(reply, SystemTime::now(), |body, answered_at| {
+            TaskList::parse(body).map(|list| TaskList {
+                answered_at,
+                ..list
+            })
+        })
+    }
+
+    fn server_now(&self) -> jiff::Timestamp {
+        self.state.now()
+    }
 }
 
 impl JobSource for InProcess {

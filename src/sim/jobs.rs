@@ -1,10 +1,10 @@
 //! The job API: an authenticated GET of a job, answered by its timeline and its faults.
 
-use super::answer::{error, json, response, Answer, DropConnection, Trickle};
+use super::answer::{error, fault_answer, json, response, Answer, Trickle};
 use super::scenario::{Fault, SimJob};
 use super::state::{lock, JobClock, State};
 use bytes::Bytes;
-use http::{header, StatusCode};
+use http::StatusCode;
 use serde::Serialize;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -42,7 +42,13 @@ pub(super) async fn get(state: &State, project_id: &str, job_id: &str, request_i
             request_id,
         ));
     }
-    let Some(job) = state.scenario.jobs.iter().find(|j| j.job_id == job_id) else {
+    let scripted = state
+        .scenario
+        .jobs
+        .iter()
+        .find(|j| j.job_id == job_id)
+        .cloned();
+    let Some(job) = scripted.or_else(|| lock(&state.started_jobs).get(job_id).cloned()) else {
         return Ok(error(
             StatusCode::NOT_FOUND,
             "DCS.4404",
@@ -50,6 +56,7 @@ pub(super) async fn get(state: &State, project_id: &str, job_id: &str, request_i
             request_id,
         ));
     };
+    let job = &job;
     let fault = job
         .faults
         .iter()
@@ -62,51 +69,12 @@ async fn answer(job: &SimJob, clock: JobClock, fault: Option<&Fault>, request_id
     let mut status_override = None;
     match fault {
         None => {}
-        Some(Fault::Error {
-            http_status,
-            error_code,
-            error_msg,
-            retry_after,
-        }) => {
-            let status =
-                StatusCode::from_u16(*http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = error(
-                status,
-                error_code.as_deref().unwrap_or("DCS.5000"),
-                error_msg.as_deref().unwrap_or("Internal server error."),
-                request_id,
-            );
-            if let Some(value) = retry_after.as_deref().and_then(|v| v.parse().ok()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return Ok(response);
-        }
-        Some(Fault::Html { http_status }) => {
-            let status = StatusCode::from_u16(*http_status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let body = format!(
-                "<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n<center><h1>{status}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-            );
-            return Ok(response(status, "text/html", body.into(), request_id));
-        }
-        Some(Fault::Stall { ms: Some(ms) }) => {
-            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
-        }
-        Some(Fault::Stall { ms: None }) => std::future::pending::<()>().await,
-        Some(Fault::Drop) => return Err(DropConnection),
         Some(Fault::Malformed) => {
             let body = format!(r#"{{"job_id": "{}", "status": "RUN"#, job.job_id);
             return Ok(response(
                 StatusCode::OK,
                 "application/json",
                 body.into(),
-                request_id,
-            ));
-        }
-        Some(Fault::Empty) => {
-            return Ok(response(
-                StatusCode::OK,
-                "application/json",
-                Bytes::new(),
                 request_id,
             ));
         }
@@ -135,12 +103,10 @@ async fn answer(job: &SimJob, clock: JobClock, fault: Option<&Fault>, request_id
             body.job_id = format!("{}-other", job.job_id);
             return Ok(json(StatusCode::OK, &body, request_id));
         }
-        Some(Fault::Redirect { location }) => {
-            let mut answer = response(StatusCode::FOUND, "text/plain", Bytes::new(), request_id);
-            if let Ok(value) = location.parse() {
-                answer.headers_mut().insert(header::LOCATION, value);
+        Some(other) => {
+            if let Some(answer) = fault_answer(other, request_id).await {
+                return answer;
             }
-            return Ok(answer);
         }
     }
     let body = job_body(job, clock, status_override);

@@ -5,7 +5,8 @@
 //! - `scenario`: the jobs and faults it serves ([`Scenario`]), read from JSON;
 //! - `state`: what it knows and remembers (its clock, the counters, issued credentials);
 //! - `verify`: the credential checks of API Gateway;
-//! - `router`: which handler answers a request; `jobs`, `metadata` and `iam` answer;
+//! - `router`: which handler answers a request; `jobs`, `instances` (reads, swaps, tasks),
+//!   `metadata` and `iam` answer;
 //! - `answer`: responses, error bodies and the faults of a socket;
 //! - `server`: the HTTP server ([`SimServer`]);
 //! - `in_process`: the same job API without the socket ([`InProcess`]), for the wait loop
@@ -15,6 +16,7 @@
 mod answer;
 mod iam;
 mod in_process;
+mod instances;
 mod jobs;
 mod metadata;
 mod router;
@@ -25,9 +27,11 @@ mod tls;
 mod verify;
 
 pub use in_process::InProcess;
-pub use scenario::{Fault, FaultRule, Scenario, SimAuth, SimJob, SimMetadata, SimProject};
+pub use scenario::{
+    Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimProject, StartFault,
+};
 pub use server::SimServer;
-pub use state::Stats;
+pub use state::{Stats, SwapStats};
 pub use tls::TlsIdentity;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 
 use super::answer::{error, json, Answer};
 use super::state::State;
-use super::{iam, jobs, metadata, STATS_PATH};
+use super::{iam, instances, jobs, metadata, STATS_PATH};
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -35,8 +35,22 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
         return Ok(iam::projects(state, parts, request_id));
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (project_id, job_id) = match segments.as_slice() {
-        ["v2", project, "jobs", job] => (*project, *job),
+    let method = &parts.method;
+    let route = match (segments.as_slice(), method) {
+        (["v2", project, "jobs", job], &Method::GET) => Route::Job(project, job),
+        (["v2", project, "instances", id], &Method::GET) => Route::Instance(project, id),
+        (["v2", project, "instances", id, "async-swap"], &Method::PUT) => Route::Swap(project, id),
+        (["v2", project, "instances", id, "tasks"], &Method::GET) => Route::Tasks(project, id),
+        (["v2", _, "jobs", _], _)
+        | (["v2", _, "instances", _], _)
+        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => {
+            return Ok(error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "APIGW.0102",
+                "The method is not allowed.",
+                request_id,
+            ))
+        }
         _ => {
             return Ok(error(
                 StatusCode::NOT_FOUND,
@@ -46,16 +60,23 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
             ))
         }
     };
-    if parts.method != Method::GET {
-        return Ok(error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "APIGW.0102",
-            "The method is not allowed.",
-            request_id,
-        ));
-    }
     if let Some(refused) = state.refusal(parts, request_id) {
         return Ok(refused);
     }
-    jobs::get(state, project_id, job_id, request_id).await
+    match route {
+        Route::Job(project, job) => jobs::get(state, project, job, request_id).await,
+        Route::Instance(project, id) => instances::get(state, project, id, request_id),
+        Route::Swap(project, id) => instances::start_swap(state, project, id, request_id).await,
+        Route::Tasks(project, id) => {
+            instances::tasks(state, project, id, parts.uri.query(), request_id)
+        }
+    }
+}
+
+/// The DCS APIs it serves, with their path's project and id.
+enum Route<'a> {
+    Job(&'a str, &'a str),
+    Instance(&'a str, &'a str),
+    Swap(&'a str, &'a str),
+    Tasks(&'a str, &'a str),
 }

@@ -30,6 +30,95 @@ pub struct Scenario {
     /// What IAM's `GET /v3/projects?name=` knows.
     #[serde(default)]
     pub iam_projects: Vec<SimProject>,
+    /// Instances: read, swapped (`PUT …/async-swap` starts a job and a background task),
+    /// and their tasks listed.
+    #[serde(default)]
+    pub instances: Vec<SimInstance>,
+}
+
+/// An instance, and what a swap on it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimInstance {
+    /// Its id.
+    pub instance_id: String,
+    /// Its status (default `RUNNING`).
+    #[serde(default = "running")]
+    pub status: String,
+    /// Its `cache_mode` (default `ha`: master/standby).
+    #[serde(default = "ha")]
+    pub cache_mode: String,
+    /// How long the job a swap starts runs (default 3 s).
+    #[serde(default = "three_seconds")]
+    pub swap_run_ms: u64,
+    /// How that job ends (default `SUCCESS`).
+    #[serde(default = "default_final_status")]
+    pub swap_final_status: String,
+    /// Its `fail_reason` when it fails.
+    #[serde(default)]
+    pub swap_fail_reason: Option<String>,
+    /// What goes wrong with the answers to its swaps' starts, and when.
+    #[serde(default)]
+    pub start_faults: Vec<StartFault>,
+}
+
+impl SimInstance {
+    /// A `RUNNING` master/standby instance whose swaps take `swap_run_ms`, with no fault.
+    pub fn new(instance_id: &str, swap_run_ms: u64) -> SimInstance {
+        SimInstance {
+            instance_id: instance_id.into(),
+            status: running(),
+            cache_mode: ha(),
+            swap_run_ms,
+            swap_final_status: default_final_status(),
+            swap_fail_reason: None,
+            start_faults: Vec::new(),
+        }
+    }
+}
+
+fn running() -> String {
+    "RUNNING".into()
+}
+fn ha() -> String {
+    "ha".into()
+}
+fn three_seconds() -> u64 {
+    3_000
+}
+
+/// A fault of the answer to a swap's start, and when it applies: on the listed starts of the
+/// instance (1 is the first) and/or on every start until `until_ms` after the first.
+/// `started`: the swap starts before the fault answers (an answer lost after the fact);
+/// otherwise nothing starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartFault {
+    /// When it applies, and what goes wrong.
+    #[serde(flatten)]
+    pub rule: FaultRule,
+    /// Whether the swap starts before the fault answers.
+    #[serde(default)]
+    pub started: bool,
+}
+
+impl StartFault {
+    /// DCS's 400 `DCS.4049` (the instance is not running: busy) on the first `starts`
+    /// starts: nothing starts.
+    pub fn busy(starts: u32) -> StartFault {
+        let requests: Vec<u32> = (1..=starts).collect();
+        StartFault {
+            rule: FaultRule::on(&requests, Fault::busy()),
+            started: false,
+        }
+    }
+
+    /// `fault` on the listed starts, the swap started (`started`) or not.
+    pub fn on(requests: &[u32], fault: Fault, started: bool) -> StartFault {
+        StartFault {
+            rule: FaultRule::on(requests, fault),
+            started,
+        }
+    }
 }
 
 /// Instance metadata: each `securitykey` request issues new temporary credentials (access
@@ -343,6 +432,26 @@ impl Fault {
         }
     }
 
+    /// DCS's 400 for a swap the instance refuses while it is busy (`DCS.4049`).
+    pub fn busy() -> Fault {
+        Fault::Error {
+            http_status: 400,
+            error_code: Some("DCS.4049".into()),
+            error_msg: Some("The instance status is not running.".into()),
+            retry_after: None,
+        }
+    }
+
+    /// DCS's 400 for an instance that cannot swap at all (`DCS.4855`).
+    pub fn swap_not_supported() -> Fault {
+        Fault::Error {
+            http_status: 400,
+            error_code: Some("DCS.4855".into()),
+            error_msg: Some("Master/standby switchover is not supported.".into()),
+            retry_after: None,
+        }
+    }
+
     /// DCS's 404 for a job it does not know.
     pub fn not_found() -> Fault {
         Fault::Error {
@@ -398,6 +507,12 @@ impl Scenario {
             clock_offset_secs: 0,
             metadata: None,
             iam_projects: Vec::new(),
+            instances: vec![SimInstance {
+                instance_id: "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".into(),
+                swap_run_ms: 2_500,
+                start_faults: vec![StartFault::busy(1)],
+                ..SimInstance::new("", 0)
+            }],
         }
     }
 }

@@ -28,6 +28,17 @@ pub struct Stats {
     /// For each job id asked for (known or not), when each authenticated request for it
     /// came: milliseconds after the first. Its length is the number of polls.
     pub per_job: BTreeMap<String, Vec<u64>>,
+    /// For each instance a swap was asked of: its starts, and how many of them started one.
+    pub per_instance: BTreeMap<String, SwapStats>,
+}
+
+/// The starts of swaps on one instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SwapStats {
+    /// Authenticated `PUT …/async-swap` requests.
+    pub starts: u32,
+    /// How many of them started a swap.
+    pub swaps: u32,
 }
 
 /// Everything the endpoint knows, shared by its connections.
@@ -43,6 +54,26 @@ pub(super) struct State {
     next_request_id: AtomicU64,
     /// Temporary credentials issued by instance metadata, by access key.
     issued: Mutex<HashMap<String, Issued>>,
+    /// What swaps did, by instance.
+    pub(super) swaps: Mutex<HashMap<String, Swaps>>,
+    /// The jobs swaps started, by job id.
+    pub(super) started_jobs: Mutex<HashMap<String, super::scenario::SimJob>>,
+}
+
+/// The swaps of one instance: when the first start came, and the tasks they created.
+#[derive(Debug, Default)]
+pub(super) struct Swaps {
+    pub(super) first_start: Option<Instant>,
+    pub(super) tasks: Vec<SwapTask>,
+}
+
+/// The background task of one swap: created with its job, ended with it.
+#[derive(Debug, Clone)]
+pub(super) struct SwapTask {
+    pub(super) id: String,
+    pub(super) job_id: String,
+    pub(super) created: Instant,
+    pub(super) created_epoch_ms: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +98,8 @@ impl State {
             stats: Mutex::new(Stats::default()),
             next_request_id: AtomicU64::new(1),
             issued: Mutex::new(HashMap::new()),
+            swaps: Mutex::new(HashMap::new()),
+            started_jobs: Mutex::new(HashMap::new()),
         }
     }
 

@@ -4,6 +4,8 @@
 //! - `all`: [`wait_one`] and [`wait_all`], the entry points (fan-out, fail-fast, cancel);
 //! - `poll`: one job's loop (schedule, retries, deadline);
 //! - `source`: [`JobSource`], what the loop asks of the outside;
+//! - `swap`: [`swap_all`], start a swap and wait for it, never twice; [`check_all`], its dry
+//!   run; [`InstanceSource`], what they ask of the outside;
 //! - `options`: [`WaitOptions`], every setting and its default;
 //! - `observer`: [`Observer`] and [`WaitEvent`], what the loop tells as it goes;
 //! - `schedule`: when to look again ([`Schedule`]), from the job's age and type;
@@ -21,6 +23,7 @@ mod poll;
 mod report;
 mod schedule;
 mod source;
+mod swap;
 
 pub use all::{wait_all, wait_one};
 pub use history::{History, Priors, ENV_HISTORY_FILE};
@@ -33,3 +36,4 @@ pub(crate) use report::sample;
 pub use report::{ExitStatus, JobReport, Outcome, Subject};
 pub use schedule::{prior, Schedule, Window};
 pub use source::JobSource;
+pub use swap::{check_all, swap_all, InstanceSource, START_GRACE};

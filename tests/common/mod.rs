@@ -40,6 +40,7 @@ pub fn scenario(jobs: Vec<SimJob>) -> Scenario {
         clock_offset_secs: 0,
         metadata: None,
         iam_projects: Vec::new(),
+        instances: Vec::new(),
     }
 }
 

@@ -1,0 +1,234 @@
+//! Instances: `GET …/instances/{id}`, `PUT …/instances/{id}/async-swap` and
+//! `GET …/instances/{id}/tasks`. A swap's start creates a job (served by the job API, its
+//! clock starting at once) and a `masterStandbySwapJob` background task that ends with it;
+//! the start's faults answer before or after the swap starts, as the scenario says.
+
+use super::answer::{error, fault_answer, json, Answer};
+use super::scenario::{SimInstance, SimJob};
+use super::state::{lock, JobClock, State, SwapTask};
+use http::StatusCode;
+use serde_json::json;
+use tokio::time::Instant;
+
+/// The instance's answer, or DCS's 404 (or 403 for another project).
+fn find<'a>(
+    state: &'a State,
+    project_id: &str,
+    instance_id: &str,
+    request_id: &str,
+) -> Result<&'a SimInstance, Answer> {
+    if state
+        .scenario
+        .project_id
+        .as_deref()
+        .is_some_and(|expected| expected != project_id)
+    {
+        return Err(Ok(error(
+            StatusCode::FORBIDDEN,
+            "111401004",
+            "The project ID does not match the credentials.",
+            request_id,
+        )));
+    }
+    state
+        .scenario
+        .instances
+        .iter()
+        .find(|i| i.instance_id == instance_id)
+        .ok_or_else(|| {
+            Ok(error(
+                StatusCode::NOT_FOUND,
+                "111404022",
+                "The instance does not exist.",
+                request_id,
+            ))
+        })
+}
+
+/// `GET …/instances/{id}`.
+pub(super) fn get(state: &State, project_id: &str, instance_id: &str, request_id: &str) -> Answer {
+    let instance = match find(state, project_id, instance_id, request_id) {
+        Ok(instance) => instance,
+        Err(answer) => return answer,
+    };
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "instance_id": instance.instance_id,
+            "name": format!("sim-{}", instance.instance_id),
+            "status": instance.status,
+            "cache_mode": instance.cache_mode,
+            "engine": "Redis",
+            "engine_version": "6.0",
+            "capacity": 1,
+        }),
+        request_id,
+    ))
+}
+
+/// `PUT …/instances/{id}/async-swap`: counted, then faulted or started as the scenario says.
+pub(super) async fn start_swap(
+    state: &State,
+    project_id: &str,
+    instance_id: &str,
+    request_id: &str,
+) -> Answer {
+    let instance = match find(state, project_id, instance_id, request_id) {
+        Ok(instance) => instance,
+        Err(answer) => return answer,
+    };
+    let (start, elapsed_ms) = {
+        let mut swaps = lock(&state.swaps);
+        let swaps = swaps.entry(instance_id.to_string()).or_default();
+        let first = *swaps.first_start.get_or_insert_with(Instant::now);
+        let mut stats = state.stats();
+        let counted = stats
+            .per_instance
+            .entry(instance_id.to_string())
+            .or_default();
+        counted.starts += 1;
+        (counted.starts, first.elapsed().as_millis() as u64)
+    };
+    let fault = instance
+        .start_faults
+        .iter()
+        .find(|f| f.rule.applies(start, elapsed_ms));
+    let job_id = match fault {
+        Some(fault) if !fault.started => {
+            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
+                return answer;
+            }
+            // A stall that ends: the start goes through after all.
+            swap(state, instance)
+        }
+        Some(fault) => {
+            let job_id = swap(state, instance);
+            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
+                return answer;
+            }
+            job_id
+        }
+        None => swap(state, instance),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "job_id": job_id }),
+        request_id,
+    ))
+}
+
+/// Starts a swap: its job and its task, both from now.
+fn swap(state: &State, instance: &SimInstance) -> String {
+    let n = {
+        let mut stats = state.stats();
+        let counted = stats
+            .per_instance
+            .entry(instance.instance_id.clone())
+            .or_default();
+        counted.swaps += 1;
+        stats.per_instance.values().map(|c| c.swaps).sum::<u32>()
+    };
+    let job_id = format!("ff80a0a0{n:024x}");
+    let now = Instant::now();
+    let now_ms = state.now().as_millisecond();
+    let job = SimJob {
+        job_id: job_id.clone(),
+        job_type: "masterStandbySwapJob".into(),
+        start_delay_ms: 0,
+        run_ms: instance.swap_run_ms,
+        final_status: instance.swap_final_status.clone(),
+        fail_reason: instance.swap_fail_reason.clone(),
+        faults: Vec::new(),
+        expect: None,
+    };
+    lock(&state.jobs).insert(
+        job_id.clone(),
+        JobClock {
+            origin: now,
+            origin_epoch_ms: now_ms,
+            requests: 0,
+        },
+    );
+    lock(&state.started_jobs).insert(job_id.clone(), job);
+    lock(&state.swaps)
+        .entry(instance.instance_id.clone())
+        .or_default()
+        .tasks
+        .push(SwapTask {
+            id: format!("task-{n}"),
+            job_id: job_id.clone(),
+            created: now,
+            created_epoch_ms: now_ms,
+        });
+    job_id
+}
+
+/// `GET …/instances/{id}/tasks?start_time=yyyyMMddHHmmss`: the swaps' tasks created since
+/// then (all without `start_time`), newest first.
+pub(super) fn tasks(
+    state: &State,
+    project_id: &str,
+    instance_id: &str,
+    query: Option<&str>,
+    request_id: &str,
+) -> Answer {
+    let instance = match find(state, project_id, instance_id, request_id) {
+        Ok(instance) => instance,
+        Err(answer) => return answer,
+    };
+    let since = query
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "start_time")
+                .map(|(_, v)| v.into_owned())
+        })
+        .and_then(|text| jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok())
+        .and_then(|at| jiff::tz::TimeZone::UTC.to_timestamp(at).ok())
+        .map_or(i64::MIN, |at| at.as_millisecond());
+    let all: Vec<SwapTask> = lock(&state.swaps)
+        .get(&instance.instance_id)
+        .map(|swaps| swaps.tasks.clone())
+        .unwrap_or_default();
+    let tasks: Vec<serde_json::Value> = all
+        .iter()
+        .rev()
+        .filter(|task| task.created_epoch_ms >= since)
+        .map(|task| {
+            let elapsed = task.created.elapsed().as_millis() as u64;
+            let ended = elapsed >= instance.swap_run_ms;
+            let status = match (ended, instance.swap_final_status.as_str()) {
+                (false, _) => "EXECUTING",
+                (true, "SUCCESS") => "SUCCESS",
+                (true, _) => "FAILED",
+            };
+            let updated = task.created_epoch_ms + elapsed.min(instance.swap_run_ms) as i64;
+            json!({
+                "id": task.id,
+                "name": "masterStandbySwapJob",
+                "user_name": "sim",
+                "params": format!("job {}", task.job_id),
+                "status": status,
+                "created_at": rfc3339(task.created_epoch_ms),
+                "updated_at": rfc3339(updated),
+                "enable_show": true,
+                "details": if ended && status == "FAILED" {
+                    json!(instance.swap_fail_reason)
+                } else {
+                    json!({})
+                },
+            })
+        })
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"task_count": tasks.len().to_string(), "tasks": tasks}),
+        request_id,
+    ))
+}
+
+/// `2020-06-17T07:38:42.503Z`, as the API writes times.
+fn rfc3339(epoch_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(epoch_ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
