@@ -10,46 +10,59 @@ use http::StatusCode;
 use serde_json::json;
 use tokio::time::Instant;
 
-/// The instance's answer, or DCS's 404 (or 403 for another project).
+/// Why an instance is not answered for.
+enum Unknown {
+    /// The request names another project than the scenario's.
+    Project,
+    /// No such instance.
+    Instance,
+}
+
+impl Unknown {
+    fn answer(self, request_id: &str) -> Answer {
+        Ok(match self {
+            Unknown::Project => error(
+                StatusCode::FORBIDDEN,
+                "111401004",
+                "The project ID does not match the credentials.",
+                request_id,
+            ),
+            Unknown::Instance => error(
+                StatusCode::NOT_FOUND,
+                "111404022",
+                "The instance does not exist.",
+                request_id,
+            ),
+        })
+    }
+}
+
 fn find<'a>(
     state: &'a State,
     project_id: &str,
     instance_id: &str,
-    request_id: &str,
-) -> Result<&'a SimInstance, Answer> {
+) -> Result<&'a SimInstance, Unknown> {
     if state
         .scenario
         .project_id
         .as_deref()
         .is_some_and(|expected| expected != project_id)
     {
-        return Err(Ok(error(
-            StatusCode::FORBIDDEN,
-            "111401004",
-            "The project ID does not match the credentials.",
-            request_id,
-        )));
+        return Err(Unknown::Project);
     }
     state
         .scenario
         .instances
         .iter()
         .find(|i| i.instance_id == instance_id)
-        .ok_or_else(|| {
-            Ok(error(
-                StatusCode::NOT_FOUND,
-                "111404022",
-                "The instance does not exist.",
-                request_id,
-            ))
-        })
+        .ok_or(Unknown::Instance)
 }
 
 /// `GET …/instances/{id}`.
 pub(super) fn get(state: &State, project_id: &str, instance_id: &str, request_id: &str) -> Answer {
-    let instance = match find(state, project_id, instance_id, request_id) {
+    let instance = match find(state, project_id, instance_id) {
         Ok(instance) => instance,
-        Err(answer) => return answer,
+        Err(unknown) => return unknown.answer(request_id),
     };
     Ok(json(
         StatusCode::OK,
@@ -73,9 +86,9 @@ pub(super) async fn start_swap(
     instance_id: &str,
     request_id: &str,
 ) -> Answer {
-    let instance = match find(state, project_id, instance_id, request_id) {
+    let instance = match find(state, project_id, instance_id) {
         Ok(instance) => instance,
-        Err(answer) => return answer,
+        Err(unknown) => return unknown.answer(request_id),
     };
     let (start, elapsed_ms) = {
         let mut swaps = lock(&state.swaps);
@@ -172,9 +185,9 @@ pub(super) fn tasks(
     query: Option<&str>,
     request_id: &str,
 ) -> Answer {
-    let instance = match find(state, project_id, instance_id, request_id) {
+    let instance = match find(state, project_id, instance_id) {
         Ok(instance) => instance,
-        Err(answer) => return answer,
+        Err(unknown) => return unknown.answer(request_id),
     };
     let since = query
         .and_then(|q| {
