@@ -218,7 +218,7 @@ proptest! {
 
     #[test]
     fn any_bytes_on_stdin(input in proptest::collection::vec(any::<u8>(), 0..512)) {
-        if let Ok(ids) = stdin::parse(&input) {
+        if let Ok(ids) = stdin::parse::<dcs_wait::JobId>(&input) {
             for id in ids {
                 prop_assert!(is_identifier(id.as_str()), "{id:?}");
             }
@@ -245,7 +245,7 @@ proptest! {
         ),
     ) {
         let input = parts.concat();
-        if let Ok(ids) = stdin::parse(input.as_bytes()) {
+        if let Ok(ids) = stdin::parse::<dcs_wait::JobId>(input.as_bytes()) {
             for id in ids {
                 prop_assert!(is_identifier(id.as_str()), "{id:?} from {input:?}");
             }

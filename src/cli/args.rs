@@ -4,7 +4,7 @@
 //! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
 //! environment only (see the README's "Credentials").
 
-use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,8 +25,19 @@ HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the 
 
 /// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "dcs-wait", version, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(
+    name = "dcs-wait",
+    version,
+    after_help = EXIT_CODES,
+    max_term_width = 100,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
+    /// What else to do than wait on jobs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Job ids to wait for: the job_id an asynchronous DCS operation returned. `-` reads them
     /// from stdin: separated by white space, or JSON (an object, an array or JSON Lines)
     /// holding job_id fields.
@@ -37,74 +48,80 @@ pub struct Args {
     pub job_ids: Vec<String>,
 
     /// DCS endpoint URL (https://, or http:// on loopback only); else derived from --region.
-    #[arg(long, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
+    #[arg(long, global = true, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// Region, e.g. cn-north-4: the endpoint is https://dcs.{REGION}.myhuaweicloud.com.
-    #[arg(long, env = crate::api::ENV_REGION, value_name = "REGION")]
+    #[arg(long, global = true, env = crate::api::ENV_REGION, value_name = "REGION")]
     pub region: Option<String>,
 
     /// Project id of the DCS instance's region.
-    #[arg(long, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
+    #[arg(long, global = true, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
     pub project_id: Option<String>,
 
     /// Overall deadline for all jobs, e.g. 90s, 5m, 1h30m.
-    #[arg(long, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
+    #[arg(long, global = true, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
           value_parser = parse_duration)]
     pub timeout: Duration,
 
     /// How long a job may answer 404 (not visible yet) before that is an error.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub not_found_grace: Duration,
 
     /// Longest wait for one answer (never past the deadline).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
     /// Extra trusted CA certificates (PEM), added to the platform's, for a corporate CA.
-    #[arg(long, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
+    #[arg(long, global = true, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
 
     /// Report format on stdout: aligned text, or one JSON object per job per line.
-    #[arg(long, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, global = true, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
     /// The one knob of the poll schedule: the longest a finished job may go unnoticed while
     /// it is in its usual span. Smaller notices sooner with more requests.
-    #[arg(long, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
+    #[arg(long, global = true, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
           value_parser = parse_duration)]
     pub max_lag: Duration,
 
     /// Do not read or write the history of job durations (kept in the user's cache
     /// directory to plan polls; see the README).
-    #[arg(long, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
 
     /// At most N requests a second for all jobs together, in bursts of at most N; a 429
     /// halves it for a while. 0: no limit.
-    #[arg(long, env = "DCS_WAIT_MAX_RPS", value_name = "N", default_value_t = 20)]
+    #[arg(
+        long,
+        global = true,
+        env = "DCS_WAIT_MAX_RPS",
+        value_name = "N",
+        default_value_t = 20
+    )]
     pub max_rps: u32,
 
     /// Stop waiting as soon as one job fails or cannot be read; the others are reported
     /// interrupted, with their last status.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub fail_fast: bool,
 
     /// Also write a JUnit XML report here (one test case per job), atomically.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
     /// Off a terminal, a "still waiting" log line this often, so that CI systems that kill
     /// silent steps do not kill a long wait.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub heartbeat: Duration,
 
     /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
-    #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, global = true, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Less logging on stderr (-q errors only, -qq nothing).
-    #[arg(short, long, action = ArgAction::Count)]
+    #[arg(short, global = true, long, action = ArgAction::Count)]
     pub quiet: u8,
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
@@ -118,6 +135,28 @@ pub struct Args {
     /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
     #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
     pub demo: bool,
+}
+
+/// The commands besides waiting on jobs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Start a master/standby swap on each instance, then wait for it like a job: never
+    /// twice, even when an answer is lost (see the README's "Starting a swap").
+    Swap(SwapArgs),
+}
+
+/// `dcs-wait swap`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SwapArgs {
+    /// Instance ids to swap (each once). `-` reads them from stdin: separated by white
+    /// space, or JSON holding instance_id fields.
+    #[arg(value_name = "INSTANCE_ID", required = true)]
+    pub instance_ids: Vec<String>,
+
+    /// Start nothing: read each instance to prove the credentials, the project and the
+    /// instance, and report its status; exit 0 when it is RUNNING, 4 otherwise.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The report format on stdout.

@@ -1,22 +1,29 @@
-//! Waiting on the user's jobs: connect as the options say, plan by the history, wait,
-//! publish, and remember how long the jobs took.
+//! Waiting on the user's jobs or swaps: connect as the options say, plan by the history,
+//! wait, publish, and remember how long the jobs took.
 
 use super::logging::say;
-use super::options::WaitRun;
-use super::publish::{publish, wait_and_report};
+use super::options::{WaitRun, Waits};
+use super::publish::{publish, run_and_report};
 use crate::api::{Client, ConnectError, IamError};
-use crate::wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject};
+use crate::wait::{self, ExitStatus, History, JobReport, Outcome, Priors, Subject};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Waits on the jobs of `options`, and gives the exit status.
+/// Waits on what `options` names — jobs, swaps, or a swap's dry run — and gives the exit
+/// status.
 pub async fn run(options: WaitRun) -> ExitStatus {
     let WaitRun {
-        job_ids,
+        waits,
         client,
         history,
         mut run,
     } = options;
+    let subjects: Vec<Subject> = match &waits {
+        Waits::Jobs(ids) => ids.iter().cloned().map(Subject::job).collect(),
+        Waits::Swap(ids) | Waits::DryRun(ids) => {
+            ids.iter().cloned().map(Subject::instance).collect()
+        }
+    };
     let client: Client = match client.connect().await {
         Ok(client) => client,
         Err(e) => {
@@ -24,13 +31,12 @@ pub async fn run(options: WaitRun) -> ExitStatus {
                 say(&format!("dcs-wait: {}", in_flags(&e)));
                 return ExitStatus::Usage;
             };
-            // No job could be read: each still gets its report, with the reason.
+            // Nothing could be read: each still gets its report, with the reason.
             tracing::error!("{e}");
-            let reports: Vec<JobReport> = job_ids
+            let reports: Vec<JobReport> = subjects
                 .iter()
-                .map(|id| {
-                    let subject = Subject::job(id.clone());
-                    JobReport::new(&subject, Outcome::Error, None, 0, Some(error.clone()))
+                .map(|subject| {
+                    JobReport::new(subject, Outcome::Error, None, 0, Some(error.clone()))
                 })
                 .collect();
             publish(&reports, ExitStatus::Unreadable, &run.outputs);
@@ -45,7 +51,17 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     run.wait.priors = Arc::new(Priors::new(
         history.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
     ));
-    let (reports, status) = wait_and_report(client, &job_ids, run).await;
+    let (reports, status) = run_and_report(&subjects, run, |wait, signals| {
+        let stop = signals.first();
+        async move {
+            match &waits {
+                Waits::Jobs(ids) => wait::wait_all(client, ids, &wait, stop).await,
+                Waits::Swap(ids) => wait::swap_all(client, ids, &wait, stop).await,
+                Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
+            }
+        }
+    })
+    .await;
     if let Some((path, mut history)) = history {
         remember(&mut history, &reports);
         if let Err(e) = history.save(&path) {

@@ -7,9 +7,11 @@
 //! files and services (the credentials, the project id) is the library's
 //! [`ClientBuilder::connect`].
 
-use super::args::{Args, OutputFormat};
-use super::stdin::{self, InputError};
-use crate::api::{endpoint, ClientBuilder, EndpointError, Env, InvalidId, JobId, ProjectId};
+use super::args::{Args, Command, OutputFormat};
+use super::stdin::{self, InputError, StdinId};
+use crate::api::{
+    endpoint, ClientBuilder, EndpointError, Env, InstanceId, InvalidId, JobId, ProjectId,
+};
 use crate::wait::{History, RateLimiter, Schedule, WaitOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,17 +41,28 @@ pub enum Mode {
     ManPage,
 }
 
-/// A wait on the user's jobs.
+/// A wait on the user's jobs or instances.
 #[derive(Debug)]
 pub struct WaitRun {
-    /// In the order given, each once.
-    pub job_ids: Vec<JobId>,
+    /// What to wait on.
+    pub waits: Waits,
     /// The endpoint, region, project id and CA bundle given, ready to connect.
     pub client: ClientBuilder,
     /// The history file to read and write, unless turned off.
     pub history: Option<PathBuf>,
     /// How to wait and where the reports go.
     pub run: Run,
+}
+
+/// What a wait is on, each id in the order given, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waits {
+    /// Jobs.
+    Jobs(Vec<JobId>),
+    /// Swaps to start on these instances, and wait for.
+    Swap(Vec<InstanceId>),
+    /// A swap's dry run: these instances read, nothing started.
+    DryRun(Vec<InstanceId>),
 }
 
 /// How to wait and where the reports go: shared by a wait and the demo.
@@ -85,6 +98,11 @@ pub enum UsageError {
          (give the job_id the DCS operation returned)"
     )]
     BadJobId(String, #[source] InvalidId),
+    /// An instance id argument that is not one.
+    #[error(
+        "'{0}' is not a DCS instance id: an instance id is 1 to 64 letters, digits, '-' or '_'"
+    )]
+    BadInstanceId(String, #[source] InvalidId),
     /// Job ids on stdin that are not usable.
     #[error(transparent)]
     Stdin(#[from] InputError),
@@ -109,7 +127,7 @@ pub enum UsageError {
 
 impl Options {
     /// Checks `args`, reading endpoint overrides, the history path and CI outputs from `env`.
-    /// `stdin` is called, once, only when a job id is `-`.
+    /// `stdin` is called, once, only when an id is `-`.
     pub fn check(
         args: Args,
         env: &Env,
@@ -135,7 +153,17 @@ fn wait_run(
     verbosity: i8,
     stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
 ) -> Result<WaitRun, UsageError> {
-    let job_ids = job_ids(&args.job_ids, stdin)?;
+    let waits = match &args.command {
+        None => Waits::Jobs(ids(&args.job_ids, stdin, UsageError::BadJobId)?),
+        Some(Command::Swap(swap)) => {
+            let instances = ids(&swap.instance_ids, stdin, UsageError::BadInstanceId)?;
+            if swap.dry_run {
+                Waits::DryRun(instances)
+            } else {
+                Waits::Swap(instances)
+            }
+        }
+    };
     let url: Url = endpoint::dcs(args.endpoint.as_deref(), args.region.as_deref(), env).map_err(
         |e| match e {
             EndpointError::NoEndpoint => UsageError::NoEndpoint,
@@ -156,7 +184,7 @@ fn wait_run(
         client = client.ca_bundle(path);
     }
     Ok(WaitRun {
-        job_ids,
+        waits,
         client,
         history: (!args.no_history).then(|| History::path(env)).flatten(),
         run: run(args, env, verbosity)?,
@@ -164,12 +192,13 @@ fn wait_run(
 }
 
 /// The ids as given, `-` replaced by those on stdin, each once in the order first seen.
-fn job_ids(
+fn ids<I: StdinId + Clone + Eq + std::hash::Hash>(
     given: &[String],
     stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
-) -> Result<Vec<JobId>, UsageError> {
+    bad: fn(String, InvalidId) -> UsageError,
+) -> Result<Vec<I>, UsageError> {
     let mut stdin = Some(stdin);
-    let mut ids: Vec<JobId> = Vec::with_capacity(given.len());
+    let mut ids: Vec<I> = Vec::with_capacity(given.len());
     for text in given {
         if text == "-" {
             // A second `-` finds stdin read already: nothing more comes of it.
@@ -178,10 +207,7 @@ fn job_ids(
                 ids.extend(stdin::parse(&input)?);
             }
         } else {
-            let id = text
-                .parse()
-                .map_err(|e| UsageError::BadJobId(text.clone(), e))?;
-            ids.push(id);
+            ids.push(text.parse().map_err(|e| bad(text.clone(), e))?);
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -248,7 +274,41 @@ mod tests {
     }
 
     fn ids(run: &WaitRun) -> Vec<&str> {
-        run.job_ids.iter().map(JobId::as_str).collect()
+        match &run.waits {
+            Waits::Jobs(ids) => ids.iter().map(JobId::as_str).collect(),
+            Waits::Swap(ids) | Waits::DryRun(ids) => ids.iter().map(InstanceId::as_str).collect(),
+        }
+    }
+
+    #[test]
+    fn swap_takes_instance_ids_and_every_option() {
+        let o = wait_run(
+            &["swap", "--timeout", "5m", "i-1", "i-2", "i-1"],
+            &[("HUAWEICLOUD_SDK_REGION", "r")],
+        )
+        .unwrap();
+        assert!(matches!(o.waits, Waits::Swap(_)));
+        assert_eq!(ids(&o), ["i-1", "i-2"]);
+        assert_eq!(o.run.wait.timeout, Duration::from_secs(300));
+        let o = wait_run(
+            &["--region", "r", "--fail-fast", "swap", "--dry-run", "-"],
+            &[],
+        )
+        .map(|o| (o.run.wait.fail_fast, o.waits));
+        assert_eq!(o.unwrap().0, true);
+        let o = wait_run_with_stdin(
+            &["--region", "r", "swap", "-"],
+            &[],
+            br#"{"instance_id": "i-9"}"#,
+        )
+        .unwrap();
+        assert_eq!(o.waits, Waits::Swap(vec!["i-9".parse().unwrap()]));
+        let err = wait_run(&["--region", "r", "swap", "a/b"], &[]).unwrap_err();
+        assert!(
+            matches!(&err, UsageError::BadInstanceId(id, _) if id == "a/b"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("is not a DCS instance id"));
     }
 
     #[test]

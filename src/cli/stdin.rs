@@ -1,17 +1,36 @@
-//! Job ids read from stdin (`dcs-wait -`), so that `… | dcs-wait -` works.
+//! Ids read from stdin (`dcs-wait -`, `dcs-wait swap -`), so that `… | dcs-wait -` works.
 //!
 //! Two forms, told apart by the first character that is not white space:
 //! - ids separated by white space (`{` or `[` never starts an id);
-//! - JSON: one value (an object or an array) or JSON Lines, holding `job_id` fields at any
-//!   depth — the `{"job_id": "…"}` that `PUT …/async-swap` returns, for instance. An array of
-//!   plain strings is read as ids too.
+//! - JSON: one value (an object or an array) or JSON Lines, holding `job_id` (or
+//!   `instance_id`) fields at any depth — the `{"job_id": "…"}` that `PUT …/async-swap`
+//!   returns, for instance. An array of plain strings is read as ids too.
 //!
 //! Pure and total: any bytes give ids or an error naming the line, never a panic (a fuzz
 //! target holds it to that).
 
-use crate::api::JobId;
+use crate::api::{InstanceId, InvalidId, JobId};
+use std::str::FromStr;
 
-/// Why stdin held no usable job ids. `line` counts from 1.
+/// An id that stdin may hold: its JSON field and what it is called.
+pub trait StdinId: FromStr<Err = InvalidId> {
+    /// The JSON field holding one: `job_id`.
+    const FIELD: &'static str;
+    /// What several are called: `job ids`.
+    const NOUN: &'static str;
+}
+
+impl StdinId for JobId {
+    const FIELD: &'static str = "job_id";
+    const NOUN: &'static str = "job ids";
+}
+
+impl StdinId for InstanceId {
+    const FIELD: &'static str = "instance_id";
+    const NOUN: &'static str = "instance ids";
+}
+
+/// Why stdin held no usable ids. `line` counts from 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("stdin, line {line}: {message}")]
 pub struct InputError {
@@ -29,7 +48,7 @@ fn error(line: usize, message: impl Into<String>) -> InputError {
 }
 
 /// The ids in `input`, in order, each checked.
-pub fn parse(input: &[u8]) -> Result<Vec<JobId>, InputError> {
+pub fn parse<I: StdinId>(input: &[u8]) -> Result<Vec<I>, InputError> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let line = 1 + input[..e.valid_up_to()]
             .iter()
@@ -37,22 +56,27 @@ pub fn parse(input: &[u8]) -> Result<Vec<JobId>, InputError> {
             .count();
         error(line, "not UTF-8 text")
     })?;
-    let ids =
-        match text.trim_start().chars().next() {
-            None => return Err(error(
+    let ids = match text.trim_start().chars().next() {
+        None => {
+            return Err(error(
                 1,
-                "no job ids: give ids separated by spaces or newlines, or JSON with job_id fields",
-            )),
-            Some('{' | '[') => json(text)?,
-            Some(_) => words(text)?,
-        };
+                format!(
+                    "no {}: give ids separated by spaces or newlines, or JSON with {} fields",
+                    I::NOUN,
+                    I::FIELD
+                ),
+            ))
+        }
+        Some('{' | '[') => json(text)?,
+        Some(_) => words(text)?,
+    };
     if ids.is_empty() {
-        return Err(error(1, "no job_id field in the JSON"));
+        return Err(error(1, format!("no {} field in the JSON", I::FIELD)));
     }
     Ok(ids)
 }
 
-fn words(text: &str) -> Result<Vec<JobId>, InputError> {
+fn words<I: StdinId>(text: &str) -> Result<Vec<I>, InputError> {
     let mut ids = Vec::new();
     for (index, line) in text.lines().enumerate() {
         for word in line.split_whitespace() {
@@ -62,13 +86,13 @@ fn words(text: &str) -> Result<Vec<JobId>, InputError> {
     Ok(ids)
 }
 
-fn checked(id: &str, line: usize) -> Result<JobId, InputError> {
+fn checked<I: StdinId>(id: &str, line: usize) -> Result<I, InputError> {
     id.parse()
-        .map_err(|e: crate::api::InvalidId| error(line, e.to_string()))
+        .map_err(|e: InvalidId| error(line, e.to_string()))
 }
 
 /// One JSON value, or else JSON Lines.
-fn json(text: &str) -> Result<Vec<JobId>, InputError> {
+fn json<I: StdinId>(text: &str) -> Result<Vec<I>, InputError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(value) => {
             let mut ids = Vec::new();
@@ -97,7 +121,7 @@ fn json(text: &str) -> Result<Vec<JobId>, InputError> {
                 let before = ids.len();
                 collect(&value, line, true, &mut ids)?;
                 if ids.len() == before {
-                    return Err(error(line, "no job_id field on this line"));
+                    return Err(error(line, format!("no {} field on this line", I::FIELD)));
                 }
             }
             Ok(ids)
@@ -105,20 +129,25 @@ fn json(text: &str) -> Result<Vec<JobId>, InputError> {
     }
 }
 
-/// Every `job_id` string at any depth; at the top, an array's strings are ids too.
-fn collect(
+/// Every id field's string at any depth; at the top, an array's strings are ids too.
+fn collect<I: StdinId>(
     value: &serde_json::Value,
     line: usize,
     top: bool,
-    ids: &mut Vec<JobId>,
+    ids: &mut Vec<I>,
 ) -> Result<(), InputError> {
     match value {
         serde_json::Value::Object(map) => {
             for (key, field) in map {
-                match (key.as_str(), field) {
-                    ("job_id", serde_json::Value::String(id)) => ids.push(checked(id, line)?),
-                    ("job_id", other) => {
-                        return Err(error(line, format!("job_id is {other}, not a string")))
+                match field {
+                    serde_json::Value::String(id) if key == I::FIELD => {
+                        ids.push(checked(id, line)?)
+                    }
+                    other if key == I::FIELD => {
+                        return Err(error(
+                            line,
+                            format!("{} is {other}, not a string", I::FIELD),
+                        ))
                     }
                     _ => collect(field, line, false, ids)?,
                 }
@@ -142,7 +171,7 @@ mod tests {
     use super::*;
 
     fn ok(input: &str) -> Vec<String> {
-        parse(input.as_bytes())
+        parse::<JobId>(input.as_bytes())
             .unwrap_or_else(|e| panic!("{input:?}: {e}"))
             .into_iter()
             .map(String::from)
@@ -150,7 +179,18 @@ mod tests {
     }
 
     fn err(input: &[u8]) -> InputError {
-        parse(input).unwrap_err()
+        parse::<JobId>(input).unwrap_err()
+    }
+
+    #[test]
+    fn instance_ids_by_their_own_field() {
+        let ids: Vec<InstanceId> =
+            parse(br#"{"instances": [{"instance_id": "i-1", "job_id": "j"}]}"#).unwrap();
+        assert_eq!(ids, ["i-1".parse::<InstanceId>().unwrap()]);
+        let err = parse::<InstanceId>(br#"{"job_id": "j"}"#).unwrap_err();
+        assert_eq!(err.message, "no instance_id field in the JSON");
+        let err = parse::<InstanceId>(b"").unwrap_err();
+        assert!(err.message.starts_with("no instance ids"), "{err}");
     }
 
     #[test]

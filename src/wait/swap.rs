@@ -303,6 +303,11 @@ async fn start_and_wait<S: InstanceSource>(
                 tracing::info!("swap started on {instance_id}: job {job_id}");
                 let subject = subject.with_job(job_id.clone());
                 let fetch = || source.fetch(&job_id);
+                // The job is as old as the start, not as the run: its age plans the polls.
+                let clock = Clock {
+                    start: sent_at,
+                    ..clock
+                };
                 let mut report =
                     poll_until_done(&subject, fetch, options, clock, seed, cancel).await;
                 report.polls += starts;
