@@ -38,6 +38,7 @@ async fn success_reports_the_exact_duration() {
         .collect();
     let mut expected = [
         "job_id",
+        "instance_id",
         "job_type",
         "status",
         "outcome",
@@ -439,7 +440,19 @@ async fn the_demo_runs_and_checks_itself() {
     let run = dcs_wait(&["--demo", "--output", "json"], &[]).await;
     assert_eq!(run.code, 0, "{run:#?}");
     let outcomes: Vec<Value> = run.reports().iter().map(|r| r["outcome"].clone()).collect();
-    assert_eq!(outcomes, ["success", "failed", "success"]);
+    assert_eq!(outcomes, ["success", "failed", "success", "success"]);
+    // The fourth is the demo's swap: started once, after one busy answer.
+    let swap = &run.reports()[3];
+    assert!(
+        swap["instance_id"].is_string() && swap["job_id"].is_string(),
+        "{swap}"
+    );
+    assert!(
+        run.stderr
+            .contains("the swap was sent 2 times and started 1"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("every outcome matched its script"),
         "{}",
@@ -585,7 +598,10 @@ async fn junit_and_github_reports_are_written() {
         "{summary}"
     );
     let output = std::fs::read_to_string(&output).unwrap();
-    assert_eq!(output, "outcome=failed\nduration_ms=300\nexit_code=1\n");
+    assert_eq!(
+        output,
+        "outcome=failed\nduration_ms=300\nexit_code=1\njob_id=ok-1 fail-1\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

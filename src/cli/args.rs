@@ -30,8 +30,7 @@ HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the 
     version,
     after_help = EXIT_CODES,
     max_term_width = 100,
-    subcommand_negates_reqs = true,
-    args_conflicts_with_subcommands = true
+    subcommand_negates_reqs = true
 )]
 pub struct Args {
     /// What else to do than wait on jobs.

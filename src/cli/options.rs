@@ -120,6 +120,12 @@ pub enum UsageError {
     /// The JUnit file's directory does not exist.
     #[error("cannot write the JUnit report to {0}: its directory does not exist")]
     JunitDirectory(String),
+    /// `swap` with job ids, `--demo`, `--completions` or `--man-page`.
+    #[error(
+        "`swap` is a command of its own: give it instance ids, without job ids, --demo, \
+         --completions or --man-page"
+    )]
+    TwoCommands,
     /// A project id that is not one.
     #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
     BadProjectId(String, #[source] InvalidId),
@@ -134,6 +140,10 @@ impl Options {
         stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
     ) -> Result<Options, UsageError> {
         let verbosity = args.verbosity();
+        let other_mode = args.demo || args.man_page || args.completions.is_some();
+        if args.command.is_some() && (other_mode || !args.job_ids.is_empty()) {
+            return Err(UsageError::TwoCommands);
+        }
         let mode = if let Some(shell) = args.completions {
             Mode::Completions(shell)
         } else if args.man_page {
@@ -283,19 +293,30 @@ mod tests {
     #[test]
     fn swap_takes_instance_ids_and_every_option() {
         let o = wait_run(
-            &["swap", "--timeout", "5m", "i-1", "i-2", "i-1"],
-            &[("HUAWEICLOUD_SDK_REGION", "r")],
+            &[
+                "swap",
+                "--timeout",
+                "5m",
+                "--region",
+                "r",
+                "i-1",
+                "i-2",
+                "i-1",
+            ],
+            &[],
         )
         .unwrap();
         assert!(matches!(o.waits, Waits::Swap(_)));
         assert_eq!(ids(&o), ["i-1", "i-2"]);
         assert_eq!(o.run.wait.timeout, Duration::from_secs(300));
-        let o = wait_run(
+        let o = wait_run_with_stdin(
             &["--region", "r", "--fail-fast", "swap", "--dry-run", "-"],
             &[],
+            b"i-3",
         )
-        .map(|o| (o.run.wait.fail_fast, o.waits));
-        assert_eq!(o.unwrap().0, true);
+        .unwrap();
+        assert!(o.run.wait.fail_fast);
+        assert_eq!(o.waits, Waits::DryRun(vec!["i-3".parse().unwrap()]));
         let o = wait_run_with_stdin(
             &["--region", "r", "swap", "-"],
             &[],
@@ -374,6 +395,16 @@ mod tests {
             wait_run(&["--region", "r", "--project-id", "p/q", "j"], KEYS),
             Err(UsageError::BadProjectId(p, _)) if p == "p/q"
         ));
+    }
+
+    #[test]
+    fn swap_is_a_command_of_its_own() {
+        for args in [&["--demo", "swap", "i"][..], &["--man-page", "swap", "i"]] {
+            assert!(
+                matches!(check(args, &[], b""), Err(UsageError::TwoCommands)),
+                "{args:?}"
+            );
+        }
     }
 
     #[test]
