@@ -13,15 +13,16 @@
 //!     let job_id: dcs_wait::JobId = "ff8080818822bbf70188235afc24141a".parse()?;
 //!     let report = dcs_wait::wait_one(client, &job_id, &dcs_wait::WaitOptions::default()).await;
 //!     match report.duration_ms {
-//!         Some(ms) => println!("{}: {} in {ms} ms", report.job_id, report.outcome),
-//!         None => println!("{}: {} ({})", report.job_id, report.outcome, report.detail()),
+//!         Some(ms) => println!("{job_id}: {} in {ms} ms", report.outcome),
+//!         None => println!("{job_id}: {} ({})", report.outcome, report.detail()),
 //!     }
 //!     Ok(())
 //! }
 //! ```
 //!
 //! [`wait_all`] waits on many jobs under one deadline and stops when any future you give it
-//! completes; [`WaitOptions`] holds every setting (deadline, schedule, rate limit, an
+//! completes; [`swap_all`] starts a master/standby swap on instances and waits for it,
+//! never starting one twice; [`WaitOptions`] holds every setting (deadline, schedule, rate limit, an
 //! [`Observer`] told of every poll); [`ExitStatus::of_all`] turns reports into the command
 //! line's exit code.
 //!
@@ -62,5 +63,6 @@ pub use api::{
     JobId, PollError, ProjectId, Status,
 };
 pub use wait::{
-    wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, WaitEvent, WaitOptions,
+    swap_all, wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, Subject,
+    WaitEvent, WaitOptions,
 };
