@@ -56,24 +56,8 @@ where
     let mut next_at = clock.start;
 
     loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {
-                return JobReport::new(subject, Outcome::Interrupted, last.as_ref(), polls, last_error);
-            }
-            _ = sleep_until(next_at) => {}
-        }
-        if let Some(limiter) = &options.limiter {
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => {
-                    return JobReport::new(subject, Outcome::Interrupted, last.as_ref(), polls, last_error);
-                }
-                _ = sleep_until(clock.deadline) => {
-                    return JobReport::new(subject, Outcome::Timeout, last.as_ref(), polls, last_error);
-                }
-                _ = limiter.acquire() => {}
-            }
+        if let Err(outcome) = turn(next_at, options, clock, cancel).await {
+            return JobReport::new(subject, outcome, last.as_ref(), polls, last_error);
         }
         polls += 1;
         let sent_at = Instant::now();
@@ -168,6 +152,31 @@ where
             next_at - Instant::now()
         );
     }
+}
+
+/// Waits for `next_at`, then for the request budget: a request may go now. Or why not: the
+/// wait was cancelled (`Interrupted`), or the deadline passed while waiting for the budget
+/// (`Timeout`).
+pub(super) async fn turn(
+    next_at: Instant,
+    options: &WaitOptions,
+    clock: Clock,
+    cancel: &CancellationToken,
+) -> Result<(), Outcome> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return Err(Outcome::Interrupted),
+        _ = sleep_until(next_at) => {}
+    }
+    if let Some(limiter) = &options.limiter {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Outcome::Interrupted),
+            _ = sleep_until(clock.deadline) => return Err(Outcome::Timeout),
+            _ = limiter.acquire() => {}
+        }
+    }
+    Ok(())
 }
 
 /// `at + by`, saturating far in the future instead of overflowing (a library caller may ask

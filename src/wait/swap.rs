@@ -11,7 +11,7 @@
 use super::all::fan_out;
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
-use super::poll::{later, poll_until_done, Clock, LAST_POLL_HEADROOM};
+use super::poll::{later, poll_until_done, turn, Clock, LAST_POLL_HEADROOM};
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use crate::api::{
@@ -266,24 +266,8 @@ async fn start_and_wait<S: InstanceSource>(
     let mut starts = 0u32;
     let mut next_at = Instant::now();
     loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {
-                return JobReport::new(&subject, Outcome::Interrupted, None, starts, last_error);
-            }
-            _ = sleep_until(next_at) => {}
-        }
-        if let Some(limiter) = &options.limiter {
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => {
-                    return JobReport::new(&subject, Outcome::Interrupted, None, starts, last_error);
-                }
-                _ = sleep_until(clock.deadline) => {
-                    return JobReport::new(&subject, Outcome::Timeout, None, starts, last_error);
-                }
-                _ = limiter.acquire() => {}
-            }
+        if let Err(outcome) = turn(next_at, options, clock, cancel).await {
+            return JobReport::new(&subject, outcome, None, starts, last_error);
         }
         starts += 1;
         let sent_at = Instant::now();
