@@ -29,9 +29,9 @@ async fn main() -> ExitCode {
     let options = WaitOptions {
         // Any closure is an observer: here, one line per poll on stderr.
         observer: Some(Arc::new(|event: &WaitEvent<'_>| {
-            if let WaitEvent::Polled { job_id, job, .. } = event {
+            if let WaitEvent::Polled { subject, job, .. } = event {
                 let status = job.map_or("-", |j| j.status.as_str());
-                eprintln!("embed: {job_id} is {status}");
+                eprintln!("embed: {} is {status}", subject.name());
             }
         })),
         ..WaitOptions::default()
@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
         } else {
             format!(": {why}")
         };
-        println!("{} {}{took}{why}", report.job_id, report.outcome);
+        println!("{} {}{took}{why}", report.name(), report.outcome);
     }
     ExitCode::from(ExitStatus::of_all(&reports).code())
 }
