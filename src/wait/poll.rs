@@ -44,12 +44,8 @@ where
     let name = subject.name();
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_poll_at = clock.deadline - headroom;
-    let grace_end = later(clock.start, options.not_found_grace);
+    let mut faults = Faults::new(options, clock);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut retries = options.retry.build();
-    let retry_delay = |retries: &mut backon::ExponentialBackoff| {
-        retries.next().unwrap_or(options.schedule.max_lag())
-    };
     let mut last: Option<Job> = None;
     let mut last_error: Option<ApiError> = None;
     let mut polls = 0u32;
@@ -83,7 +79,7 @@ where
                     return JobReport::new(subject, outcome, last.as_ref(), polls, None);
                 }
                 last_error = None;
-                retries = options.retry.build();
+                faults.reset();
                 // The job's age by the server's clock, or how long we have waited; the
                 // schedule takes the larger (both only ever underestimate it).
                 let waited = now - clock.start;
@@ -94,42 +90,23 @@ where
                     .and_then(|t| options.priors.window(t));
                 options.schedule.delay(age, waited, window, &mut rng)
             }
-            Ok(Err(PollError::Final(error))) => {
-                tracing::error!("{name}: {error}");
-                return JobReport::new(subject, Outcome::Error, last.as_ref(), polls, Some(error));
-            }
-            Ok(Err(PollError::NotFound(error))) => {
-                if now >= grace_end {
-                    tracing::error!("{name}: still not found after the grace period: {error}");
+            Ok(Err(failure)) => match faults.after(name, failure, now) {
+                Ok((delay, error)) => {
+                    last_error = Some(error);
+                    delay
+                }
+                Err(error) => {
                     return JobReport::new(
                         subject,
                         Outcome::Error,
                         last.as_ref(),
                         polls,
                         Some(error),
-                    );
+                    )
                 }
-                tracing::info!("{name}: not visible yet ({error}); trying again");
-                last_error = Some(error);
-                // Look once more right at the end of the grace period rather than past it.
-                retry_delay(&mut retries).min(grace_end - now)
-            }
-            Ok(Err(PollError::Transient { error, retry_after })) => {
-                if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
-                    limiter.throttled();
-                }
-                let delay = retry_delay(&mut retries).max(retry_after.unwrap_or_default());
-                tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
-                last_error = Some(error);
-                delay
-            }
+            },
             Err(_elapsed) => {
-                let error = ApiError::local(
-                    "request_timeout",
-                    format!("no answer within {:.1?}", now - sent_at),
-                );
-                let delay = retry_delay(&mut retries);
-                tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
+                let (delay, error) = faults.timed_out(name, now - sent_at);
                 last_error = Some(error);
                 delay
             }
@@ -151,6 +128,77 @@ where
             "{name}: poll {polls} done; next in {:.1?}",
             next_at - Instant::now()
         );
+    }
+}
+
+/// How a wait rides out failed reads: the retry backoff (reset by a good answer) stretched to
+/// any `Retry-After`, a 429 slowing the shared budget, the 404 grace; and which failures end
+/// the wait.
+pub(super) struct Faults<'a> {
+    options: &'a WaitOptions,
+    retries: backon::ExponentialBackoff,
+    grace_end: Instant,
+}
+
+impl<'a> Faults<'a> {
+    pub(super) fn new(options: &'a WaitOptions, clock: Clock) -> Faults<'a> {
+        Faults {
+            options,
+            retries: options.retry.build(),
+            grace_end: later(clock.start, options.not_found_grace),
+        }
+    }
+
+    /// A good answer: the next fault backs off from the start again.
+    pub(super) fn reset(&mut self) {
+        self.retries = self.options.retry.build();
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        self.retries
+            .next()
+            .unwrap_or(self.options.schedule.max_lag())
+    }
+
+    /// After `failure` of a read of `name` at `now`: how long until the next try, with the
+    /// error to keep; or the error that ends the wait.
+    pub(super) fn after(
+        &mut self,
+        name: &str,
+        failure: PollError,
+        now: Instant,
+    ) -> Result<(Duration, ApiError), ApiError> {
+        match failure {
+            PollError::Final(error) => {
+                tracing::error!("{name}: {error}");
+                Err(error)
+            }
+            PollError::NotFound(error) => {
+                if now >= self.grace_end {
+                    tracing::error!("{name}: still not found after the grace period: {error}");
+                    return Err(error);
+                }
+                tracing::info!("{name}: not visible yet ({error}); trying again");
+                // Look once more right at the end of the grace period rather than past it.
+                Ok((self.next_delay().min(self.grace_end - now), error))
+            }
+            PollError::Transient { error, retry_after } => {
+                if let (Some(limiter), Some(429)) = (&self.options.limiter, error.http_status) {
+                    limiter.throttled();
+                }
+                let delay = self.next_delay().max(retry_after.unwrap_or_default());
+                tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
+                Ok((delay, error))
+            }
+        }
+    }
+
+    /// No answer within `waited`: another try after the backoff.
+    pub(super) fn timed_out(&mut self, name: &str, waited: Duration) -> (Duration, ApiError) {
+        let error = ApiError::local("request_timeout", format!("no answer within {waited:.1?}"));
+        let delay = self.next_delay();
+        tracing::warn!("{name}: {error}; trying again in {delay:.1?}");
+        (delay, error)
     }
 }
 
