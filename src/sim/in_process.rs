@@ -112,7 +112,7 @@ impl InstanceSource for InProcess {
             instance_id.as_str(),
             &request_id,
         );
-        let reply = self.reply(answer).await?;
+        let reply = self.reply(answer.await).await?;
         classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
     }
 

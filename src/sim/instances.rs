@@ -58,18 +58,40 @@ fn find<'a>(
         .ok_or(Unknown::Instance)
 }
 
-/// `GET …/instances/{id}`.
-pub(super) fn get(state: &State, project_id: &str, instance_id: &str, request_id: &str) -> Answer {
+/// `GET …/instances/{id}`: its status on its timeline, or a fault.
+pub(super) async fn get(
+    state: &State,
+    project_id: &str,
+    instance_id: &str,
+    request_id: &str,
+) -> Answer {
     let instance = match find(state, project_id, instance_id) {
         Ok(instance) => instance,
         Err(unknown) => return unknown.answer(request_id),
     };
+    let (read, elapsed_ms) = {
+        let now_ms = state.now().as_millisecond();
+        let mut instances = lock(&state.instances);
+        let seen = instances.entry(instance_id.to_string()).or_default();
+        let (origin, _) = seen.origin(now_ms);
+        seen.reads += 1;
+        (seen.reads, origin.elapsed().as_millis() as u64)
+    };
+    let fault = instance
+        .faults
+        .iter()
+        .find(|rule| rule.applies(read, elapsed_ms));
+    if let Some(fault) = fault {
+        if let Some(answer) = fault_answer(&fault.fault, request_id).await {
+            return answer;
+        }
+    }
     Ok(json(
         StatusCode::OK,
         &json!({
             "instance_id": instance.instance_id,
             "name": format!("sim-{}", instance.instance_id),
-            "status": instance.status,
+            "status": instance.status_at(elapsed_ms),
             "cache_mode": instance.cache_mode,
             "engine": "Redis",
             "engine_version": "6.0",
@@ -91,8 +113,10 @@ pub(super) async fn start_swap(
         Err(unknown) => return unknown.answer(request_id),
     };
     let (start, elapsed_ms) = {
-        let mut swaps = lock(&state.swaps);
-        let swaps = swaps.entry(instance_id.to_string()).or_default();
+        let now_ms = state.now().as_millisecond();
+        let mut instances = lock(&state.instances);
+        let swaps = instances.entry(instance_id.to_string()).or_default();
+        swaps.origin(now_ms);
         let first = *swaps.first_start.get_or_insert_with(Instant::now);
         let mut stats = state.stats();
         let counted = stats
@@ -163,7 +187,7 @@ fn swap(state: &State, instance: &SimInstance) -> String {
         },
     );
     lock(&state.started_jobs).insert(job_id.clone(), job);
-    lock(&state.swaps)
+    lock(&state.instances)
         .entry(instance.instance_id.clone())
         .or_default()
         .tasks
@@ -176,8 +200,8 @@ fn swap(state: &State, instance: &SimInstance) -> String {
     job_id
 }
 
-/// `GET …/instances/{id}/tasks?start_time=yyyyMMddHHmmss`: the swaps' tasks created since
-/// then (all without `start_time`), newest first.
+/// `GET …/instances/{id}/tasks?start_time=…&end_time=…` (`yyyyMMddHHmmss`, UTC, on the
+/// creation time): its scripted tasks and its swaps' tasks that exist by now, newest first.
 pub(super) fn tasks(
     state: &State,
     project_id: &str,
@@ -189,54 +213,99 @@ pub(super) fn tasks(
         Ok(instance) => instance,
         Err(unknown) => return unknown.answer(request_id),
     };
-    let since = query
-        .and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "start_time")
-                .map(|(_, v)| v.into_owned())
-        })
-        .and_then(|text| jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok())
-        .and_then(|at| jiff::tz::TimeZone::UTC.to_timestamp(at).ok())
-        .map_or(i64::MIN, |at| at.as_millisecond());
-    let all: Vec<SwapTask> = lock(&state.swaps)
-        .get(&instance.instance_id)
-        .map(|swaps| swaps.tasks.clone())
-        .unwrap_or_default();
-    let tasks: Vec<serde_json::Value> = all
-        .iter()
-        .rev()
-        .filter(|task| task.created_epoch_ms >= since)
-        .map(|task| {
-            let elapsed = task.created.elapsed().as_millis() as u64;
-            let ended = elapsed >= instance.swap_run_ms;
-            let status = match (ended, instance.swap_final_status.as_str()) {
-                (false, _) => "EXECUTING",
-                (true, "SUCCESS") => "SUCCESS",
-                (true, _) => "FAILED",
-            };
-            let updated = task.created_epoch_ms + elapsed.min(instance.swap_run_ms) as i64;
-            json!({
-                "id": task.id,
-                "name": "masterStandbySwapJob",
-                "user_name": "sim",
-                "params": format!("job {}", task.job_id),
-                "status": status,
-                "created_at": rfc3339(task.created_epoch_ms),
-                "updated_at": rfc3339(updated),
-                "enable_show": true,
-                "details": if ended && status == "FAILED" {
-                    json!(instance.swap_fail_reason)
-                } else {
-                    json!({})
-                },
+    let bound = |name: &str| {
+        query
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
             })
-        })
+            .and_then(|text| jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok())
+            .and_then(|at| jiff::tz::TimeZone::UTC.to_timestamp(at).ok())
+            .map(|at| at.as_millisecond())
+    };
+    let (since, until) = (bound("start_time"), bound("end_time"));
+    let now_ms = state.now().as_millisecond();
+    let views: Vec<TaskView> = {
+        let mut instances = lock(&state.instances);
+        let seen = instances.entry(instance_id.to_string()).or_default();
+        let (origin, origin_ms) = seen.origin(now_ms);
+        let since_origin = origin.elapsed().as_millis() as i64;
+        let scripted = instance.tasks.iter().enumerate().map(|(i, task)| TaskView {
+            id: format!("{}-task-{i}", instance.instance_id),
+            name: task.name.clone(),
+            created_ms: origin_ms + task.start_ms,
+            age_ms: since_origin - task.start_ms,
+            run_ms: task.run_ms,
+            final_status: task.final_status.clone(),
+            details: task.details.clone(),
+            params: String::new(),
+        });
+        let swaps = seen.tasks.iter().map(|task| TaskView {
+            id: task.id.clone(),
+            name: "masterStandbySwapJob".into(),
+            created_ms: task.created_epoch_ms,
+            age_ms: task.created.elapsed().as_millis() as i64,
+            run_ms: instance.swap_run_ms,
+            final_status: instance.swap_final_status.clone(),
+            details: instance.swap_fail_reason.clone(),
+            params: format!("job {}", task.job_id),
+        });
+        scripted.chain(swaps).collect()
+    };
+    let mut tasks: Vec<&TaskView> = views
+        .iter()
+        .filter(|task| task.age_ms >= 0)
+        .filter(|task| since.is_none_or(|since| task.created_ms >= since))
+        .filter(|task| until.is_none_or(|until| task.created_ms <= until))
         .collect();
+    tasks.sort_by_key(|task| std::cmp::Reverse(task.created_ms));
+    let tasks: Vec<serde_json::Value> = tasks.into_iter().map(TaskView::json).collect();
     Ok(json(
         StatusCode::OK,
         &json!({"task_count": tasks.len().to_string(), "tasks": tasks}),
         request_id,
     ))
+}
+
+/// A task as it stands now.
+struct TaskView {
+    id: String,
+    name: String,
+    created_ms: i64,
+    /// How long ago it was created (negative: not yet).
+    age_ms: i64,
+    run_ms: u64,
+    final_status: String,
+    details: Option<String>,
+    params: String,
+}
+
+impl TaskView {
+    fn json(&self) -> serde_json::Value {
+        let ended = self.age_ms >= self.run_ms as i64;
+        let status = match (ended, self.final_status.as_str()) {
+            (false, _) => "EXECUTING",
+            (true, "SUCCESS") => "SUCCESS",
+            (true, "FAIL" | "FAILED") => "FAILED",
+            (true, other) => other,
+        };
+        let updated = self.created_ms + self.age_ms.clamp(0, self.run_ms as i64);
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "user_name": "sim",
+            "params": self.params,
+            "status": status,
+            "created_at": rfc3339(self.created_ms),
+            "updated_at": rfc3339(updated),
+            "enable_show": true,
+            "details": match (&self.details, status) {
+                (Some(details), "FAILED") => json!(details),
+                _ => json!({}),
+            },
+        })
+    }
 }
 
 /// `2020-06-17T07:38:42.503Z`, as the API writes times.

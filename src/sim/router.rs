@@ -65,7 +65,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
     }
     match route {
         Route::Job(project, job) => jobs::get(state, project, job, request_id).await,
-        Route::Instance(project, id) => instances::get(state, project, id, request_id),
+        Route::Instance(project, id) => instances::get(state, project, id, request_id).await,
         Route::Swap(project, id) => instances::start_swap(state, project, id, request_id).await,
         Route::Tasks(project, id) => {
             instances::tasks(state, project, id, parts.uri.query(), request_id)

@@ -60,6 +60,47 @@ pub struct SimInstance {
     /// What goes wrong with the answers to its swaps' starts, and when.
     #[serde(default)]
     pub start_faults: Vec<StartFault>,
+    /// Its status over time, from the first request about it: each span's status until
+    /// `until_ms`; `status` after the last.
+    #[serde(default)]
+    pub timeline: Vec<StatusSpan>,
+    /// Background tasks of its own (besides its swaps'), on the same clock.
+    #[serde(default)]
+    pub tasks: Vec<SimTask>,
+    /// What goes wrong with the answers to reads of it (`GET …/instances/{id}`), and when.
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
+}
+
+/// A status an instance shows until `until_ms` after the first request about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSpan {
+    /// The status.
+    pub status: String,
+    /// Until when, ms after the first request about the instance.
+    pub until_ms: u64,
+}
+
+/// A background task: created `start_ms` after the first request about its instance
+/// (negative: before it), `EXECUTING` for `run_ms`, then `final_status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimTask {
+    /// Its name (`EXTEND`, `ChangeInstanceSpec`, `BindEip`, …).
+    pub name: String,
+    /// When it is created, ms from the first request about the instance.
+    #[serde(default)]
+    pub start_ms: i64,
+    /// How long it executes.
+    #[serde(default)]
+    pub run_ms: u64,
+    /// How it ends (default `SUCCESS`).
+    #[serde(default = "default_final_status")]
+    pub final_status: String,
+    /// Its details once ended (a failure's reason, say).
+    #[serde(default)]
+    pub details: Option<String>,
 }
 
 impl SimInstance {
@@ -73,7 +114,18 @@ impl SimInstance {
             swap_final_status: default_final_status(),
             swap_fail_reason: None,
             start_faults: Vec::new(),
+            timeline: Vec::new(),
+            tasks: Vec::new(),
+            faults: Vec::new(),
         }
+    }
+
+    /// Its status `elapsed_ms` after the first request about it.
+    pub fn status_at(&self, elapsed_ms: u64) -> &str {
+        self.timeline
+            .iter()
+            .find(|span| elapsed_ms < span.until_ms)
+            .map_or(&self.status, |span| &span.status)
     }
 }
 

@@ -54,17 +54,31 @@ pub(super) struct State {
     next_request_id: AtomicU64,
     /// Temporary credentials issued by instance metadata, by access key.
     issued: Mutex<HashMap<String, Issued>>,
-    /// What swaps did, by instance.
-    pub(super) swaps: Mutex<HashMap<String, Swaps>>,
+    /// What happened to each instance, by id.
+    pub(super) instances: Mutex<HashMap<String, InstanceState>>,
     /// The jobs swaps started, by job id.
     pub(super) started_jobs: Mutex<HashMap<String, super::scenario::SimJob>>,
 }
 
-/// The swaps of one instance: when the first start came, and the tasks they created.
+/// What happened to one instance: when the first request about it and the first start came,
+/// the reads of it, and the tasks its swaps created.
 #[derive(Debug, Default)]
-pub(super) struct Swaps {
+pub(super) struct InstanceState {
+    /// The first request about it, of any kind: its timeline and tasks count from there.
+    pub(super) first_request: Option<(Instant, i64)>,
     pub(super) first_start: Option<Instant>,
+    pub(super) reads: u32,
     pub(super) tasks: Vec<SwapTask>,
+}
+
+impl InstanceState {
+    /// The origin of its clock (monotonic, and epoch ms on the simulator's clock), set by the
+    /// first request about it.
+    pub(super) fn origin(&mut self, state_now_ms: i64) -> (Instant, i64) {
+        *self
+            .first_request
+            .get_or_insert_with(|| (Instant::now(), state_now_ms))
+    }
 }
 
 /// The background task of one swap: created with its job, ended with it.
@@ -98,7 +112,7 @@ impl State {
             stats: Mutex::new(Stats::default()),
             next_request_id: AtomicU64::new(1),
             issued: Mutex::new(HashMap::new()),
-            swaps: Mutex::new(HashMap::new()),
+            instances: Mutex::new(HashMap::new()),
             started_jobs: Mutex::new(HashMap::new()),
         }
     }
