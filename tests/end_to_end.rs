@@ -46,6 +46,7 @@ async fn success_reports_the_exact_duration() {
         "end_time",
         "duration_ms",
         "fail_reason",
+        "tasks",
         "polls",
         "error",
     ];

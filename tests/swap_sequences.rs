@@ -56,7 +56,7 @@ impl InstanceSource for Recorder {
     async fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> Result<TaskList, PollError> {
         self.sim.tasks(instance_id, since).await
     }

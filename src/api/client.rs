@@ -112,13 +112,15 @@ impl Client {
         classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
     }
 
-    /// One GET of the instance's background tasks created since `since` (by the server's
-    /// clock; the API counts whole seconds), classified like a job's.
+    /// One GET of the instance's background tasks, newest first: those created since `since`
+    /// (by the server's clock; the API counts whole seconds), or the newest hundred of any
+    /// age; classified like a job's.
     ///
     /// ```no_run
     /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
     /// let since = client.server_now() - jiff::SignedDuration::from_mins(5);
-    /// let list = client.list_tasks(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?, since).await?;
+    /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
+    /// let list = client.list_tasks(&id, Some(since)).await?;
     /// for task in &list.tasks {
     ///     println!("{:?} {}", task.name, task.status.as_str());
     /// }
@@ -127,16 +129,19 @@ impl Client {
     pub async fn list_tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> Result<TaskList, PollError> {
         let mut url = self.instance_url(instance_id);
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.push("tasks");
         }
-        let start_time = since.strftime("%Y%m%d%H%M%S").to_string();
-        url.query_pairs_mut()
-            .append_pair("start_time", &start_time)
-            .append_pair("limit", "100");
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(since) = since {
+                query.append_pair("start_time", &since.strftime("%Y%m%d%H%M%S").to_string());
+            }
+            query.append_pair("limit", "100");
+        }
         let reply = self
             .transport
             .get(&url, Some(self.project_id.as_str()))

@@ -142,6 +142,24 @@ pub enum Command {
     /// Start a master/standby swap on each instance, then wait for it like a job: never
     /// twice, even when an answer is lost (see the README's "Starting a swap").
     Swap(SwapArgs),
+    /// Wait until each instance is really ready after an operation that returns no job
+    /// (resize, restart, flush, port or password change): RUNNING, with no background task
+    /// in progress, seen twice in a row (see the README's "Waiting for an instance").
+    Instance(InstanceArgs),
+}
+
+/// `dcs-wait instance`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InstanceArgs {
+    /// Instance ids to wait for (each once). `-` reads them from stdin: separated by white
+    /// space, or JSON holding instance_id fields.
+    #[arg(value_name = "INSTANCE_ID", required = true)]
+    pub instance_ids: Vec<String>,
+
+    /// Background tasks created within this long before the wait began are the operation
+    /// waited for: one that ended FAILED fails the wait.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub since: Duration,
 }
 
 /// `dcs-wait swap`.

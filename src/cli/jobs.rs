@@ -20,7 +20,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     } = options;
     let subjects: Vec<Subject> = match &waits {
         Waits::Jobs(ids) => ids.iter().cloned().map(Subject::job).collect(),
-        Waits::Swap(ids) | Waits::DryRun(ids) => {
+        Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => {
             ids.iter().cloned().map(Subject::instance).collect()
         }
     };
@@ -58,6 +58,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
                 Waits::Jobs(ids) => wait::wait_all(client, ids, &wait, stop).await,
                 Waits::Swap(ids) => wait::swap_all(client, ids, &wait, stop).await,
                 Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
+                Waits::Ready(ids, since) => wait::ready_all(client, ids, *since, &wait, stop).await,
             }
         }
     })

@@ -63,6 +63,8 @@ pub enum Waits {
     Swap(Vec<InstanceId>),
     /// A swap's dry run: these instances read, nothing started.
     DryRun(Vec<InstanceId>),
+    /// These instances, until ready; tasks created within the duration before count.
+    Ready(Vec<InstanceId>, Duration),
 }
 
 /// How to wait and where the reports go: shared by a wait and the demo.
@@ -120,10 +122,10 @@ pub enum UsageError {
     /// The JUnit file's directory does not exist.
     #[error("cannot write the JUnit report to {0}: its directory does not exist")]
     JunitDirectory(String),
-    /// `swap` with job ids, `--demo`, `--completions` or `--man-page`.
+    /// `swap` or `instance` with job ids, `--demo`, `--completions` or `--man-page`.
     #[error(
-        "`swap` is a command of its own: give it instance ids, without job ids, --demo, \
-         --completions or --man-page"
+        "`swap` and `instance` are commands of their own: give them instance ids, without \
+         job ids, --demo, --completions or --man-page"
     )]
     TwoCommands,
     /// A project id that is not one.
@@ -173,6 +175,10 @@ fn wait_run(
                 Waits::Swap(instances)
             }
         }
+        Some(Command::Instance(wait)) => Waits::Ready(
+            ids(&wait.instance_ids, stdin, UsageError::BadInstanceId)?,
+            wait.since,
+        ),
     };
     let url: Url = endpoint::dcs(args.endpoint.as_deref(), args.region.as_deref(), env).map_err(
         |e| match e {
@@ -286,7 +292,9 @@ mod tests {
     fn ids(run: &WaitRun) -> Vec<&str> {
         match &run.waits {
             Waits::Jobs(ids) => ids.iter().map(JobId::as_str).collect(),
-            Waits::Swap(ids) | Waits::DryRun(ids) => ids.iter().map(InstanceId::as_str).collect(),
+            Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => {
+                ids.iter().map(InstanceId::as_str).collect()
+            }
         }
     }
 

@@ -119,15 +119,15 @@ impl InstanceSource for InProcess {
     async fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> Result<TaskList, PollError> {
         let request_id = self.counted();
-        let query = format!("start_time={}", since.strftime("%Y%m%d%H%M%S"));
+        let query = since.map(|since| format!("start_time={}", since.strftime("%Y%m%d%H%M%S")));
         let answer = instances::tasks(
             &self.state,
             &self.project_id,
             instance_id.as_str(),
-            Some(&query),
+            query.as_deref(),
             &request_id,
         );
         let reply = self.reply(answer).await?;

@@ -9,6 +9,8 @@
 //! - `options`: [`WaitOptions`], every setting and its default;
 //! - `observer`: [`Observer`] and [`WaitEvent`], what the loop tells as it goes;
 //! - `schedule`: when to look again ([`Schedule`]), from the job's age and type;
+//! - `ready`: [`ready_all`], until an instance is really ready after an operation that
+//!   returns no job;
 //! - `history`: the durations of past jobs by type ([`History`]), for the schedule;
 //! - `limiter`: one budget of requests for all jobs ([`RateLimiter`]);
 //! - `report`: how each wait ended ([`JobReport`], [`Outcome`]) and the exit code
@@ -20,6 +22,7 @@ mod limiter;
 mod observer;
 mod options;
 mod poll;
+mod ready;
 mod report;
 mod schedule;
 mod source;
@@ -31,9 +34,10 @@ pub use limiter::RateLimiter;
 pub use observer::{Observer, WaitEvent};
 pub use options::WaitOptions;
 pub use poll::LAST_POLL_HEADROOM;
+pub use ready::{ready_all, CONFIRM_AFTER};
 #[cfg(test)]
 pub(crate) use report::sample;
-pub use report::{ExitStatus, JobReport, Outcome, Subject};
+pub use report::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
 pub use schedule::{prior, Schedule, Window};
 pub use source::JobSource;
 pub use swap::{check_all, swap_all, InstanceSource, START_GRACE};

@@ -96,6 +96,19 @@ impl std::fmt::Display for Subject {
     }
 }
 
+/// A background task as an instance wait saw it last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskSeen {
+    /// Its name (`EXTEND`, `masterStandbySwapJob`, …).
+    pub name: Option<String>,
+    /// Its status (`EXECUTING`, `SUCCESS`, `FAILED`, …).
+    pub status: String,
+    /// When it was created, epoch milliseconds.
+    pub created: Option<i64>,
+    /// When it last changed, epoch milliseconds.
+    pub updated: Option<i64>,
+}
+
 /// One wait's report: exactly the fields of the JSON contract, in its order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobReport {
@@ -117,6 +130,9 @@ pub struct JobReport {
     pub duration_ms: Option<u64>,
     /// Why the job failed, in the API's words.
     pub fail_reason: Option<String>,
+    /// For an instance wait: the background tasks that count as the operation waited for
+    /// (created within `--since`); null otherwise.
+    pub tasks: Option<Vec<TaskSeen>>,
     /// Requests made for this job.
     pub polls: u32,
     /// What went wrong with the requests, when something did.
@@ -142,6 +158,7 @@ impl JobReport {
             end_time: last.and_then(|j| j.end_time),
             duration_ms: last.and_then(Job::duration_ms),
             fail_reason: last.and_then(|j| j.fail_reason.clone()),
+            tasks: None,
             polls,
             error,
         }

@@ -43,11 +43,12 @@ pub trait InstanceSource: JobSource {
         instance_id: &InstanceId,
     ) -> impl Future<Output = Result<Instance, PollError>> + Send;
 
-    /// One read of the instance's background tasks created since `since` (server clock).
+    /// One read of the instance's background tasks, newest first: created since `since`
+    /// (server clock), or of any age.
     fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> impl Future<Output = Result<TaskList, PollError>> + Send;
 
     /// The server's time, as near as the source knows it.
@@ -69,7 +70,7 @@ impl InstanceSource for Client {
     fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> impl Future<Output = Result<TaskList, PollError>> + Send {
         self.list_tasks(instance_id, since)
     }
@@ -94,7 +95,7 @@ impl<S: InstanceSource> InstanceSource for Arc<S> {
     fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> impl Future<Output = Result<TaskList, PollError>> + Send {
         (**self).tasks(instance_id, since)
     }
@@ -415,7 +416,7 @@ async fn find_out<S: InstanceSource>(
     let fetch = || {
         let (instance_id, followed, lost) = (&instance_id, &followed, &lost);
         async move {
-            let list = source.tasks(instance_id, asked_since).await?;
+            let list = source.tasks(instance_id, Some(asked_since)).await?;
             let created_since = list
                 .answered_at
                 .map_or(server_before.as_millisecond(), |answered| {

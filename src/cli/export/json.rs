@@ -26,7 +26,7 @@ mod tests {
             render(&[sample(Outcome::Failed)]),
             "{\"job_id\":\"j1\",\"instance_id\":null,\"job_type\":\"masterStandbySwapJob\",\"status\":\"FAIL\",\
              \"outcome\":\"failed\",\"begin_time\":1684191545379,\"end_time\":1684191548248,\
-             \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"polls\":3,\"error\":null}\n"
+             \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"tasks\":null,\"polls\":3,\"error\":null}\n"
         );
         let mut r = JobReport::new(
             &Subject::job("j2".parse().unwrap()),

@@ -1,0 +1,389 @@
+//! Wait until an instance is really ready, after an operation that returns no job (resize,
+//! restart, flush, port or password change).
+//!
+//! Ready means both, seen together: the instance's status is `RUNNING`, and none of its
+//! background tasks is in progress (`CREATED`, `WAITING`, `EXECUTING`). Two lessons of
+//! Terraform's provider are built in: the status flickers to `RUNNING` mid-operation, so
+//! readiness must be seen on two polls in a row (the second soon after the first); and the
+//! instance says `RUNNING` while a task still runs, so the tasks are read too — only when the
+//! status alone cannot settle it, so an instance that says `EXTENDING` costs one request a
+//! poll. Tasks created within `since` before the wait began are the operation waited for: one
+//! of them that ended `FAILED` makes the outcome `failed`.
+
+use super::all::fan_out;
+use super::observer::WaitEvent;
+use super::options::WaitOptions;
+use super::poll::{later, turn, Clock, Faults, LAST_POLL_HEADROOM};
+use super::report::{JobReport, Outcome, Subject, TaskSeen};
+use super::swap::InstanceSource;
+use crate::api::{
+    ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
+};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{timeout_at, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// How soon readiness is looked at again to confirm it: soon enough to cost little lag, long
+/// enough for a flicker to show.
+pub const CONFIRM_AFTER: Duration = Duration::from_secs(1);
+
+/// Statuses an instance does not leave by itself: the operation failed.
+const BROKEN: &[(&str, &str)] = &[
+    ("ERROR", "the instance is in ERROR"),
+    ("CREATEFAILED", "creating the instance failed"),
+    (
+        "FROZEN",
+        "the instance is FROZEN: the account's balance is due; top it up to unfreeze it",
+    ),
+];
+
+/// Waits until every instance is ready (see the module's documentation), under one
+/// deadline. `since` is how long before the wait a task may have been created and still count
+/// as the operation waited for. Reports come back in the order of `instance_ids`, with the
+/// instance's last status, the counted tasks, and their span as the duration.
+///
+/// ```no_run
+/// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let instances = vec!["5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?];
+/// let since = std::time::Duration::from_secs(300);
+/// let reports = dcs_wait::wait::ready_all(
+///     client, &instances, since, &Default::default(), std::future::pending(),
+/// )
+/// .await;
+/// println!("{} {:?}", reports[0].outcome, reports[0].status);
+/// # Ok(()) }
+/// ```
+pub async fn ready_all<S, C>(
+    source: S,
+    instance_ids: &[InstanceId],
+    since: Duration,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    S: InstanceSource,
+    C: Future<Output = ()>,
+{
+    let source = Arc::new(source);
+    let subjects = instance_ids
+        .iter()
+        .cloned()
+        .map(Subject::instance)
+        .collect();
+    // The window's start, on the server's clock, as the wait begins.
+    let bound = source
+        .server_now()
+        .checked_sub(jiff::SignedDuration::try_from(since).unwrap_or(jiff::SignedDuration::MAX))
+        .unwrap_or(jiff::Timestamp::MIN)
+        .as_millisecond();
+    let own = options.clone();
+    fan_out(
+        subjects,
+        options,
+        cancel,
+        move |subject, clock, seed, stop| {
+            let (source, options) = (source.clone(), own.clone());
+            async move { until_ready(&*source, subject, bound, &options, clock, seed, &stop).await }
+        },
+    )
+    .await
+}
+
+/// What one look at an instance found.
+enum Look {
+    /// Not ready: the age of the operation, when a task in progress tells it.
+    Busy(Option<Duration>),
+    /// Ready, as far as this look goes.
+    Ready,
+    /// It will not get ready: why.
+    Broken(&'static str),
+}
+
+async fn until_ready<S: InstanceSource>(
+    source: &S,
+    subject: Subject,
+    bound_ms: i64,
+    options: &WaitOptions,
+    clock: Clock,
+    seed: u64,
+    cancel: &CancellationToken,
+) -> JobReport {
+    let Some(instance_id) = subject.instance_id.clone() else {
+        let error = ApiError::local("internal", format!("no instance to wait on for {subject}"));
+        return JobReport::new(&subject, Outcome::Error, None, 0, Some(error));
+    };
+    let name = instance_id.as_str();
+    let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
+    let last_poll_at = clock.deadline - headroom;
+    let mut faults = Faults::new(options, clock);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut seen = Seen::default();
+    let mut next_at = clock.start;
+    loop {
+        let look = match look(
+            source,
+            &instance_id,
+            bound_ms,
+            &mut seen,
+            next_at,
+            options,
+            clock,
+            cancel,
+        )
+        .await
+        {
+            Err(outcome) => return seen.report(&subject, outcome, None),
+            Ok(look) => look,
+        };
+        let now = Instant::now();
+        let delay = match look {
+            Ok(Look::Broken(why)) => {
+                tracing::error!("{name}: {why}");
+                seen.fail_reason = Some(why.to_string());
+                return seen.report(&subject, Outcome::Failed, None);
+            }
+            Ok(Look::Ready) if seen.ready_once => {
+                return match seen.failed_task() {
+                    Some(reason) => {
+                        tracing::error!("{name}: ready, but {reason}");
+                        seen.fail_reason = Some(reason);
+                        seen.report(&subject, Outcome::Failed, None)
+                    }
+                    None => {
+                        tracing::info!("{name}: ready (RUNNING, no task in progress)");
+                        seen.report(&subject, Outcome::Success, None)
+                    }
+                };
+            }
+            Ok(Look::Ready) => {
+                faults.reset();
+                seen.ready_once = true;
+                seen.error = None;
+                CONFIRM_AFTER.min(options.schedule.max_lag())
+            }
+            Ok(Look::Busy(age)) => {
+                faults.reset();
+                seen.ready_once = false;
+                seen.error = None;
+                let waited = now - clock.start;
+                options
+                    .schedule
+                    .delay(age.unwrap_or(waited), waited, None, &mut rng)
+            }
+            Err(Failure::Read(failure)) => {
+                seen.ready_once = false;
+                match faults.after(name, failure, now) {
+                    Ok((delay, error)) => {
+                        seen.error = Some(error);
+                        delay
+                    }
+                    Err(error) => return seen.report(&subject, Outcome::Error, Some(error)),
+                }
+            }
+            Err(Failure::TimedOut(waited)) => {
+                seen.ready_once = false;
+                let (delay, error) = faults.timed_out(name, waited);
+                seen.error = Some(error);
+                delay
+            }
+        };
+        if Instant::now() >= last_poll_at {
+            tracing::warn!("{name}: deadline reached; the instance is not ready");
+            let error = seen.error.take();
+            return seen.report(&subject, Outcome::Timeout, error);
+        }
+        next_at = later(Instant::now(), delay).min(last_poll_at);
+        if let Some(observer) = &options.observer {
+            observer.on_event(&WaitEvent::Polled {
+                subject: &subject,
+                job: None,
+                error: seen.error.as_ref(),
+                next_poll: next_at,
+            });
+        }
+    }
+}
+
+/// Why a look found nothing.
+enum Failure {
+    Read(PollError),
+    TimedOut(Duration),
+}
+
+/// One look: the instance, then its tasks when the status alone cannot settle it. Each read
+/// waits for its turn (the budget counts both). `Err` when the wait must end.
+#[allow(clippy::too_many_arguments)]
+async fn look<S: InstanceSource>(
+    source: &S,
+    instance_id: &InstanceId,
+    bound_ms: i64,
+    seen: &mut Seen,
+    next_at: Instant,
+    options: &WaitOptions,
+    clock: Clock,
+    cancel: &CancellationToken,
+) -> Result<Result<Look, Failure>, Outcome> {
+    turn(next_at, options, clock, cancel).await?;
+    seen.polls += 1;
+    let instance = match read(source.instance(instance_id), options, clock, cancel).await? {
+        Ok(instance) => instance,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    seen.note_status(instance_id, &instance);
+    let status = instance
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
+    if let Some((_, why)) = BROKEN.iter().find(|(broken, _)| *broken == status) {
+        return Ok(Ok(Look::Broken(why)));
+    }
+    if !instance.is_running() {
+        return Ok(Ok(Look::Busy(None)));
+    }
+    turn(Instant::now(), options, clock, cancel).await?;
+    seen.polls += 1;
+    let list = match read(source.tasks(instance_id, None), options, clock, cancel).await? {
+        Ok(list) => list,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    Ok(Ok(seen.note_tasks(instance_id, &list, bound_ms)))
+}
+
+/// One read within the request timeout and the deadline; `Err` when cancelled.
+async fn read<T>(
+    request: impl Future<Output = Result<T, PollError>>,
+    options: &WaitOptions,
+    clock: Clock,
+    cancel: &CancellationToken,
+) -> Result<Result<T, Failure>, Outcome> {
+    let sent_at = Instant::now();
+    let end = clock.deadline.min(later(sent_at, options.request_timeout));
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Outcome::Interrupted),
+        answer = timeout_at(end, request) => Ok(match answer {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(Failure::Read(failure)),
+            Err(_) => Err(Failure::TimedOut(sent_at.elapsed())),
+        }),
+    }
+}
+
+/// What the wait has seen of one instance.
+#[derive(Default)]
+struct Seen {
+    status: Option<String>,
+    /// The tasks within the window, newest first, as last seen.
+    counted: Vec<Task>,
+    ready_once: bool,
+    polls: u32,
+    error: Option<ApiError>,
+    fail_reason: Option<String>,
+}
+
+impl Seen {
+    fn note_status(&mut self, instance_id: &InstanceId, instance: &Instance) {
+        if instance.status != self.status {
+            tracing::info!(
+                "{instance_id}: {}",
+                instance.status.as_deref().unwrap_or("(no status)")
+            );
+        }
+        self.status = instance.status.clone();
+    }
+
+    /// Notes the tasks; ready unless one (of any age) is in progress.
+    fn note_tasks(&mut self, instance_id: &InstanceId, list: &TaskList, bound_ms: i64) -> Look {
+        let counted: Vec<Task> = list
+            .tasks
+            .iter()
+            .filter(|task| task.created_at.is_some_and(|at| at >= bound_ms))
+            .cloned()
+            .collect();
+        for task in &counted {
+            let before = self
+                .counted
+                .iter()
+                .find(|t| t.id == task.id && t.name == task.name);
+            if before.map(|t| &t.status) != Some(&task.status) {
+                tracing::info!(
+                    "{instance_id}: task {} {}",
+                    task.name.as_deref().unwrap_or("(unnamed)"),
+                    task.status.as_str()
+                );
+            }
+        }
+        self.counted = counted;
+        let in_progress = list
+            .tasks
+            .iter()
+            .filter(|task| task.status.is_in_progress());
+        match in_progress.filter_map(|task| task.created_at).min() {
+            Some(earliest) => {
+                let age = list
+                    .answered_at
+                    .map(|now| Duration::from_millis(now.saturating_sub(earliest).max(0) as u64));
+                Look::Busy(age)
+            }
+            None if list.tasks.iter().any(|task| task.status.is_in_progress()) => Look::Busy(None),
+            None => Look::Ready,
+        }
+    }
+
+    /// The first counted task that ended `FAILED`, said as a reason.
+    fn failed_task(&self) -> Option<String> {
+        let task = self
+            .counted
+            .iter()
+            .find(|task| task.status == TaskStatus::Failed)?;
+        let mut reason = format!(
+            "task {} FAILED",
+            task.name.as_deref().unwrap_or("(unnamed)")
+        );
+        if let Some(details) = &task.details {
+            reason.push_str(": ");
+            reason.push_str(details);
+        }
+        Some(reason)
+    }
+
+    fn report(
+        &mut self,
+        subject: &Subject,
+        outcome: Outcome,
+        error: Option<ApiError>,
+    ) -> JobReport {
+        let error = error.or_else(|| self.error.take());
+        let mut report = JobReport::new(subject, outcome, None, self.polls, error);
+        report.status = self.status.clone();
+        report.fail_reason = self.fail_reason.clone();
+        report.begin_time = self.counted.iter().filter_map(|t| t.created_at).min();
+        let all_ended = self.counted.iter().all(|t| !t.status.is_in_progress());
+        report.end_time = self
+            .counted
+            .iter()
+            .filter_map(|t| t.updated_at)
+            .max()
+            .filter(|_| all_ended && !self.counted.is_empty());
+        report.duration_ms = match report.duration() {
+            JobDuration::Millis(ms) => Some(ms),
+            _ => None,
+        };
+        report.tasks = Some(
+            self.counted
+                .iter()
+                .map(|t| TaskSeen {
+                    name: t.name.clone(),
+                    status: t.status.as_str().to_string(),
+                    created: t.created_at,
+                    updated: t.updated_at,
+                })
+                .collect(),
+        );
+        report
+    }
+}
