@@ -28,7 +28,8 @@ mod verify;
 
 pub use in_process::InProcess;
 pub use scenario::{
-    Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimProject, StartFault,
+    Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimProject, SimTask,
+    StartFault, StatusSpan,
 };
 pub use server::SimServer;
 pub use state::{Stats, SwapStats};

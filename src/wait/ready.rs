@@ -387,3 +387,90 @@ impl Seen {
         report
     }
 }
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use super::*;
+    use crate::sim::{InProcess, Scenario, SimInstance, SimTask, StatusSpan};
+
+    fn sim(instance: SimInstance) -> InProcess {
+        InProcess::new(Scenario {
+            instances: vec![instance],
+            ..Scenario::demo()
+        })
+    }
+
+    async fn wait(sim: InProcess) -> (JobReport, Duration, u64) {
+        let sim = Arc::new(sim);
+        let options = WaitOptions {
+            seed: Some(7),
+            ..WaitOptions::default()
+        };
+        let started = Instant::now();
+        let ids = ["i-1".parse().unwrap()];
+        let mut reports = ready_all(
+            sim.clone(),
+            &ids,
+            Duration::from_secs(300),
+            &options,
+            std::future::pending(),
+        )
+        .await;
+        let report = reports.pop().unwrap();
+        (report, started.elapsed(), sim.stats().requests)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn readiness_is_confirmed_once_soon_after() {
+        let (report, took, requests) = wait(sim(SimInstance::new("i-1", 0))).await;
+        assert_eq!(report.outcome, Outcome::Success);
+        // Ready at once, confirmed one second later: two looks of two reads each.
+        assert_eq!(took, CONFIRM_AFTER);
+        assert_eq!((report.polls, requests), (4, 4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_status_is_one_read_a_poll_and_polled_by_the_schedule() {
+        let instance = SimInstance {
+            timeline: vec![StatusSpan {
+                status: "EXTENDING".into(),
+                until_ms: 40_000,
+            }],
+            ..SimInstance::new("i-1", 0)
+        };
+        let (report, took, requests) = wait(sim(instance)).await;
+        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.polls as u64, requests);
+        // Noticed within the knob's lag, and confirmed.
+        let knob = WaitOptions::default().schedule.max_lag();
+        assert!(took >= Duration::from_secs(40), "{took:?}");
+        assert!(
+            took <= Duration::from_secs(40) + knob + CONFIRM_AFTER,
+            "{took:?}"
+        );
+        // Far fewer reads than a poll a second: the ramp, then max_lag.
+        assert!(requests < 20, "{requests}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_old_task_in_progress_blocks_and_sets_the_pace() {
+        // A task created 20 minutes before the wait and still executing for 10 more: older
+        // than --since, so not counted, but it blocks readiness.
+        let instance = SimInstance {
+            tasks: vec![SimTask {
+                name: "EXTEND".into(),
+                start_ms: -1_200_000,
+                run_ms: 1_800_000,
+                final_status: "SUCCESS".into(),
+                details: None,
+            }],
+            ..SimInstance::new("i-1", 0)
+        };
+        let (report, took, requests) = wait(sim(instance)).await;
+        assert_eq!(report.outcome, Outcome::Success);
+        assert!(took >= Duration::from_secs(600), "{took:?}");
+        assert_eq!(report.tasks, Some(Vec::new()), "not counted");
+        // Its age (20 min, past the schedule's patience) spaces the polls out.
+        assert!(requests < 60, "{requests}");
+    }
+}
