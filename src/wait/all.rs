@@ -71,44 +71,79 @@ where
     C: Future<Output = ()>,
 {
     let subjects = job_ids.iter().cloned().map(Subject::job).collect();
-    let source = Arc::new(source);
-    let poll = options.clone();
     fan_out(
+        source,
         subjects,
         options,
         cancel,
-        move |subject, clock, seed, stop| {
-            let (source, options) = (source.clone(), poll.clone());
-            async move {
-                let Some(job_id) = subject.job_id.clone() else {
-                    let error = ApiError::local("internal", "a job wait without a job");
-                    return JobReport::new(&subject, Outcome::Error, None, 0, Some(error));
-                };
-                let fetch = || source.fetch(&job_id);
-                poll_until_done(&subject, fetch, &options, clock, seed, &stop).await
-            }
+        |share: Share<S>| async move {
+            let Some(job_id) = share.subject.job_id.clone() else {
+                return share.internal("a job wait without a job");
+            };
+            let fetch = || share.source.fetch(&job_id);
+            poll_until_done(
+                &share.subject,
+                fetch,
+                &share.options,
+                share.clock,
+                share.seed,
+                &share.stop,
+            )
+            .await
         },
     )
     .await
 }
 
-/// Runs `work` for every subject at once under one deadline, and gives the reports in the
-/// order of `subjects`: what every kind of wait shares. `work` gets the subject, the clock,
-/// its own jitter seed and the token it must stop on. When `cancel` completes, or the first
-/// failure comes with `fail_fast`, that token is cancelled.
-pub(super) async fn fan_out<W, Fut, C>(
+/// One wait's share of a fan-out: the source and options all waits share, its subject, the
+/// clock, its own jitter seed, and the token it stops on.
+pub(super) struct Share<S> {
+    pub(super) source: Arc<S>,
+    pub(super) options: Arc<WaitOptions>,
+    pub(super) subject: Subject,
+    pub(super) clock: Clock,
+    pub(super) seed: u64,
+    pub(super) stop: CancellationToken,
+}
+
+impl<S> Share<S> {
+    /// The report of a wait that could not run: a bug, said as one.
+    pub(super) fn internal(&self, why: &str) -> JobReport {
+        let error = ApiError::local("internal", format!("{why} ({})", self.subject));
+        JobReport::new(&self.subject, Outcome::Error, None, 0, Some(error))
+    }
+}
+
+/// Runs `work` for every subject at once under one deadline, sharing `source`, and gives the
+/// reports in the order of `subjects`: what every kind of wait shares. When `cancel`
+/// completes, or the first failure comes with `fail_fast`, every share's token is cancelled.
+pub(super) async fn fan_out<S, W, Fut, C>(
+    source: S,
     subjects: Vec<Subject>,
     options: &WaitOptions,
     cancel: C,
     work: W,
 ) -> Vec<JobReport>
 where
-    W: Fn(Subject, Clock, u64, CancellationToken) -> Fut,
+    S: Send + Sync + 'static,
+    W: Fn(Share<S>) -> Fut,
     Fut: Future<Output = JobReport> + Send + 'static,
     C: Future<Output = ()>,
 {
+    // One source and one set of options for every wait: pointers to clone per subject.
+    let (source, shared) = (Arc::new(source), Arc::new(options.clone()));
+    let share = move |subject, clock, seed, stop| {
+        work(Share {
+            source: source.clone(),
+            options: shared.clone(),
+            subject,
+            clock,
+            seed,
+            stop,
+        })
+    };
     let token = CancellationToken::new();
-    let waits = run_all(subjects, options, &token, work);
+    let waits = run_all(subjects, options, &token, share);
     tokio::pin!(waits, cancel);
     tokio::select! {
         reports = &mut waits => return reports,

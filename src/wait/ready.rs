@@ -10,7 +10,7 @@
 //! poll. Tasks created within `since` before the wait began are the operation waited for: one
 //! of them that ended `FAILED` makes the outcome `failed`.
 
-use super::all::fan_out;
+use super::all::{fan_out, Share};
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
 use super::poll::{later, turn, Clock, Faults, LAST_POLL_HEADROOM};
@@ -20,7 +20,6 @@ use crate::api::{
     ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
 };
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
@@ -66,7 +65,6 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
     let subjects = instance_ids
         .iter()
         .cloned()
@@ -78,16 +76,9 @@ where
         .checked_sub(jiff::SignedDuration::try_from(since).unwrap_or(jiff::SignedDuration::MAX))
         .unwrap_or(jiff::Timestamp::MIN)
         .as_millisecond();
-    let own = options.clone();
-    fan_out(
-        subjects,
-        options,
-        cancel,
-        move |subject, clock, seed, stop| {
-            let (source, options) = (source.clone(), own.clone());
-            async move { until_ready(&*source, subject, bound, &options, clock, seed, &stop).await }
-        },
-    )
+    fan_out(source, subjects, options, cancel, move |share| {
+        until_ready(share, bound)
+    })
     .await
 }
 
@@ -101,19 +92,19 @@ enum Look {
     Broken(&'static str),
 }
 
-async fn until_ready<S: InstanceSource>(
-    source: &S,
-    subject: Subject,
-    bound_ms: i64,
-    options: &WaitOptions,
-    clock: Clock,
-    seed: u64,
-    cancel: &CancellationToken,
-) -> JobReport {
-    let Some(instance_id) = subject.instance_id.clone() else {
-        let error = ApiError::local("internal", format!("no instance to wait on for {subject}"));
-        return JobReport::new(&subject, Outcome::Error, None, 0, Some(error));
+async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobReport {
+    let Some(instance_id) = share.subject.instance_id.clone() else {
+        return share.internal("an instance wait without an instance");
     };
+    let Share {
+        source,
+        options,
+        subject,
+        clock,
+        seed,
+        stop,
+    } = share;
+    let (source, options, cancel) = (&*source, &*options, &stop);
     let name = instance_id.as_str();
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_poll_at = clock.deadline - headroom;
@@ -392,6 +383,7 @@ impl Seen {
 mod tests {
     use super::*;
     use crate::sim::{InProcess, Scenario, SimInstance, SimTask, StatusSpan};
+    use std::sync::Arc;
 
     fn sim(instance: SimInstance) -> InProcess {
         InProcess::new(Scenario {

@@ -78,11 +78,16 @@ impl Subject {
 
     /// How it is named in logs and on the board: the instance, else the job.
     pub fn name(&self) -> &str {
-        match (&self.instance_id, &self.job_id) {
-            (Some(instance), _) => instance.as_str(),
-            (None, Some(job)) => job.as_str(),
-            (None, None) => "-",
-        }
+        name(self.instance_id.as_ref(), self.job_id.as_ref())
+    }
+}
+
+/// The instance, else the job: what a wait is called.
+fn name<'a>(instance_id: Option<&'a InstanceId>, job_id: Option<&'a JobId>) -> &'a str {
+    match (instance_id, job_id) {
+        (Some(instance), _) => instance.as_str(),
+        (None, Some(job)) => job.as_str(),
+        (None, None) => "-",
     }
 }
 
@@ -174,11 +179,7 @@ impl JobReport {
 
     /// How it is named: the instance, else the job.
     pub fn name(&self) -> &str {
-        match (&self.instance_id, &self.job_id) {
-            (Some(instance), _) => instance.as_str(),
-            (None, Some(job)) => job.as_str(),
-            (None, None) => "-",
-        }
+        name(self.instance_id.as_ref(), self.job_id.as_ref())
     }
 
     /// `end_time − begin_time`, or why there is none.

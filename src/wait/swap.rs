@@ -8,7 +8,7 @@
 //! swap started, and the swap's task is then followed to its end; with no such task within a
 //! grace period, the report says that it is unknown whether it started.
 
-use super::all::fan_out;
+use super::all::{fan_out, Share};
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
 use super::poll::{later, poll_until_done, turn, Clock, LAST_POLL_HEADROOM};
@@ -130,16 +130,12 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
-    let own = options.clone();
     fan_out(
+        source,
         subjects(instance_ids),
         options,
         cancel,
-        move |subject, clock, seed, stop| {
-            let (source, options) = (source.clone(), own.clone());
-            async move { start_and_wait(&*source, subject, &options, clock, seed, &stop).await }
-        },
+        start_and_wait,
     )
     .await
 }
@@ -157,18 +153,7 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
-    let own = options.clone();
-    fan_out(
-        subjects(instance_ids),
-        options,
-        cancel,
-        move |subject, clock, _, stop| {
-            let (source, options) = (source.clone(), own.clone());
-            async move { check(&*source, subject, &options, clock, &stop).await }
-        },
-    )
-    .await
+    fan_out(source, subjects(instance_ids), options, cancel, check).await
 }
 
 fn subjects(instance_ids: &[InstanceId]) -> Vec<Subject> {
@@ -179,16 +164,19 @@ fn subjects(instance_ids: &[InstanceId]) -> Vec<Subject> {
         .collect()
 }
 
-async fn check<S: InstanceSource>(
-    source: &S,
-    subject: Subject,
-    options: &WaitOptions,
-    clock: Clock,
-    stop: &CancellationToken,
-) -> JobReport {
-    let Some(instance_id) = subject.instance_id.clone() else {
-        return internal(&subject);
+async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
+    let Some(instance_id) = share.subject.instance_id.clone() else {
+        return share.internal("an instance wait without an instance");
     };
+    let Share {
+        source,
+        options,
+        subject,
+        clock,
+        stop,
+        ..
+    } = share;
+    let (source, options, stop) = (&*source, &*options, &stop);
     let polls = std::sync::atomic::AtomicU32::new(0);
     let read = || {
         polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -246,17 +234,19 @@ async fn check<S: InstanceSource>(
     report
 }
 
-async fn start_and_wait<S: InstanceSource>(
-    source: &S,
-    subject: Subject,
-    options: &WaitOptions,
-    clock: Clock,
-    seed: u64,
-    cancel: &CancellationToken,
-) -> JobReport {
-    let Some(instance_id) = subject.instance_id.clone() else {
-        return internal(&subject);
+async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
+    let Some(instance_id) = share.subject.instance_id.clone() else {
+        return share.internal("an instance wait without an instance");
     };
+    let Share {
+        source,
+        options,
+        subject,
+        clock,
+        seed,
+        stop,
+    } = share;
+    let (source, options, cancel) = (&*source, &*options, &stop);
     let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
     let last_try_at = clock.deadline - headroom;
     let first_try = Instant::now();
@@ -397,7 +387,7 @@ async fn find_out<S: InstanceSource>(
     cancel: &CancellationToken,
 ) -> JobReport {
     let Some(instance_id) = subject.instance_id.clone() else {
-        return internal(subject);
+        return JobReport::new(subject, Outcome::Error, None, starts, Some(error));
     };
     tracing::warn!(
         "{instance_id}: the answer to the swap proves nothing ({error}): it may have started. \
@@ -470,9 +460,4 @@ fn unknown(instance_id: &InstanceId, why: &str) -> ApiError {
              start) and at which node is the master"
         ),
     )
-}
-
-fn internal(subject: &Subject) -> JobReport {
-    let error = ApiError::local("internal", format!("no instance to act on for {subject}"));
-    JobReport::new(subject, Outcome::Error, None, 0, Some(error))
 }
