@@ -200,7 +200,10 @@ async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
         .when(|e| matches!(e, PollError::Transient { .. }) && Instant::now() < clock.deadline);
     let instance = tokio::select! {
         biased;
-        _ = stop.cancelled() => return JobReport::new(&subject, Outcome::Interrupted, None, 0, None),
+        _ = stop.cancelled() => {
+            let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
+            return JobReport::new(&subject, Outcome::Interrupted, None, polls, None);
+        }
         _ = sleep_until(clock.deadline) => Err(PollError::transient(ApiError::local("timeout", "the deadline passed"))),
         read = read => read,
     };
