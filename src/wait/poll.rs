@@ -27,6 +27,14 @@ pub(super) struct Clock {
     pub(super) deadline: Instant,
 }
 
+impl Clock {
+    /// When the last request goes: [`LAST_POLL_HEADROOM`] before the deadline, or a tenth of
+    /// the whole wait when that is shorter.
+    pub(super) fn last_poll_at(&self) -> Instant {
+        self.deadline - LAST_POLL_HEADROOM.min((self.deadline - self.start) / 10)
+    }
+}
+
 /// Polls with `fetch` until the job it reads ends, the deadline passes or `cancel` fires.
 /// `fetch` reads a job, or something followed as one (a swap's background task).
 pub(super) async fn poll_until_done<F, Fut>(
@@ -42,8 +50,7 @@ where
     Fut: Future<Output = Result<Job, PollError>>,
 {
     let name = subject.name();
-    let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
-    let last_poll_at = clock.deadline - headroom;
+    let last_poll_at = clock.last_poll_at();
     let mut faults = Faults::new(options, clock);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut last: Option<Job> = None;

@@ -13,7 +13,7 @@
 use super::all::{fan_out, Share};
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
-use super::poll::{later, turn, Clock, Faults, LAST_POLL_HEADROOM};
+use super::poll::{later, turn, Clock, Faults};
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::InstanceSource;
 use crate::api::{
@@ -96,18 +96,10 @@ async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobRe
     let Some(instance_id) = share.subject.instance_id.clone() else {
         return share.internal("an instance wait without an instance");
     };
-    let Share {
-        source,
-        options,
-        subject,
-        clock,
-        seed,
-        stop,
-    } = share;
-    let (source, options, cancel) = (&*source, &*options, &stop);
+    let (source, options, cancel) = (&*share.source, &*share.options, &share.stop);
+    let (subject, clock, seed) = (&share.subject, share.clock, share.seed);
     let name = instance_id.as_str();
-    let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
-    let last_poll_at = clock.deadline - headroom;
+    let last_poll_at = clock.last_poll_at();
     let mut faults = Faults::new(options, clock);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut seen = Seen::default();
@@ -125,7 +117,7 @@ async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobRe
         )
         .await
         {
-            Err(outcome) => return seen.report(&subject, outcome, None),
+            Err(outcome) => return seen.report(subject, outcome, None),
             Ok(look) => look,
         };
         let now = Instant::now();
@@ -133,18 +125,18 @@ async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobRe
             Ok(Look::Broken(why)) => {
                 tracing::error!("{name}: {why}");
                 seen.fail_reason = Some(why.to_string());
-                return seen.report(&subject, Outcome::Failed, None);
+                return seen.report(subject, Outcome::Failed, None);
             }
             Ok(Look::Ready) if seen.ready_once => {
                 return match seen.failed_task() {
                     Some(reason) => {
                         tracing::error!("{name}: ready, but {reason}");
                         seen.fail_reason = Some(reason);
-                        seen.report(&subject, Outcome::Failed, None)
+                        seen.report(subject, Outcome::Failed, None)
                     }
                     None => {
                         tracing::info!("{name}: ready (RUNNING, no task in progress)");
-                        seen.report(&subject, Outcome::Success, None)
+                        seen.report(subject, Outcome::Success, None)
                     }
                 };
             }
@@ -170,7 +162,7 @@ async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobRe
                         seen.error = Some(error);
                         delay
                     }
-                    Err(error) => return seen.report(&subject, Outcome::Error, Some(error)),
+                    Err(error) => return seen.report(subject, Outcome::Error, Some(error)),
                 }
             }
             Err(Failure::TimedOut(waited)) => {
@@ -183,12 +175,12 @@ async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobRe
         if Instant::now() >= last_poll_at {
             tracing::warn!("{name}: deadline reached; the instance is not ready");
             let error = seen.error.take();
-            return seen.report(&subject, Outcome::Timeout, error);
+            return seen.report(subject, Outcome::Timeout, error);
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
         if let Some(observer) = &options.observer {
             observer.on_event(&WaitEvent::Polled {
-                subject: &subject,
+                subject,
                 job: None,
                 error: seen.error.as_ref(),
                 next_poll: next_at,

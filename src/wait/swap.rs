@@ -11,7 +11,7 @@
 use super::all::{fan_out, Share};
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
-use super::poll::{later, poll_until_done, turn, Clock, LAST_POLL_HEADROOM};
+use super::poll::{later, poll_until_done, turn, Clock};
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use crate::api::{
@@ -168,15 +168,8 @@ async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
     let Some(instance_id) = share.subject.instance_id.clone() else {
         return share.internal("an instance wait without an instance");
     };
-    let Share {
-        source,
-        options,
-        subject,
-        clock,
-        stop,
-        ..
-    } = share;
-    let (source, options, stop) = (&*source, &*options, &stop);
+    let (source, options, stop) = (&*share.source, &*share.options, &share.stop);
+    let (subject, clock) = (&share.subject, share.clock);
     let polls = std::sync::atomic::AtomicU32::new(0);
     let read = || {
         polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -202,7 +195,7 @@ async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
         biased;
         _ = stop.cancelled() => {
             let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
-            return JobReport::new(&subject, Outcome::Interrupted, None, polls, None);
+            return JobReport::new(subject, Outcome::Interrupted, None, polls, None);
         }
         _ = sleep_until(clock.deadline) => Err(PollError::transient(ApiError::local("timeout", "the deadline passed"))),
         read = read => read,
@@ -215,7 +208,7 @@ async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
                 PollError::Transient { .. } => Outcome::Timeout,
                 _ => Outcome::Error,
             };
-            return JobReport::new(&subject, outcome, None, polls, Some(e.api_error().clone()));
+            return JobReport::new(subject, outcome, None, polls, Some(e.api_error().clone()));
         }
     };
     let status = instance.status.clone().unwrap_or_else(|| "-".into());
@@ -225,7 +218,7 @@ async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
         instance.engine.as_deref().unwrap_or(""),
         instance.engine_version.as_deref().unwrap_or("")
     );
-    let mut report = JobReport::new(&subject, Outcome::Success, None, polls, None);
+    let mut report = JobReport::new(subject, Outcome::Success, None, polls, None);
     report.status = instance.status.clone();
     if !instance.is_running() {
         report.outcome = Outcome::Error;
@@ -241,17 +234,9 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
     let Some(instance_id) = share.subject.instance_id.clone() else {
         return share.internal("an instance wait without an instance");
     };
-    let Share {
-        source,
-        options,
-        subject,
-        clock,
-        seed,
-        stop,
-    } = share;
-    let (source, options, cancel) = (&*source, &*options, &stop);
-    let headroom = LAST_POLL_HEADROOM.min((clock.deadline - clock.start) / 10);
-    let last_try_at = clock.deadline - headroom;
+    let (source, options, cancel) = (&*share.source, &*share.options, &share.stop);
+    let (subject, clock, seed) = (&share.subject, share.clock, share.seed);
+    let last_try_at = clock.last_poll_at();
     let first_try = Instant::now();
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut retries = options.retry.build();
@@ -261,7 +246,7 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
     let mut next_at = Instant::now();
     loop {
         if let Err(outcome) = turn(next_at, options, clock, cancel).await {
-            return JobReport::new(&subject, outcome, None, starts, last_error);
+            return JobReport::new(subject, outcome, None, starts, last_error);
         }
         starts += 1;
         let sent_at = Instant::now();
@@ -272,7 +257,7 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
             _ = cancel.cancelled() => {
                 // The start may be on its way: say so rather than pretend nothing happened.
                 let error = unknown(&instance_id, "the wait was interrupted while the start was on its way");
-                return JobReport::new(&subject, Outcome::Interrupted, None, starts, Some(error));
+                return JobReport::new(subject, Outcome::Interrupted, None, starts, Some(error));
             }
             answer = timeout_at(request_end, source.start_swap(&instance_id)) => answer,
         };
@@ -320,12 +305,12 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
             }
             Ok(SwapStart::Refused(error)) => {
                 tracing::error!("{instance_id}: the swap was refused: {error}");
-                return JobReport::new(&subject, Outcome::Error, None, starts, Some(error));
+                return JobReport::new(subject, Outcome::Error, None, starts, Some(error));
             }
             Ok(SwapStart::Ambiguous(error)) => {
                 return find_out(
                     source,
-                    &subject,
+                    subject,
                     error,
                     server_before,
                     sent_at,
@@ -344,7 +329,7 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
                 );
                 return find_out(
                     source,
-                    &subject,
+                    subject,
                     error,
                     server_before,
                     sent_at,
@@ -359,12 +344,12 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
         };
         if Instant::now() >= last_try_at {
             tracing::warn!("{instance_id}: deadline reached; the swap never started");
-            return JobReport::new(&subject, Outcome::Timeout, None, starts, last_error);
+            return JobReport::new(subject, Outcome::Timeout, None, starts, last_error);
         }
         next_at = later(Instant::now(), delay).min(last_try_at);
         if let Some(observer) = &options.observer {
             observer.on_event(&WaitEvent::Polled {
-                subject: &subject,
+                subject,
                 job: None,
                 error: last_error.as_ref(),
                 next_poll: next_at,
