@@ -23,6 +23,14 @@ pub enum HttpError {
         /// The file.
         path: String,
     },
+    /// HTTPS is needed, and the system has no trusted certificates to verify it with (an
+    /// empty container image, say).
+    #[error(
+        "no trusted certificates were found on this system to verify HTTPS with: give a CA \
+         bundle (a PEM file such as /etc/ssl/certs/ca-certificates.crt) with dcs-wait \
+         --ca-bundle FILE or SSL_CERT_FILE, or install the system's CA certificates"
+    )]
+    NoTrustRoots(#[source] reqwest::Error),
     /// The HTTP client refused its settings.
     #[error("could not set up the HTTP client: {0}")]
     Build(#[from] reqwest::Error),
@@ -87,7 +95,14 @@ pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<reqwest::Client
     } else {
         builder().tls_certs_only(extra)
     };
-    Ok(builder.build()?)
+    builder.build().map_err(|e| {
+        // The platform verifier refuses to start with no roots at all; rustls says why.
+        if tls && is_rustls(&e) {
+            HttpError::NoTrustRoots(e)
+        } else {
+            HttpError::Build(e)
+        }
+    })
 }
 
 /// The client for instance metadata: plain HTTP on the local link, so no trust roots are
@@ -99,6 +114,18 @@ pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
         .connect_timeout(METADATA_CONNECT_TIMEOUT)
         .timeout(METADATA_TIMEOUT)
         .build()?)
+}
+
+/// Whether rustls is what refused, somewhere under `error`.
+fn is_rustls(error: &reqwest::Error) -> bool {
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
