@@ -252,3 +252,19 @@ proptest! {
         }
     }
 }
+
+/// The case the classification property found: a request id holding U+FFFE, which XML does
+/// not allow, reached the JUnit report as it was.
+#[test]
+fn a_noncharacter_from_the_server_keeps_every_report_well_formed() {
+    let reply = Reply {
+        status: 0,
+        headers: AnswerHeaders {
+            request_id: Some("\u{fffe}".into()),
+            ..AnswerHeaders::default()
+        },
+        body: Vec::new(),
+    };
+    let error = classify(reply, SystemTime::now()).unwrap_err();
+    render_everything(None, Some(error.api_error().clone()));
+}

@@ -21,7 +21,7 @@ pub fn printable(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_bidi_control(c) {
+        if c.is_control() || is_bidi_control(c) || is_noncharacter(c) {
             out.extend(c.escape_debug());
         } else {
             out.push(c);
@@ -39,6 +39,13 @@ pub(super) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
         _ => None,
     })
+}
+
+/// Code points reserved never to be characters (U+FDD0–U+FDEF, and the last two of every
+/// plane, U+FFFE and U+FFFF among them): XML does not allow U+FFFE and U+FFFF at all, so
+/// one left as it is would make a JUnit report unreadable.
+fn is_noncharacter(c: char) -> bool {
+    ('\u{FDD0}'..='\u{FDEF}').contains(&c) || (c as u32) & 0xFFFE == 0xFFFE
 }
 
 /// Marks and overrides that reorder how text is displayed ("Trojan Source").
@@ -62,6 +69,9 @@ mod tests {
         );
         assert_eq!(printable("abc\u{202E}fed"), "abc\\u{202e}fed");
         assert_eq!(printable("\u{85}\u{7f}"), "\\u{85}\\u{7f}");
+        // Found by the fuzz property (a request id of U+FFFE broke the JUnit XML).
+        assert_eq!(printable("a\u{fffe}b\u{10ffff}"), "a\\u{fffe}b\\u{10ffff}");
+        assert_eq!(printable("\u{fdd0}"), "\\u{fdd0}");
     }
 
     #[test]
