@@ -261,8 +261,15 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
             }
             answer = timeout_at(request_end, source.start_swap(&instance_id)) => answer,
         };
+        // No answer in time is as inconclusive as a dropped connection: the start went out.
+        let answer = answer.unwrap_or_else(|_| {
+            SwapStart::Ambiguous(ApiError::local(
+                "request_timeout",
+                format!("no answer within {:.1?}", Instant::now() - sent_at),
+            ))
+        });
         let delay = match answer {
-            Ok(SwapStart::Started(job_id)) => {
+            SwapStart::Started(job_id) => {
                 tracing::info!("swap started on {instance_id}: job {job_id}");
                 let subject = subject.with_job(job_id.clone());
                 let fetch = || source.fetch(&job_id);
@@ -276,7 +283,7 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
                 report.polls += starts;
                 return report;
             }
-            Ok(SwapStart::NotStarted { error, retry_after }) => {
+            SwapStart::NotStarted { error, retry_after } => {
                 if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
                     limiter.throttled();
                 }
@@ -290,7 +297,7 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
                 last_error = Some(error);
                 delay
             }
-            Ok(SwapStart::Busy(error)) => {
+            SwapStart::Busy(error) => {
                 let waited = Instant::now() - first_try;
                 let delay = options.schedule.delay(waited, waited, None, &mut rng);
                 if busy_with.as_ref() != Some(&error.code) {
@@ -303,30 +310,11 @@ async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
                 last_error = Some(error);
                 delay
             }
-            Ok(SwapStart::Refused(error)) => {
+            SwapStart::Refused(error) => {
                 tracing::error!("{instance_id}: the swap was refused: {error}");
                 return JobReport::new(subject, Outcome::Error, None, starts, Some(error));
             }
-            Ok(SwapStart::Ambiguous(error)) => {
-                return find_out(
-                    source,
-                    subject,
-                    error,
-                    server_before,
-                    sent_at,
-                    starts,
-                    options,
-                    clock,
-                    seed,
-                    cancel,
-                )
-                .await;
-            }
-            Err(_elapsed) => {
-                let error = ApiError::local(
-                    "request_timeout",
-                    format!("no answer within {:.1?}", Instant::now() - sent_at),
-                );
+            SwapStart::Ambiguous(error) => {
                 return find_out(
                     source,
                     subject,
