@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The action's second step: runs dcs-wait with the ids on stdin and hands its GITHUB_OUTPUT
+# lines (outcome, duration_ms, exit_code, job_id) to the step. The extra arguments are split
+# on white space with globbing off and never evaluated: an input is data, not shell code.
+set -u
+
+# No expansion of an empty array below: macOS runners' bash 3.2 calls that unbound under -u.
+fail_on_error=${DCS_WAIT_ACTION_FAIL_ON_ERROR:-true}
+case "$fail_on_error" in
+    true | false) ;;
+    *)
+        echo "::error::fail-on-error must be true or false, not '$fail_on_error'"
+        exit 2
+        ;;
+esac
+args=()
+command=${DCS_WAIT_ACTION_COMMAND:-wait}
+case "$command" in
+    wait) ;;
+    swap | instance) args+=("$command") ;;
+    *)
+        echo "::error::command must be wait, swap or instance, not '$command'"
+        exit 2
+        ;;
+esac
+if [ -n "${DCS_WAIT_ACTION_TIMEOUT:-}" ]; then
+    args+=(--timeout "$DCS_WAIT_ACTION_TIMEOUT")
+fi
+set -f
+# shellcheck disable=SC2206 # splitting on white space is the input's documented meaning
+args+=(${DCS_WAIT_ACTION_ARGS:-})
+set +f
+args+=(-)
+
+# dcs-wait writes its outputs to a file of ours first: if it could not start (exit 2 before
+# any report), the step still gets outcome and exit_code.
+outputs=$(mktemp "${RUNNER_TEMP:?}/dcs-wait-outputs.XXXXXX")
+printf '%s\n' "${DCS_WAIT_ACTION_IDS:-}" | GITHUB_OUTPUT="$outputs" dcs-wait "${args[@]}"
+code=${PIPESTATUS[1]}
+if grep -q '^exit_code=' "$outputs"; then
+    cat "$outputs" >>"${GITHUB_OUTPUT:?}"
+else
+    printf 'outcome=error\nduration_ms=\nexit_code=%s\njob_id=\n' "$code" >>"${GITHUB_OUTPUT:?}"
+fi
+rm -f "$outputs"
+
+if [ "$code" != 0 ] && [ "$fail_on_error" = true ]; then
+    exit "$code"
+fi
+exit 0

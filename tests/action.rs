@@ -1,0 +1,599 @@
+//! The GitHub Action (`action.yml`), run the way a runner runs a composite action: a small
+//! runner below parses `action.yml`, evaluates the inputs into each step's `env:`, runs each
+//! `run:` with `bash --noprofile --norc -eo pipefail` as GitHub's `shell: bash` does, with
+//! `GITHUB_OUTPUT`, `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`, `RUNNER_TOOL_CACHE`, `RUNNER_TEMP`,
+//! `RUNNER_OS`, `RUNNER_ARCH` and `GITHUB_ACTION_PATH` set, stops at the first failing
+//! step, and maps the steps' outputs to the action's. The action installs the release
+//! archive from a loopback HTTP server (`DCS_WAIT_DOWNLOAD_URL`) and waits on dcs-sim.
+//!
+//! The archive: the one `dist build` made when `DCS_WAIT_DIST_DIR` names its output
+//! (`.ci/release` does that), else this build's binaries packed in dist's layout.
+//!
+//! Not emulated, and refused if `action.yml` ever needs it: `uses:` steps, `if:`,
+//! `working-directory`, shells other than bash, expressions other than `inputs.*` and
+//! `steps.*.outputs.*`, `GITHUB_ENV`. Only the runner's own OS and architecture are run;
+//! the macOS and Windows branches of `action/install.sh` are not run here.
+
+mod common;
+
+use common::*;
+use dcs_wait::sim::{Scenario, SimInstance, SimServer};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use yaml_rust2::{Yaml, YamlLoader};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `action.yml`, as far as a composite action of ours uses it.
+struct Action {
+    /// Input name → default.
+    inputs: BTreeMap<String, String>,
+    /// Output name → its `value:` expression.
+    outputs: BTreeMap<String, String>,
+    steps: Vec<Step>,
+}
+
+struct Step {
+    id: String,
+    env: Vec<(String, String)>,
+    run: String,
+}
+
+fn text(yaml: &Yaml, what: &str) -> String {
+    match yaml {
+        Yaml::String(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        other => panic!("{what}: expected text, found {other:?}"),
+    }
+}
+
+fn entries<'a>(yaml: &'a Yaml, what: &str) -> Vec<(String, &'a Yaml)> {
+    match yaml {
+        Yaml::Hash(hash) => hash.iter().map(|(k, v)| (text(k, what), v)).collect(),
+        Yaml::BadValue => Vec::new(),
+        other => panic!("{what}: expected a mapping, found {other:?}"),
+    }
+}
+
+fn load_action() -> Action {
+    let source = std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap();
+    let doc = YamlLoader::load_from_str(&source).unwrap().remove(0);
+    assert_eq!(text(&doc["runs"]["using"], "runs.using"), "composite");
+    let inputs = entries(&doc["inputs"], "inputs")
+        .into_iter()
+        .map(|(name, spec)| {
+            let default = match &spec["default"] {
+                Yaml::BadValue => String::new(),
+                d => text(d, "default"),
+            };
+            (name, default)
+        })
+        .collect();
+    let outputs = entries(&doc["outputs"], "outputs")
+        .into_iter()
+        .map(|(name, spec)| (name, text(&spec["value"], "value")))
+        .collect();
+    let steps = doc["runs"]["steps"]
+        .as_vec()
+        .expect("runs.steps")
+        .iter()
+        .map(|step| {
+            for (key, _) in entries(step, "step") {
+                assert!(
+                    ["id", "name", "shell", "env", "run"].contains(&key.as_str()),
+                    "this runner does not emulate a step's `{key}`"
+                );
+            }
+            assert_eq!(
+                text(&step["shell"], "shell"),
+                "bash",
+                "only bash is emulated"
+            );
+            Step {
+                id: text(&step["id"], "id"),
+                env: entries(&step["env"], "env")
+                    .into_iter()
+                    .map(|(k, v)| (k, text(v, "env value")))
+                    .collect(),
+                run: text(&step["run"], "run"),
+            }
+        })
+        .collect();
+    Action {
+        inputs,
+        outputs,
+        steps,
+    }
+}
+
+/// `${{ inputs.NAME }}` and `${{ steps.ID.outputs.NAME }}`, the only expressions emulated.
+fn expand(
+    template: &str,
+    inputs: &BTreeMap<String, String>,
+    steps: &BTreeMap<String, BTreeMap<String, String>>,
+) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").expect("an unclosed expression") + start;
+        let expr = rest[start + 3..end].trim();
+        let parts: Vec<&str> = expr.split('.').collect();
+        let value = match parts.as_slice() {
+            ["inputs", name] => inputs
+                .get(*name)
+                .unwrap_or_else(|| panic!("no input {name}"))
+                .clone(),
+            ["steps", id, "outputs", name] => steps
+                .get(*id)
+                .and_then(|o| o.get(*name))
+                .cloned()
+                .unwrap_or_default(),
+            _ => panic!("this runner does not emulate the expression `{expr}`"),
+        };
+        out.push_str(&value);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `GITHUB_OUTPUT` file: `name=value` lines and `name<<DELIMITER` blocks; the last
+/// value of a name wins.
+fn parse_outputs(file: &str) -> BTreeMap<String, String> {
+    let mut outputs = BTreeMap::new();
+    let mut lines = file.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            outputs.insert(name.to_string(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            outputs.insert(name.to_string(), value.to_string());
+        }
+    }
+    outputs
+}
+
+/// One run of the action, as its caller's workflow sees it.
+#[derive(Debug)]
+struct ActionRun {
+    passed: bool,
+    outputs: BTreeMap<String, String>,
+    log: String,
+    summary: String,
+}
+
+/// A runner machine: its tool cache outlives runs, as a self-hosted runner's does.
+struct Runner {
+    home: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// `RUNNER_OS`, `RUNNER_ARCH` and the release target for this machine.
+fn platform() -> (&'static str, &'static str, String) {
+    let os = match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "macOS",
+        other => panic!("the action test runs on Linux or macOS, not {other}"),
+    };
+    let (arch, cpu) = match std::env::consts::ARCH {
+        "x86_64" => ("X64", "x86_64"),
+        "aarch64" => ("ARM64", "aarch64"),
+        other => panic!("no release for {other}"),
+    };
+    let target = match os {
+        "Linux" => format!("{cpu}-unknown-linux-musl"),
+        _ => format!("{cpu}-apple-darwin"),
+    };
+    (os, arch, target)
+}
+
+/// The system's tools (bash, curl, tar, sha256sum) and nothing of cargo's: the only
+/// dcs-wait the action can run is the one it installed.
+const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+impl Runner {
+    fn new(download_url: &str, sim_env: Vec<(&str, String)>) -> Runner {
+        let home = tempfile::tempdir().unwrap();
+        for dir in ["tool-cache", "temp"] {
+            std::fs::create_dir(home.path().join(dir)).unwrap();
+        }
+        let (os, arch, _) = platform();
+        let path = |p: &str| home.path().join(p).to_string_lossy().into_owned();
+        let mut env = vec![
+            ("HOME".to_string(), path(".")),
+            ("RUNNER_OS".into(), os.into()),
+            ("RUNNER_ARCH".into(), arch.into()),
+            ("RUNNER_TOOL_CACHE".into(), path("tool-cache")),
+            ("RUNNER_TEMP".into(), path("temp")),
+            ("GITHUB_ACTION_PATH".into(), ROOT.into()),
+            ("GITHUB_ACTIONS".into(), "true".into()),
+            ("DCS_WAIT_DOWNLOAD_URL".into(), download_url.into()),
+            ("DCS_WAIT_METADATA_ENDPOINT".into(), "off".into()),
+            ("DCS_WAIT_NO_HISTORY".into(), "true".into()),
+        ];
+        env.extend(sim_env.into_iter().map(|(k, v)| (k.to_string(), v)));
+        Runner { home, env }
+    }
+
+    fn tool_cache(&self) -> PathBuf {
+        self.home.path().join("tool-cache")
+    }
+
+    /// Runs the action with `with` as its inputs, on a blocking thread: the steps are
+    /// processes, and dcs-sim answers them from this test's runtime meanwhile.
+    async fn run(&self, with: &[(&str, &str)]) -> ActionRun {
+        let env = self.env.clone();
+        let home = self.home.path().to_path_buf();
+        let with: Vec<(String, String)> = with
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || run_action(&load_action(), &with, &env, &home))
+            .await
+            .unwrap()
+    }
+}
+
+fn run_action(
+    action: &Action,
+    with: &[(String, String)],
+    env: &[(String, String)],
+    home: &Path,
+) -> ActionRun {
+    let mut inputs = action.inputs.clone();
+    for (name, value) in with {
+        assert!(inputs.contains_key(name), "action.yml has no input {name}");
+        inputs.insert(name.clone(), value.clone());
+    }
+    let github_path = home.join("github-path");
+    let summary = home.join("step-summary");
+    std::fs::write(&github_path, "").unwrap();
+    std::fs::write(&summary, "").unwrap();
+    let mut step_outputs = BTreeMap::new();
+    let mut log = String::new();
+    let mut passed = true;
+    for (n, step) in action.steps.iter().enumerate() {
+        let script = home.join(format!("step-{n}.sh"));
+        let output_file = home.join(format!("step-{n}.output"));
+        std::fs::write(&script, &step.run).unwrap();
+        std::fs::write(&output_file, "").unwrap();
+        // GITHUB_PATH entries come before the PATH, the latest first.
+        let added = std::fs::read_to_string(&github_path).unwrap();
+        let mut path: Vec<&str> = added.lines().rev().collect();
+        path.push(SYSTEM_PATH);
+        let result = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&script)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("PATH", path.join(":"))
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_PATH", &github_path)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .envs(
+                step.env
+                    .iter()
+                    .map(|(k, v)| (k, expand(v, &inputs, &step_outputs))),
+            )
+            .current_dir(home)
+            .output()
+            .unwrap();
+        log.push_str(&format!("--- step {}: {}\n", step.id, result.status));
+        log.push_str(&String::from_utf8_lossy(&result.stdout));
+        log.push_str(&String::from_utf8_lossy(&result.stderr));
+        let written = std::fs::read_to_string(&output_file).unwrap();
+        step_outputs.insert(step.id.clone(), parse_outputs(&written));
+        if !result.status.success() {
+            passed = false;
+            break;
+        }
+    }
+    let outputs = action
+        .outputs
+        .iter()
+        .map(|(name, value)| (name.clone(), expand(value, &inputs, &step_outputs)))
+        .collect();
+    ActionRun {
+        passed,
+        outputs,
+        log,
+        summary: std::fs::read_to_string(&summary).unwrap(),
+    }
+}
+
+/// A loopback HTTP server of release files, counting what it was asked for.
+struct Releases {
+    url: String,
+    asked: Arc<Mutex<Vec<String>>>,
+}
+
+impl Releases {
+    fn serve(files: BTreeMap<String, Vec<u8>>) -> Releases {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                // The rest of the head, up to its blank line.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request.split(' ').nth(1).unwrap_or("/").to_string();
+                log.lock().unwrap().push(path.clone());
+                let (status, body) = match files.get(path.trim_start_matches('/')) {
+                    Some(body) => ("200 OK", body.as_slice()),
+                    None => ("404 Not Found", &b"not found"[..]),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(body);
+            }
+        });
+        Releases { url, asked }
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+/// The release files for this machine: the archive and its `.sha256`, made once for all
+/// the tests here (packing the debug binaries takes seconds).
+fn release_files() -> BTreeMap<String, Vec<u8>> {
+    static FILES: OnceLock<BTreeMap<String, Vec<u8>>> = OnceLock::new();
+    FILES.get_or_init(make_release_files).clone()
+}
+
+fn make_release_files() -> BTreeMap<String, Vec<u8>> {
+    let (_, _, target) = platform();
+    let archive = format!("dcs-wait-{target}.tar.gz");
+    let checksum = format!("{archive}.sha256");
+    if let Some(dist) = std::env::var_os("DCS_WAIT_DIST_DIR") {
+        let dist = PathBuf::from(dist);
+        let read = |name: &str| {
+            std::fs::read(dist.join(name)).unwrap_or_else(|e| panic!("{name} in dist: {e}"))
+        };
+        return BTreeMap::from([
+            (archive.clone(), read(&archive)),
+            (checksum.clone(), read(&checksum)),
+        ]);
+    }
+    // dist's layout: a directory named like the archive holding both binaries and the README.
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join(format!("dcs-wait-{target}"));
+    std::fs::create_dir(&dir).unwrap();
+    for (from, name) in [
+        (env!("CARGO_BIN_EXE_dcs-wait").to_string(), "dcs-wait"),
+        (env!("CARGO_BIN_EXE_dcs-sim").to_string(), "dcs-sim"),
+        (format!("{ROOT}/README.md"), "README.md"),
+    ] {
+        std::fs::copy(from, dir.join(name)).unwrap();
+    }
+    // gzip -1: the debug binaries are large, and the level is not what is tested.
+    let packed = Command::new("sh")
+        .args(["-c", r#"tar -cf - -C "$1" "$2" | gzip -1 > "$3""#, "sh"])
+        .arg(work.path())
+        .arg(format!("dcs-wait-{target}"))
+        .arg(work.path().join(&archive))
+        .status()
+        .unwrap();
+    assert!(packed.success());
+    let bytes = std::fs::read(work.path().join(&archive)).unwrap();
+    let sum = format!("{} *{archive}\n", hex::encode(Sha256::digest(&bytes)));
+    BTreeMap::from([(archive, bytes), (checksum, sum.into_bytes())])
+}
+
+const INSTANCE: &str = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6";
+
+async fn dcs_sim() -> SimServer {
+    start(Scenario {
+        instances: vec![SimInstance::new(INSTANCE, 1_000)],
+        ..scenario(vec![
+            job("ok-1", 300),
+            job("ok-2", 500),
+            failed_job("fail-1", 300, Some("the standby is not in sync")),
+            job("slow-1", 600_000),
+        ])
+    })
+    .await
+}
+
+fn sim_env(sim: &SimServer) -> Vec<(&'static str, String)> {
+    let mut env = aksk(sim);
+    env.push(("DCS_WAIT_ENDPOINT", sim.url()));
+    env.push(("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT.into()));
+    env
+}
+
+fn output<'a>(run: &'a ActionRun, name: &str) -> &'a str {
+    run.outputs
+        .get(name)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("no output {name}: {run:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn installs_once_then_waits_from_the_tool_cache() {
+    for dir in SYSTEM_PATH.split(':') {
+        assert!(
+            !Path::new(dir).join("dcs-wait").exists(),
+            "{dir} has a dcs-wait"
+        );
+    }
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(release_files());
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let (_, _, target) = platform();
+
+    let first = runner.run(&[("ids", "ok-1\n  ok-2 ")]).await;
+    assert!(first.passed, "{first:#?}");
+    assert_eq!(output(&first, "outcome"), "success");
+    assert_eq!(output(&first, "exit_code"), "0");
+    assert_eq!(output(&first, "duration_ms"), "500");
+    assert_eq!(output(&first, "job_id"), "ok-1 ok-2");
+    assert!(first.summary.contains("| `ok-2` |"), "{}", first.summary);
+    assert_eq!(
+        releases.asked(),
+        [
+            format!("/dcs-wait-{target}.tar.gz"),
+            format!("/dcs-wait-{target}.tar.gz.sha256")
+        ]
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    let cached = runner
+        .tool_cache()
+        .join(format!("dcs-wait/{version}/{target}"));
+    assert!(cached.join("dcs-wait").is_file(), "{first:#?}");
+    assert!(cached.join("dcs-sim").is_file());
+    assert!(cached.with_extension("complete").is_file());
+
+    let second = runner.run(&[("ids", "ok-1")]).await;
+    assert!(second.passed, "{second:#?}");
+    assert_eq!(output(&second, "outcome"), "success");
+    assert!(second.log.contains("from the tool cache"), "{}", second.log);
+    assert_eq!(releases.asked().len(), 2, "the second run downloaded again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_job_fails_the_step_unless_told_otherwise() {
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(release_files());
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+
+    let failed = runner.run(&[("ids", "fail-1")]).await;
+    assert!(!failed.passed, "{failed:#?}");
+    assert_eq!(output(&failed, "outcome"), "failed");
+    assert_eq!(output(&failed, "exit_code"), "1");
+    assert_eq!(output(&failed, "duration_ms"), "300");
+    assert!(
+        failed.log.contains("the standby is not in sync"),
+        "{}",
+        failed.log
+    );
+
+    let told = runner
+        .run(&[("ids", "fail-1"), ("fail-on-error", "false")])
+        .await;
+    assert!(told.passed, "{told:#?}");
+    assert_eq!(output(&told, "outcome"), "failed");
+    assert_eq!(output(&told, "exit_code"), "1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeout_input_is_the_deadline() {
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(release_files());
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let run = runner
+        .run(&[
+            ("ids", "slow-1"),
+            ("timeout", "2s"),
+            ("args", "--max-lag 1s"),
+        ])
+        .await;
+    assert!(!run.passed, "{run:#?}");
+    assert_eq!(output(&run, "outcome"), "timeout");
+    assert_eq!(output(&run, "exit_code"), "3");
+    assert_eq!(output(&run, "duration_ms"), "");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn swap_starts_the_swap_and_names_its_job() {
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(release_files());
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let run = runner
+        .run(&[("command", "swap"), ("ids", INSTANCE), ("timeout", "1m")])
+        .await;
+    assert!(run.passed, "{run:#?}");
+    assert_eq!(output(&run, "outcome"), "success");
+    assert_eq!(output(&run, "duration_ms"), "1000");
+    assert!(output(&run, "job_id").starts_with("ff80a0a0"), "{run:#?}");
+    let swaps = sim.stats().per_instance[INSTANCE].clone();
+    assert_eq!((swaps.starts, swaps.swaps), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inputs_are_data_never_shell_code() {
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(release_files());
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let marker = runner.home.path().join("injected");
+    let evil = format!("ok-1 $(touch {0}) `touch {0}`; touch {0}", marker.display());
+    let run = runner
+        .run(&[
+            ("ids", &evil),
+            (
+                "args",
+                &format!("--max-rps 5 $(touch {})", marker.display()),
+            ),
+            ("fail-on-error", "false"),
+        ])
+        .await;
+    assert!(!marker.exists(), "an input ran as shell code: {run:#?}");
+    // The words reached dcs-wait as arguments and ids, which it refused: a usage error.
+    assert_eq!(output(&run, "exit_code"), "2", "{run:#?}");
+    assert_eq!(output(&run, "outcome"), "error");
+    assert_eq!(sim.stats().requests, 0, "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_archive_is_not_installed() {
+    let sim = dcs_sim().await;
+    let mut files = release_files();
+    let (_, _, target) = platform();
+    let archive = files.get_mut(&format!("dcs-wait-{target}.tar.gz")).unwrap();
+    let last = archive.len() - 1;
+    archive[last] ^= 0x01;
+    let releases = Releases::serve(files);
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let run = runner.run(&[("ids", "ok-1")]).await;
+    assert!(!run.passed, "{run:#?}");
+    assert!(
+        run.log.contains("does not match its .sha256"),
+        "{}",
+        run.log
+    );
+    assert!(!runner.tool_cache().join("dcs-wait").exists(), "{run:#?}");
+    assert_eq!(sim.stats().requests, 0);
+}
+
+#[test]
+fn no_expression_inside_a_script_and_the_version_is_this_release() {
+    let action = load_action();
+    for step in &action.steps {
+        assert!(
+            !step.run.contains("${{"),
+            "step {}: an expression in `run:` is script injection; pass it through `env:`",
+            step.id
+        );
+    }
+    for input in action.inputs.keys() {
+        let used = action.steps.iter().any(|s| {
+            s.env
+                .iter()
+                .any(|(_, v)| v.contains(&format!("inputs.{input} ")))
+        });
+        assert!(used, "input {input} reaches no step");
+    }
+    // Bumped with each release: the action installs the release it belongs to.
+    assert_eq!(action.inputs["version"], env!("CARGO_PKG_VERSION"));
+}
