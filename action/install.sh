@@ -60,6 +60,7 @@ else
             if command -v unzip >/dev/null; then
                 unzip -q "$work/$archive" -d "$work/unpacked"
             else
+                # shellcheck disable=SC2016 # PowerShell expands $env:, not bash
                 ARCHIVE="$work/$archive" DEST="$work/unpacked" pwsh -NoProfile -Command \
                     'Expand-Archive -LiteralPath $env:ARCHIVE -DestinationPath $env:DEST'
             fi
