@@ -67,7 +67,7 @@ else
             ;;
         *) tar -xzf "$work/$archive" -C "$work/unpacked" ;;
     esac
-    # dist puts the files in a directory named like the archive; accept them at the top too.
+    # dist's tarballs hold a directory named like the archive; its zips are flat.
     from="$work/unpacked/dcs-wait-$target"
     [ -d "$from" ] || from="$work/unpacked"
     if [ ! -f "$from/dcs-wait$exe" ]; then

@@ -597,3 +597,42 @@ fn no_expression_inside_a_script_and_the_version_is_this_release() {
     // Bumped with each release: the action installs the release it belongs to.
     assert_eq!(action.inputs["version"], env!("CARGO_PKG_VERSION"));
 }
+
+/// Every `run:` in a YAML document, however deep.
+fn scripts(yaml: &Yaml, found: &mut Vec<String>) {
+    match yaml {
+        Yaml::Hash(hash) => {
+            for (key, value) in hash {
+                match (key, value) {
+                    (Yaml::String(k), Yaml::String(script)) if k == "run" => {
+                        found.push(script.clone())
+                    }
+                    _ => scripts(value, found),
+                }
+            }
+        }
+        Yaml::Array(items) => items.iter().for_each(|item| scripts(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_readmes_workflows_parse_and_keep_expressions_out_of_scripts() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 5, "{}", blocks.len());
+    let mut found = Vec::new();
+    for block in blocks {
+        let docs = YamlLoader::load_from_str(block)
+            .unwrap_or_else(|e| panic!("the README's YAML does not parse: {e}\n{block}"));
+        docs.iter().for_each(|doc| scripts(doc, &mut found));
+    }
+    assert!(!found.is_empty());
+    for script in found {
+        assert!(!script.contains("${{"), "an expression inside run: {script}");
+    }
+}
