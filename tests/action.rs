@@ -169,7 +169,8 @@ struct ActionRun {
     summary: String,
 }
 
-/// A runner machine: its tool cache outlives runs, as a self-hosted runner's does.
+/// A runner machine: its tool cache lasts from one use of the action to the next, as it
+/// does across the steps of a job (and across jobs on a self-hosted runner).
 struct Runner {
     home: tempfile::TempDir,
     env: Vec<(String, String)>,
