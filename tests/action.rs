@@ -424,6 +424,34 @@ fn sim_env(sim: &SimServer) -> Vec<(&'static str, String)> {
     env
 }
 
+/// What a test runs the action with: dcs-sim, a server of release files, and a runner
+/// pointed at both.
+struct SetUp {
+    sim: SimServer,
+    releases: Releases,
+    runner: Runner,
+}
+
+async fn set_up(files: BTreeMap<String, Vec<u8>>) -> SetUp {
+    let sim = dcs_sim().await;
+    let releases = Releases::serve(files);
+    let runner = Runner::new(&releases.url, sim_env(&sim));
+    SetUp {
+        sim,
+        releases,
+        runner,
+    }
+}
+
+/// The step's verdict and the two outputs a workflow branches on.
+fn assert_ended(run: &ActionRun, passed: bool, outcome: &str, exit_code: &str) {
+    assert_eq!(
+        (run.passed, output(run, "outcome"), output(run, "exit_code")),
+        (passed, outcome, exit_code),
+        "{run:#?}"
+    );
+}
+
 fn output<'a>(run: &'a ActionRun, name: &str) -> &'a str {
     run.outputs
         .get(name)
@@ -439,50 +467,46 @@ async fn installs_once_then_waits_from_the_tool_cache() {
             "{dir} has a dcs-wait"
         );
     }
-    let sim = dcs_sim().await;
-    let releases = Releases::serve(release_files());
-    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let t = set_up(release_files()).await;
     let (_, _, target) = platform();
 
-    let first = runner.run(&[("ids", "ok-1\n  ok-2 ")]).await;
-    assert!(first.passed, "{first:#?}");
-    assert_eq!(output(&first, "outcome"), "success");
-    assert_eq!(output(&first, "exit_code"), "0");
+    let first = t.runner.run(&[("ids", "ok-1\n  ok-2 ")]).await;
+    assert_ended(&first, true, "success", "0");
     assert_eq!(output(&first, "duration_ms"), "500");
     assert_eq!(output(&first, "job_id"), "ok-1 ok-2");
     assert!(first.summary.contains("| `ok-2` |"), "{}", first.summary);
     assert_eq!(
-        releases.asked(),
+        t.releases.asked(),
         [
             format!("/dcs-wait-{target}.tar.gz"),
             format!("/dcs-wait-{target}.tar.gz.sha256")
         ]
     );
     let version = env!("CARGO_PKG_VERSION");
-    let cached = runner
+    let cached = t
+        .runner
         .tool_cache()
         .join(format!("dcs-wait/{version}/{target}"));
     assert!(cached.join("dcs-wait").is_file(), "{first:#?}");
     assert!(cached.join("dcs-sim").is_file());
     assert!(cached.with_extension("complete").is_file());
 
-    let second = runner.run(&[("ids", "ok-1")]).await;
-    assert!(second.passed, "{second:#?}");
-    assert_eq!(output(&second, "outcome"), "success");
+    let second = t.runner.run(&[("ids", "ok-1")]).await;
+    assert_ended(&second, true, "success", "0");
     assert!(second.log.contains("from the tool cache"), "{}", second.log);
-    assert_eq!(releases.asked().len(), 2, "the second run downloaded again");
+    assert_eq!(
+        t.releases.asked().len(),
+        2,
+        "the second run downloaded again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_job_fails_the_step_unless_told_otherwise() {
-    let sim = dcs_sim().await;
-    let releases = Releases::serve(release_files());
-    let runner = Runner::new(&releases.url, sim_env(&sim));
+    let t = set_up(release_files()).await;
 
-    let failed = runner.run(&[("ids", "fail-1")]).await;
-    assert!(!failed.passed, "{failed:#?}");
-    assert_eq!(output(&failed, "outcome"), "failed");
-    assert_eq!(output(&failed, "exit_code"), "1");
+    let failed = t.runner.run(&[("ids", "fail-1")]).await;
+    assert_ended(&failed, false, "failed", "1");
     assert_eq!(output(&failed, "duration_ms"), "300");
     assert!(
         failed.log.contains("the standby is not in sync"),
@@ -490,56 +514,49 @@ async fn a_failed_job_fails_the_step_unless_told_otherwise() {
         failed.log
     );
 
-    let told = runner
+    let told = t
+        .runner
         .run(&[("ids", "fail-1"), ("fail-on-error", "false")])
         .await;
-    assert!(told.passed, "{told:#?}");
-    assert_eq!(output(&told, "outcome"), "failed");
-    assert_eq!(output(&told, "exit_code"), "1");
+    assert_ended(&told, true, "failed", "1");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_timeout_input_is_the_deadline() {
-    let sim = dcs_sim().await;
-    let releases = Releases::serve(release_files());
-    let runner = Runner::new(&releases.url, sim_env(&sim));
-    let run = runner
+    let t = set_up(release_files()).await;
+    let run = t
+        .runner
         .run(&[
             ("ids", "slow-1"),
             ("timeout", "2s"),
             ("args", "--max-lag 1s"),
         ])
         .await;
-    assert!(!run.passed, "{run:#?}");
-    assert_eq!(output(&run, "outcome"), "timeout");
-    assert_eq!(output(&run, "exit_code"), "3");
+    assert_ended(&run, false, "timeout", "3");
     assert_eq!(output(&run, "duration_ms"), "");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn swap_starts_the_swap_and_names_its_job() {
-    let sim = dcs_sim().await;
-    let releases = Releases::serve(release_files());
-    let runner = Runner::new(&releases.url, sim_env(&sim));
-    let run = runner
+    let t = set_up(release_files()).await;
+    let run = t
+        .runner
         .run(&[("command", "swap"), ("ids", INSTANCE), ("timeout", "1m")])
         .await;
-    assert!(run.passed, "{run:#?}");
-    assert_eq!(output(&run, "outcome"), "success");
+    assert_ended(&run, true, "success", "0");
     assert_eq!(output(&run, "duration_ms"), "1000");
     assert!(output(&run, "job_id").starts_with("ff80a0a0"), "{run:#?}");
-    let swaps = sim.stats().per_instance[INSTANCE].clone();
+    let swaps = t.sim.stats().per_instance[INSTANCE].clone();
     assert_eq!((swaps.starts, swaps.swaps), (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inputs_are_data_never_shell_code() {
-    let sim = dcs_sim().await;
-    let releases = Releases::serve(release_files());
-    let runner = Runner::new(&releases.url, sim_env(&sim));
-    let marker = runner.home.path().join("injected");
+    let t = set_up(release_files()).await;
+    let marker = t.runner.home.path().join("injected");
     let evil = format!("ok-1 $(touch {0}) `touch {0}`; touch {0}", marker.display());
-    let run = runner
+    let run = t
+        .runner
         .run(&[
             ("ids", &evil),
             (
@@ -551,30 +568,27 @@ async fn inputs_are_data_never_shell_code() {
         .await;
     assert!(!marker.exists(), "an input ran as shell code: {run:#?}");
     // The words reached dcs-wait as arguments and ids, which it refused: a usage error.
-    assert_eq!(output(&run, "exit_code"), "2", "{run:#?}");
-    assert_eq!(output(&run, "outcome"), "error");
-    assert_eq!(sim.stats().requests, 0, "{run:#?}");
+    assert_ended(&run, true, "error", "2");
+    assert_eq!(t.sim.stats().requests, 0, "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_archive_is_not_installed() {
-    let sim = dcs_sim().await;
     let mut files = release_files();
     let (_, _, target) = platform();
     let archive = files.get_mut(&format!("dcs-wait-{target}.tar.gz")).unwrap();
     let last = archive.len() - 1;
     archive[last] ^= 0x01;
-    let releases = Releases::serve(files);
-    let runner = Runner::new(&releases.url, sim_env(&sim));
-    let run = runner.run(&[("ids", "ok-1")]).await;
+    let t = set_up(files).await;
+    let run = t.runner.run(&[("ids", "ok-1")]).await;
     assert!(!run.passed, "{run:#?}");
     assert!(
         run.log.contains("does not match its .sha256"),
         "{}",
         run.log
     );
-    assert!(!runner.tool_cache().join("dcs-wait").exists(), "{run:#?}");
-    assert_eq!(sim.stats().requests, 0);
+    assert!(!t.runner.tool_cache().join("dcs-wait").exists(), "{run:#?}");
+    assert_eq!(t.sim.stats().requests, 0);
 }
 
 #[test]
@@ -634,6 +648,9 @@ fn the_readmes_workflows_parse_and_keep_expressions_out_of_scripts() {
     }
     assert!(!found.is_empty());
     for script in found {
-        assert!(!script.contains("${{"), "an expression inside run: {script}");
+        assert!(
+            !script.contains("${{"),
+            "an expression inside run: {script}"
+        );
     }
 }
