@@ -81,4 +81,8 @@ else
     touch "$cache.complete"
     echo "dcs-wait $version ($target) installed in the tool cache"
 fi
+# On Windows (Git Bash) the runner wants a Windows path in GITHUB_PATH.
+if command -v cygpath >/dev/null; then
+    cache=$(cygpath -w "$cache")
+fi
 echo "$cache" >>"${GITHUB_PATH:?}"
