@@ -4,7 +4,6 @@
 # on white space with globbing off and never evaluated: an input is data, not shell code.
 set -u
 
-# No expansion of an empty array below: macOS runners' bash 3.2 calls that unbound under -u.
 fail_on_error=${DCS_WAIT_ACTION_FAIL_ON_ERROR:-true}
 case "$fail_on_error" in
     true | false) ;;
@@ -13,6 +12,7 @@ case "$fail_on_error" in
         exit 2
         ;;
 esac
+# `args` is never expanded empty: macOS runners' bash 3.2 calls that unbound under -u.
 args=()
 command=${DCS_WAIT_ACTION_COMMAND:-wait}
 case "$command" in
