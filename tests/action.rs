@@ -11,8 +11,9 @@
 //!
 //! Not emulated, and refused if `action.yml` ever needs it: `uses:` steps, `if:`,
 //! `working-directory`, shells other than bash, expressions other than `inputs.*` and
-//! `steps.*.outputs.*`, `GITHUB_ENV`. Only the runner's own OS and architecture are run;
-//! the macOS and Windows branches of `action/install.sh` are not run here.
+//! `steps.*.outputs.*`. `GITHUB_ENV` and `GITHUB_STATE` are not set, so a step that writes
+//! them fails. Only this machine's OS and architecture are run: the macOS and Windows
+//! branches of `action/install.sh` are not.
 
 mod common;
 
