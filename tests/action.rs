@@ -145,17 +145,20 @@ fn expand(
     out
 }
 
-/// A `GITHUB_OUTPUT` file: `name=value` lines and `name<<DELIMITER` blocks; the last
-/// value of a name wins.
+/// A `GITHUB_OUTPUT` file: `name=value` lines and `name<<DELIMITER` blocks (whichever of
+/// `=` and `<<` comes first decides, as the runner does); the last value of a name wins.
 fn parse_outputs(file: &str) -> BTreeMap<String, String> {
     let mut outputs = BTreeMap::new();
     let mut lines = file.lines();
     while let Some(line) = lines.next() {
-        if let Some((name, delimiter)) = line.split_once("<<") {
+        let equals = line.find('=').unwrap_or(usize::MAX);
+        let heredoc = line.find("<<").unwrap_or(usize::MAX);
+        if heredoc < equals {
+            let delimiter = &line[heredoc + 2..];
             let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-            outputs.insert(name.to_string(), value.join("\n"));
-        } else if let Some((name, value)) = line.split_once('=') {
-            outputs.insert(name.to_string(), value.to_string());
+            outputs.insert(line[..heredoc].to_string(), value.join("\n"));
+        } else if equals < usize::MAX {
+            outputs.insert(line[..equals].to_string(), line[equals + 1..].to_string());
         }
     }
     outputs
@@ -590,6 +593,19 @@ async fn a_tampered_archive_is_not_installed() {
     );
     assert!(!t.runner.tool_cache().join("dcs-wait").exists(), "{run:#?}");
     assert_eq!(t.sim.stats().requests, 0);
+}
+
+#[test]
+fn outputs_files_are_read_as_the_runner_reads_them() {
+    let outputs = parse_outputs("a=1\nb<<EOF\nx=y\nz\nEOF\nc=p<<q\na=2\n");
+    let expected = [("a", "2"), ("b", "x=y\nz"), ("c", "p<<q")];
+    assert_eq!(
+        outputs,
+        expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>()
+    );
 }
 
 #[test]
