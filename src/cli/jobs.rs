@@ -20,9 +20,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     } = options;
     let subjects: Vec<Subject> = match &waits {
         Waits::Jobs(ids) => ids.iter().cloned().map(Subject::job).collect(),
-        Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => {
-            ids.iter().cloned().map(Subject::instance).collect()
-        }
+        Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => Subject::instances(ids),
     };
     let client: Client = match client.connect().await {
         Ok(client) => client,

@@ -65,11 +65,7 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let subjects = instance_ids
-        .iter()
-        .cloned()
-        .map(Subject::instance)
-        .collect();
+    let subjects = Subject::instances(instance_ids);
     // The window's start, on the server's clock, as the wait begins.
     let bound = source
         .server_now()

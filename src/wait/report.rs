@@ -68,6 +68,15 @@ impl Subject {
         }
     }
 
+    /// One wait about each instance, in order.
+    pub fn instances(instance_ids: &[InstanceId]) -> Vec<Subject> {
+        instance_ids
+            .iter()
+            .cloned()
+            .map(Subject::instance)
+            .collect()
+    }
+
     /// The same, with the job that was started for it.
     pub fn with_job(&self, job_id: JobId) -> Subject {
         Subject {

@@ -132,7 +132,7 @@ where
 {
     fan_out(
         source,
-        subjects(instance_ids),
+        Subject::instances(instance_ids),
         options,
         cancel,
         start_and_wait,
@@ -153,15 +153,14 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    fan_out(source, subjects(instance_ids), options, cancel, check).await
-}
-
-fn subjects(instance_ids: &[InstanceId]) -> Vec<Subject> {
-    instance_ids
-        .iter()
-        .cloned()
-        .map(Subject::instance)
-        .collect()
+    fan_out(
+        source,
+        Subject::instances(instance_ids),
+        options,
+        cancel,
+        check,
+    )
+    .await
 }
 
 async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
