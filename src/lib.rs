@@ -59,8 +59,8 @@ pub mod sim;
 pub mod wait;
 
 pub use api::{
-    ApiError, Client, ClientBuilder, ConnectError, Credentials, Env, InstanceId, InvalidId, Job,
-    JobId, PollError, ProjectId, Status,
+    ApiError, Client, ClientBuilder, ConnectError, Credentials, Env, ErrorKind, InstanceId,
+    InvalidId, Job, JobId, PollError, ProjectId, Status,
 };
 pub use wait::{
     swap_all, wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, Subject,

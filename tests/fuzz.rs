@@ -44,7 +44,7 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
         .iter()
         .map(|&outcome| {
             JobReport::new(
-                &Subject::job("job-1".parse().unwrap()),
+                &Subject::Job("job-1".parse().unwrap()),
                 outcome,
                 job,
                 3,

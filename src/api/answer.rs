@@ -4,7 +4,7 @@
 //! a job came back; try again ([`PollError::Transient`], [`PollError::NotFound`] while the
 //! grace period lasts); or stop ([`PollError::Final`]).
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorKind};
 use super::http::MAX_BODY_BYTES;
 use super::ids::JobId;
 use super::job::Job;
@@ -81,8 +81,8 @@ pub fn interpret(job_id: &JobId, reply: Reply, now: SystemTime) -> Result<Job, P
 /// A body past [`MAX_BODY_BYTES`], cut off unread: worth another try (a proxy's error page,
 /// say), never worth reading whole.
 pub(crate) fn body_too_large(status: u16, request_id: Option<String>) -> PollError {
-    let mut error = ApiError::local(
-        "body_too_large",
+    let mut error = ApiError::new(
+        ErrorKind::BodyTooLarge,
         format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
     );
     error.http_status = Some(status);
@@ -97,8 +97,8 @@ fn same_job(asked: &JobId, job: Job) -> Result<Job, PollError> {
     match job.job_id.as_deref() {
         Some(answered) if answered != asked.as_str() => {
             let answered: String = answered.chars().take(64).collect();
-            Err(PollError::Final(ApiError::local(
-                "job_id_mismatch",
+            Err(PollError::Final(ApiError::new(
+                ErrorKind::JobIdMismatch,
                 format!(
                     "asked for job {asked}, the server answered about job {answered}; check \
                  the endpoint and any proxy or cache in between"
@@ -172,7 +172,7 @@ where
             .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
             .map(|z| z.timestamp().as_millisecond());
         return parse(&body, answered_at).map_err(|e| {
-            let mut error = ApiError::local("malformed_body", e.to_string()).with_source(e);
+            let mut error = ApiError::new(ErrorKind::MalformedBody, e.to_string()).with_source(e);
             error.http_status = Some(status);
             error.request_id = answer.request_id;
             PollError::transient(error)
@@ -190,7 +190,6 @@ where
         404 => Err(PollError::NotFound(error)),
         408 | 500..=599 => Err(PollError::transient(error)),
         300..=399 => {
-            error.code.get_or_insert_with(|| "redirect".into());
             error.message = match answer.location {
                 Some(to) => format!("the endpoint redirects to {to}; give that endpoint instead"),
                 None => "the endpoint answered with a redirect; check the endpoint".into(),
@@ -243,7 +242,7 @@ mod tests {
         };
         match answer(r#"{"job_id": "job-2", "status": "SUCCESS"}"#) {
             Err(PollError::Final(error)) => {
-                assert_eq!(error.code.as_deref(), Some("job_id_mismatch"));
+                assert_eq!(error.kind, ErrorKind::JobIdMismatch);
                 assert!(error.message.contains("job-2"), "{error}");
             }
             other => panic!("{other:?}"),
@@ -267,7 +266,7 @@ mod tests {
         for body in ["", "{", "<html></html>", r#"{"job_id":"x"}"#] {
             let err = classify_plain(200, body).unwrap_err();
             assert!(matches!(err, PollError::Transient { .. }), "{body:?}");
-            assert_eq!(err.api_error().code.as_deref(), Some("malformed_body"));
+            assert_eq!(err.api_error().kind, ErrorKind::MalformedBody);
         }
     }
 
@@ -295,7 +294,8 @@ mod tests {
             SystemTime::UNIX_EPOCH,
         )
         .unwrap_err();
-        let mut error = ApiError::local("APIG.0308", "throttled");
+        let mut error = ApiError::new(ErrorKind::Http, "throttled");
+        error.code = Some("APIG.0308".into());
         error.http_status = Some(429);
         error.request_id = Some("rid".into());
         assert_eq!(

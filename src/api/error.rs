@@ -12,11 +12,85 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-/// One failed request, as reported in `error` of the JSON report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What went wrong, as a library user matches on it. The JSON report's `error.code` is the
+/// API's own code when it sent one, else the word [`ErrorKind::code`] gives (none for an
+/// error answer without a code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server answered with an error status (4xx, 5xx): the API refused, or failed.
+    Http,
+    /// 404: the job or instance does not exist (past the grace period, for a job).
+    NotFound,
+    /// A redirect, which is never followed (it would carry the signed headers away).
+    Redirect,
+    /// A connection could not be opened (nothing was sent).
+    Connect,
+    /// No answer within the request timeout.
+    RequestTimeout,
+    /// The connection failed after the request went out.
+    Transport,
+    /// The body of the answer could not be read.
+    Body,
+    /// The body of the answer was larger than [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES).
+    BodyTooLarge,
+    /// A 200 whose body is not what the API documents.
+    MalformedBody,
+    /// The answer was about another job than the one asked for.
+    JobIdMismatch,
+    /// No credentials could be had for the request.
+    Credentials,
+    /// The server's certificate is not trusted.
+    Tls,
+    /// A swap's start got an answer that proves nothing, and no task showed that it started.
+    StartUnknown,
+    /// A swap's dry run found the instance in a state where DCS refuses a swap.
+    NotRunning,
+    /// Stopped because another wait failed, with fail-fast on.
+    FailFast,
+    /// A bug: a wait that could not run.
+    Internal,
+}
+
+impl ErrorKind {
+    fn of_status(http_status: u16) -> ErrorKind {
+        match http_status {
+            404 => ErrorKind::NotFound,
+            300..=399 => ErrorKind::Redirect,
+            _ => ErrorKind::Http,
+        }
+    }
+
+    /// The word the JSON report's `error.code` gives it when the API sent no code of its
+    /// own; none for an error answer ([`Http`](ErrorKind::Http), [`NotFound`](ErrorKind::NotFound)).
+    pub fn code(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorKind::Http | ErrorKind::NotFound => return None,
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::Connect => "connect",
+            ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Body => "body",
+            ErrorKind::BodyTooLarge => "body_too_large",
+            ErrorKind::MalformedBody => "malformed_body",
+            ErrorKind::JobIdMismatch => "job_id_mismatch",
+            ErrorKind::Credentials => "credentials",
+            ErrorKind::Tls => "tls",
+            ErrorKind::StartUnknown => "start_unknown",
+            ErrorKind::NotRunning => "not_running",
+            ErrorKind::FailFast => "fail_fast",
+            ErrorKind::Internal => "internal",
+        })
+    }
+}
+
+/// One failed request, as reported in `error` of the JSON report. Two are equal when they
+/// say the same: the error underneath (the HTTP stack's own value) is not compared.
+#[derive(Debug, Clone)]
 pub struct ApiError {
-    /// The API's `error_code` (`111400070`, `APIG.0308`, …), or one of ours in lower case
-    /// (`connect`, `request_timeout`, `malformed_body`, `body_too_large`, …).
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// The API's own `error_code` (`111400070`, `APIG.0308`, …), when it sent one.
     pub code: Option<String>,
     /// What happened, in the API's words or ours; printable.
     pub message: String,
@@ -24,31 +98,40 @@ pub struct ApiError {
     pub http_status: Option<u16>,
     /// The answer's `X-Request-Id`, which support asks for.
     pub request_id: Option<String>,
-    /// The error underneath, for [`Error::source`]: the message already says it, so it is
-    /// neither reported nor compared.
-    #[serde(skip)]
-    source: Cause,
+    /// The error underneath, for [`Error::source`].
+    source: Option<Arc<dyn Error + Send + Sync>>,
 }
 
-/// The error under an [`ApiError`], if any. Equal to any other: two reports of one failure
-/// are equal whatever the HTTP stack's own error values hold, or whether they kept one.
-#[derive(Clone, Default)]
-struct Cause(Option<Arc<dyn Error + Send + Sync>>);
-
-impl PartialEq for Cause {
-    fn eq(&self, _: &Cause) -> bool {
-        true
+impl PartialEq for ApiError {
+    fn eq(&self, other: &ApiError) -> bool {
+        (
+            self.kind,
+            &self.code,
+            &self.message,
+            self.http_status,
+            &self.request_id,
+        ) == (
+            other.kind,
+            &other.code,
+            &other.message,
+            other.http_status,
+            &other.request_id,
+        )
     }
 }
 
-impl Eq for Cause {}
+impl Eq for ApiError {}
 
-impl fmt::Debug for Cause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Some(source) => write!(f, "Some({source})"),
-            None => f.write_str("None"),
-        }
+/// As the JSON report has it: `{code, message, http_status, request_id}`.
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ApiError", 4)?;
+        s.serialize_field("code", &self.wire_code())?;
+        s.serialize_field("message", &self.message)?;
+        s.serialize_field("http_status", &self.http_status)?;
+        s.serialize_field("request_id", &self.request_id)?;
+        s.end()
     }
 }
 
@@ -70,21 +153,27 @@ struct NestedBody {
 }
 
 impl ApiError {
-    /// An error that never reached an HTTP answer (connect, reset, timeout, bad body).
-    pub fn local(code: &str, message: impl Into<String>) -> ApiError {
+    /// An error of `kind` with no answer of the API behind it.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ApiError {
         ApiError {
-            code: Some(code.to_string()),
+            kind,
+            code: None,
             message: message.into(),
             http_status: None,
             request_id: None,
-            source: Cause::default(),
+            source: None,
         }
     }
 
     /// The same error, with `source` as the error underneath it.
     pub fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> ApiError {
-        self.source = Cause(Some(Arc::new(source)));
+        self.source = Some(Arc::new(source));
         self
+    }
+
+    /// The code the report gives: the API's own, else the kind's word.
+    pub fn wire_code(&self) -> Option<&str> {
+        self.code.as_deref().or(self.kind.code())
     }
 
     /// Reads an error answer in any of the shapes above; never fails. Every text in it comes
@@ -109,15 +198,17 @@ impl ApiError {
             };
             if code.is_some() || message.is_some() {
                 return ApiError {
+                    kind: ErrorKind::of_status(http_status),
                     code: code.map(text).filter(|c| !c.is_empty()),
                     message: message.unwrap_or_else(|| reason(http_status)),
                     http_status: Some(http_status),
                     request_id: request_id.or(parsed.request_id),
-                    source: Cause::default(),
+                    source: None,
                 };
             }
         }
         ApiError {
+            kind: ErrorKind::of_status(http_status),
             code: None,
             message: match snippet(body) {
                 Some(snippet) => format!("{}: {snippet}", reason(http_status)),
@@ -125,7 +216,7 @@ impl ApiError {
             },
             http_status: Some(http_status),
             request_id,
-            source: Cause::default(),
+            source: None,
         }
     }
 
@@ -153,7 +244,6 @@ impl ApiError {
 impl Error for ApiError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         self.source
-            .0
             .as_ref()
             .map(|source| &**source as &(dyn Error + 'static))
     }
@@ -164,7 +254,7 @@ impl fmt::Display for ApiError {
         if let Some(status) = self.http_status {
             write!(f, "HTTP {status}: ")?;
         }
-        if let Some(code) = &self.code {
+        if let Some(code) = self.wire_code() {
             write!(f, "{code}: ")?;
         }
         f.write_str(&self.message)?;
@@ -288,10 +378,11 @@ mod tests {
     #[test]
     fn the_error_underneath_is_a_source_not_a_difference() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
-        let error = ApiError::local("connect", "connection reset").with_source(io);
+        let reset = || ApiError::new(ErrorKind::Connect, "connection reset");
+        let error = reset().with_source(io);
         let source = Error::source(&error).expect("a source");
         assert_eq!(source.to_string(), "reset by peer");
-        assert_eq!(error, ApiError::local("connect", "connection reset"));
+        assert_eq!(error, reset());
         let poll = crate::api::PollError::transient(error.clone());
         assert_eq!(poll.to_string(), error.to_string());
         assert!(Error::source(&poll).is_some());

@@ -3,7 +3,7 @@
 
 use super::answer::PollError;
 use super::env::Env;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorKind};
 use super::ids::{InvalidId, ProjectId};
 use super::transport::Transport;
 use backon::{ExponentialBuilder, Retryable};
@@ -86,8 +86,8 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
     }
     let projects: Projects = serde_json::from_slice(&reply.body).map_err(|e| {
         unreadable(
-            ApiError::local(
-                "malformed_body",
+            ApiError::new(
+                ErrorKind::MalformedBody,
                 format!("the project list is not valid: {e}"),
             )
             .with_source(e),
@@ -102,8 +102,8 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
     match ids.len() {
         1 => ids.remove(0).parse().map_err(|e: InvalidId| {
             unreadable(
-                ApiError::local(
-                    "malformed_body",
+                ApiError::new(
+                    ErrorKind::MalformedBody,
                     format!("IAM's project id is not usable: {e}"),
                 )
                 .with_source(e),

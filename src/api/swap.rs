@@ -7,7 +7,7 @@
 //! started may lead to another call.
 
 use super::answer::{classify_as, PollError, Reply};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorKind};
 use super::ids::JobId;
 use std::time::{Duration, SystemTime};
 
@@ -79,7 +79,7 @@ pub fn classify_start(sent: Result<Reply, PollError>, now: SystemTime) -> SwapSt
     let reply = match sent {
         Ok(reply) => reply,
         Err(PollError::Transient { error, .. })
-            if matches!(error.code.as_deref(), Some("connect" | "credentials")) =>
+            if matches!(error.kind, ErrorKind::Connect | ErrorKind::Credentials) =>
         {
             return SwapStart::NotStarted {
                 error,
@@ -181,22 +181,33 @@ mod tests {
 
     #[test]
     fn without_an_answer_it_depends_on_whether_anything_was_sent() {
-        let transient = |code: &str| {
+        let transient = |kind: ErrorKind| {
             classify_start(
-                Err(PollError::transient(ApiError::local(code, "x"))),
+                Err(PollError::transient(ApiError::new(kind, "x"))),
                 SystemTime::UNIX_EPOCH,
             )
         };
-        assert!(matches!(transient("connect"), SwapStart::NotStarted { .. }));
         assert!(matches!(
-            transient("credentials"),
+            transient(ErrorKind::Connect),
             SwapStart::NotStarted { .. }
         ));
-        for code in ["request_timeout", "transport", "body", "body_too_large"] {
-            assert!(matches!(transient(code), SwapStart::Ambiguous(_)), "{code}");
+        assert!(matches!(
+            transient(ErrorKind::Credentials),
+            SwapStart::NotStarted { .. }
+        ));
+        for kind in [
+            ErrorKind::RequestTimeout,
+            ErrorKind::Transport,
+            ErrorKind::Body,
+            ErrorKind::BodyTooLarge,
+        ] {
+            assert!(
+                matches!(transient(kind), SwapStart::Ambiguous(_)),
+                "{kind:?}"
+            );
         }
         let tls = classify_start(
-            Err(PollError::Final(ApiError::local("tls", "untrusted"))),
+            Err(PollError::Final(ApiError::new(ErrorKind::Tls, "untrusted"))),
             SystemTime::UNIX_EPOCH,
         );
         assert!(matches!(tls, SwapStart::Refused(_)));

@@ -4,7 +4,7 @@
 
 use super::answer::{body_too_large, AnswerHeaders, PollError, Reply};
 use super::auth::{self, Credentials, Provider};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorKind};
 use super::http::{self, BodyError};
 use ::http::Method;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -89,7 +89,9 @@ impl Transport {
         // Never closed, so acquiring cannot fail; a permit is held until the body is read.
         let _permit = self.in_flight.acquire().await.ok();
         let credentials = self.provider.credentials().await.map_err(|e| {
-            PollError::transient(ApiError::local("credentials", e.to_string()).with_source(e))
+            PollError::transient(
+                ApiError::new(ErrorKind::Credentials, e.to_string()).with_source(e),
+            )
         })?;
         let skew = self.skew();
         let headers = auth::headers(
@@ -161,14 +163,14 @@ fn corrected(skew: jiff::SignedDuration) -> jiff::Timestamp {
 /// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —
 /// worth another try. Except a certificate we do not trust: no retry will change that.
 fn transport_error(e: reqwest::Error) -> PollError {
-    let code = if e.is_timeout() {
-        "request_timeout"
+    let kind = if e.is_timeout() {
+        ErrorKind::RequestTimeout
     } else if e.is_connect() {
-        "connect"
+        ErrorKind::Connect
     } else if e.is_body() || e.is_decode() {
-        "body"
+        ErrorKind::Body
     } else {
-        "transport"
+        ErrorKind::Transport
     };
     // reqwest's message names the URL (no secret in it); its sources say what happened.
     let mut message = e.to_string();
@@ -182,8 +184,8 @@ fn transport_error(e: reqwest::Error) -> PollError {
     }
     if untrusted {
         return PollError::Final(
-            ApiError::local(
-                "tls",
+            ApiError::new(
+                ErrorKind::Tls,
                 format!(
                 "{message} — the server's certificate is not trusted: if a corporate CA signed \
                  it, add that CA (a PEM file: dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)"
@@ -192,7 +194,7 @@ fn transport_error(e: reqwest::Error) -> PollError {
             .with_source(e),
         );
     }
-    PollError::transient(ApiError::local(code, message).with_source(e))
+    PollError::transient(ApiError::new(kind, message).with_source(e))
 }
 
 /// Whether `cause` is rustls refusing the server's certificate. hyper wraps it in an

@@ -82,8 +82,8 @@ pub async fn run(run: Run) -> ExitStatus {
     let subjects: Vec<Subject> = job_ids
         .iter()
         .cloned()
-        .map(Subject::job)
-        .chain(instance_ids.iter().cloned().map(Subject::instance))
+        .map(Subject::Job)
+        .chain(instance_ids.iter().cloned().map(Subject::Swap))
         .collect();
     let (reports, status) = run_and_report(&subjects, run, |options, signals| {
         let (jobs_stop, swaps_stop) = (signals.first(), signals.first());

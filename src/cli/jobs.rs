@@ -19,8 +19,11 @@ pub async fn run(options: WaitRun) -> ExitStatus {
         mut run,
     } = options;
     let subjects: Vec<Subject> = match &waits {
-        Waits::Jobs(ids) => ids.iter().cloned().map(Subject::job).collect(),
-        Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => Subject::instances(ids),
+        Waits::Jobs(ids) => ids.iter().cloned().map(Subject::Job).collect(),
+        Waits::Swap(ids) => ids.iter().cloned().map(Subject::Swap).collect(),
+        Waits::DryRun(ids) | Waits::Ready(ids, _) => {
+            ids.iter().cloned().map(Subject::Instance).collect()
+        }
     };
     let client: Client = match client.connect().await {
         Ok(client) => client,

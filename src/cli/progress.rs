@@ -242,7 +242,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_heartbeat_counts_what_is_still_open() {
         let ids: Vec<Subject> = ["j1", "j2", "j3"]
-            .map(|id| Subject::job(id.parse().unwrap()))
+            .map(|id| Subject::Job(id.parse().unwrap()))
             .to_vec();
         let board = Board::new(&ids, false);
         board.polled("j2", Some("RUNNING"), Instant::now());

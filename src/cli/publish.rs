@@ -6,8 +6,7 @@ use super::export;
 use super::options::{Outputs, Run};
 use super::progress::Board;
 use super::signals::SignalWatch;
-use crate::api::JobId;
-use crate::wait::{self, ExitStatus, JobReport, JobSource, Subject, WaitOptions};
+use crate::wait::{ExitStatus, JobReport, Subject, WaitOptions};
 use std::future::Future;
 use std::io::Write;
 
@@ -40,20 +39,6 @@ where
         .unwrap_or_else(|| ExitStatus::of_all(&reports));
     publish(&reports, status, &outputs);
     (reports, status)
-}
-
-/// [`run_and_report`] of a wait on `job_ids`.
-pub async fn wait_and_report<S: JobSource>(
-    source: S,
-    job_ids: &[JobId],
-    run: Run,
-) -> (Vec<JobReport>, ExitStatus) {
-    let subjects: Vec<Subject> = job_ids.iter().cloned().map(Subject::job).collect();
-    run_and_report(&subjects, run, |wait, signals| {
-        let stop = signals.first();
-        async move { wait::wait_all(source, job_ids, &wait, stop).await }
-    })
-    .await
 }
 
 /// The reports on stdout, in the JUnit file, and to GitHub Actions. None of these can change

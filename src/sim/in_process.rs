@@ -14,8 +14,8 @@ use super::{instances, jobs, Scenario, Stats};
 use crate::api::answer::{body_too_large, classify_as};
 use crate::api::http::append_capped;
 use crate::api::{
-    classify_start, interpret, AnswerHeaders, ApiError, Instance, InstanceId, Job, JobId,
-    PollError, Reply, SwapStart, TaskList,
+    classify_start, interpret, AnswerHeaders, ApiError, ErrorKind, Instance, InstanceId, Job,
+    JobId, PollError, Reply, SwapStart, TaskList,
 };
 use crate::wait::{InstanceSource, JobSource};
 use http_body_util::BodyExt;
@@ -61,8 +61,8 @@ impl InProcess {
     /// What the client would read of `answer`.
     async fn reply(&self, answer: Answer) -> Result<Reply, PollError> {
         let Ok(mut response) = answer else {
-            return Err(PollError::transient(ApiError::local(
-                "transport",
+            return Err(PollError::transient(ApiError::new(
+                ErrorKind::Transport,
                 "connection closed before a complete answer",
             )));
         };

@@ -4,7 +4,7 @@ use super::history::Priors;
 use super::limiter::RateLimiter;
 use super::observer::Observer;
 use super::schedule::Schedule;
-use backon::ExponentialBuilder;
+use backon::BackoffBuilder;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +16,7 @@ use std::time::Duration;
 /// - request_timeout: 10 s, and never past the deadline
 /// - not_found_grace: 30 s: a job may answer 404 for a moment after it was created
 /// - schedule: [`Schedule::default`]
-/// - retry (after a transient fault): exponential from 0.5 s, factor 2, at most 15 s, plus
-///   backon's jitter (up to the delay again), no limit on tries but the deadline
+/// - retry (after a transient fault): [`Retry::default`]
 /// - seed: random (a fixed seed makes the jitter reproducible)
 /// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
 /// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
@@ -34,7 +33,7 @@ pub struct WaitOptions {
     /// When to look again at a job that is not finished.
     pub schedule: Schedule,
     /// When to try again after a transient fault.
-    pub retry: ExponentialBuilder,
+    pub retry: Retry,
     /// The seed of the schedule's and the retries' jitter.
     pub seed: Option<u64>,
     /// Whether the first job that fails or cannot be read stops the other waits.
@@ -54,17 +53,111 @@ impl Default for WaitOptions {
             request_timeout: Duration::from_secs(10),
             not_found_grace: Duration::from_secs(30),
             schedule: Schedule::default(),
-            retry: ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(500))
-                .with_factor(2.0)
-                .with_max_delay(Duration::from_secs(15))
-                .with_jitter()
-                .without_max_times(),
+            retry: Retry::default(),
             seed: None,
             fail_fast: false,
             limiter: None,
             observer: None,
             priors: Arc::default(),
         }
+    }
+}
+
+/// When to try again after a transient fault: a delay that doubles from `min_delay` up to
+/// `max_delay`, each lengthened at random by up to itself (jitter), with no limit on tries
+/// but the deadline. A read that succeeds starts it over.
+///
+/// # Default
+///
+/// - min_delay: 0.5 s
+/// - max_delay: 15 s
+/// - factor: 2
+/// - jitter: on
+///
+/// ```
+/// use dcs_wait::wait::Retry;
+/// use std::time::Duration;
+///
+/// let steady = Retry::default()
+///     .with_min_delay(Duration::from_secs(1))
+///     .with_max_delay(Duration::from_secs(1))
+///     .without_jitter();
+/// # let _ = steady;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    min_delay: Duration,
+    max_delay: Duration,
+    factor: f32,
+    jitter: bool,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(15),
+            factor: 2.0,
+            jitter: true,
+        }
+    }
+}
+
+impl Retry {
+    /// The first delay.
+    pub fn with_min_delay(mut self, min_delay: Duration) -> Self {
+        self.min_delay = min_delay;
+        self
+    }
+
+    /// The longest delay.
+    pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// How much each delay grows on the one before; below 1 it does not grow.
+    pub fn with_factor(mut self, factor: f32) -> Self {
+        self.factor = if factor.is_finite() {
+            factor.max(1.0)
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Delays exactly as computed, no randomness.
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = false;
+        self
+    }
+
+    /// The delays from the start, their jitter drawn from `seed`.
+    pub(crate) fn backoff(&self, seed: u64) -> Backoff {
+        let mut builder = backon::ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_factor(self.factor)
+            .without_max_times();
+        if self.jitter {
+            builder = builder.with_jitter().with_jitter_seed(seed);
+        }
+        Backoff {
+            delays: builder.build(),
+            max_delay: self.max_delay,
+        }
+    }
+}
+
+/// The delays of one run of a [`Retry`]: backon's timing, behind a type of ours.
+pub(crate) struct Backoff {
+    delays: backon::ExponentialBackoff,
+    max_delay: Duration,
+}
+
+impl Backoff {
+    /// The next delay.
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        self.delays.next().unwrap_or(self.max_delay)
     }
 }

@@ -10,19 +10,17 @@
 //! poll. Tasks created within `since` before the wait began are the operation waited for: one
 //! of them that ended `FAILED` makes the outcome `failed`.
 
-use super::all::{fan_out, Share};
-use super::observer::WaitEvent;
+use super::engine::{Kind, Look, Reads};
+use super::fan_out::fan_out;
 use super::options::WaitOptions;
-use super::poll::{later, turn, Clock, Faults};
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::InstanceSource;
 use crate::api::{
     ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
 };
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::{timeout_at, Instant};
-use tokio_util::sync::CancellationToken;
 
 /// How soon readiness is looked at again to confirm it: soon enough to cost little lag, long
 /// enough for a flicker to show.
@@ -65,21 +63,32 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let subjects = Subject::instances(instance_ids);
     // The window's start, on the server's clock, as the wait begins.
-    let bound = source
+    let bound_ms = source
         .server_now()
         .checked_sub(jiff::SignedDuration::try_from(since).unwrap_or(jiff::SignedDuration::MAX))
         .unwrap_or(jiff::Timestamp::MIN)
         .as_millisecond();
-    fan_out(source, subjects, options, cancel, move |share| {
-        until_ready(share, bound)
-    })
-    .await
+    let source = Arc::new(source);
+    let waits = instance_ids
+        .iter()
+        .map(|instance_id| {
+            let subject = Subject::Instance(instance_id.clone());
+            let kind = Ready {
+                source: source.clone(),
+                subject: subject.clone(),
+                instance_id: instance_id.clone(),
+                bound_ms,
+                seen: Seen::default(),
+            };
+            (subject, kind)
+        })
+        .collect();
+    fan_out(waits, options, cancel).await
 }
 
 /// What one look at an instance found.
-enum Look {
+enum State {
     /// Not ready: the age of the operation, when a task in progress tells it.
     Busy(Option<Duration>),
     /// Ready, as far as this look goes.
@@ -88,167 +97,76 @@ enum Look {
     Broken(&'static str),
 }
 
-async fn until_ready<S: InstanceSource>(share: Share<S>, bound_ms: i64) -> JobReport {
-    let Some(instance_id) = share.subject.instance_id.clone() else {
-        return share.internal("an instance wait without an instance");
-    };
-    let (source, options, cancel) = (&*share.source, &*share.options, &share.stop);
-    let (subject, clock, seed) = (&share.subject, share.clock, share.seed);
-    let name = instance_id.as_str();
-    let last_poll_at = clock.last_poll_at();
-    let mut faults = Faults::new(options, clock);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut seen = Seen::default();
-    let mut next_at = clock.start;
-    loop {
-        let look = match look(
-            source,
-            &instance_id,
-            bound_ms,
-            &mut seen,
-            next_at,
-            options,
-            clock,
-            cancel,
-        )
-        .await
-        {
-            Err(outcome) => return seen.report(subject, outcome, None),
-            Ok(look) => look,
+/// One instance, until it is ready.
+struct Ready<S> {
+    source: Arc<S>,
+    subject: Subject,
+    instance_id: InstanceId,
+    /// Tasks created since this (server clock, epoch ms) are the operation waited for.
+    bound_ms: i64,
+    seen: Seen,
+}
+
+impl<S: InstanceSource> Ready<S> {
+    /// The instance, then its tasks when the status alone cannot settle it. Each read takes
+    /// its turn (the budget counts both).
+    async fn state(&mut self, reads: &mut Reads<'_>) -> Result<Result<State, PollError>, Outcome> {
+        let id = &self.instance_id;
+        let instance = match reads.read(self.source.instance(id)).await? {
+            Ok(instance) => instance,
+            Err(failure) => return Ok(Err(failure)),
         };
-        let now = Instant::now();
-        let delay = match look {
-            Ok(Look::Broken(why)) => {
+        self.seen.note_status(id, &instance);
+        let status = instance
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
+        if let Some((_, why)) = BROKEN.iter().find(|(broken, _)| *broken == status) {
+            return Ok(Ok(State::Broken(why)));
+        }
+        if !instance.is_running() {
+            return Ok(Ok(State::Busy(None)));
+        }
+        let list = reads.read(self.source.tasks(id, None)).await?;
+        Ok(list.map(|list| self.seen.note_tasks(id, &list, self.bound_ms)))
+    }
+}
+
+impl<S: InstanceSource> Kind for Ready<S> {
+    async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
+        let state = self.state(reads).await?;
+        let (name, seen) = (self.instance_id.as_str(), &mut self.seen);
+        let ready_before = std::mem::take(&mut seen.ready_once);
+        Ok(match state {
+            Err(failure) => Look::Failed(failure),
+            Ok(State::Broken(why)) => {
                 tracing::error!("{name}: {why}");
                 seen.fail_reason = Some(why.to_string());
-                return seen.report(subject, Outcome::Failed, None);
+                Look::End(Outcome::Failed, None)
             }
-            Ok(Look::Ready) if seen.ready_once => {
-                return match seen.failed_task() {
-                    Some(reason) => {
-                        tracing::error!("{name}: ready, but {reason}");
-                        seen.fail_reason = Some(reason);
-                        seen.report(subject, Outcome::Failed, None)
-                    }
-                    None => {
-                        tracing::info!("{name}: ready (RUNNING, no task in progress)");
-                        seen.report(subject, Outcome::Success, None)
-                    }
-                };
-            }
-            Ok(Look::Ready) => {
-                faults.reset();
-                seen.ready_once = true;
-                seen.error = None;
-                CONFIRM_AFTER.min(options.schedule.max_lag())
-            }
-            Ok(Look::Busy(age)) => {
-                faults.reset();
-                seen.ready_once = false;
-                seen.error = None;
-                let waited = now - clock.start;
-                options
-                    .schedule
-                    .delay(age.unwrap_or(waited), waited, None, &mut rng)
-            }
-            Err(Failure::Read(failure)) => {
-                seen.ready_once = false;
-                match faults.after(name, failure, now) {
-                    Ok((delay, error)) => {
-                        seen.error = Some(error);
-                        delay
-                    }
-                    Err(error) => return seen.report(subject, Outcome::Error, Some(error)),
+            Ok(State::Ready) if ready_before => match seen.failed_task() {
+                Some(reason) => {
+                    tracing::error!("{name}: ready, but {reason}");
+                    seen.fail_reason = Some(reason);
+                    Look::End(Outcome::Failed, None)
                 }
+                None => {
+                    tracing::info!("{name}: ready (RUNNING, no task in progress)");
+                    Look::End(Outcome::Success, None)
+                }
+            },
+            Ok(State::Ready) => {
+                seen.ready_once = true;
+                Look::again(CONFIRM_AFTER.min(reads.options().schedule.max_lag()))
             }
-            Err(Failure::TimedOut(waited)) => {
-                seen.ready_once = false;
-                let (delay, error) = faults.timed_out(name, waited);
-                seen.error = Some(error);
-                delay
-            }
-        };
-        if Instant::now() >= last_poll_at {
-            tracing::warn!("{name}: deadline reached; the instance is not ready");
-            let error = seen.error.take();
-            return seen.report(subject, Outcome::Timeout, error);
-        }
-        next_at = later(Instant::now(), delay).min(last_poll_at);
-        if let Some(observer) = &options.observer {
-            observer.on_event(&WaitEvent::Polled {
-                subject,
-                job: None,
-                error: seen.error.as_ref(),
-                next_poll: next_at,
-            });
-        }
+            Ok(State::Busy(age)) => Look::again(reads.scheduled(age, reads.clock().start, None)),
+        })
     }
-}
 
-/// Why a look found nothing.
-enum Failure {
-    Read(PollError),
-    TimedOut(Duration),
-}
-
-/// One look: the instance, then its tasks when the status alone cannot settle it. Each read
-/// waits for its turn (the budget counts both). `Err` when the wait must end.
-#[allow(clippy::too_many_arguments)]
-async fn look<S: InstanceSource>(
-    source: &S,
-    instance_id: &InstanceId,
-    bound_ms: i64,
-    seen: &mut Seen,
-    next_at: Instant,
-    options: &WaitOptions,
-    clock: Clock,
-    cancel: &CancellationToken,
-) -> Result<Result<Look, Failure>, Outcome> {
-    turn(next_at, options, clock, cancel).await?;
-    seen.polls += 1;
-    let instance = match read(source.instance(instance_id), options, clock, cancel).await? {
-        Ok(instance) => instance,
-        Err(failure) => return Ok(Err(failure)),
-    };
-    seen.note_status(instance_id, &instance);
-    let status = instance
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_uppercase();
-    if let Some((_, why)) = BROKEN.iter().find(|(broken, _)| *broken == status) {
-        return Ok(Ok(Look::Broken(why)));
-    }
-    if !instance.is_running() {
-        return Ok(Ok(Look::Busy(None)));
-    }
-    turn(Instant::now(), options, clock, cancel).await?;
-    seen.polls += 1;
-    let list = match read(source.tasks(instance_id, None), options, clock, cancel).await? {
-        Ok(list) => list,
-        Err(failure) => return Ok(Err(failure)),
-    };
-    Ok(Ok(seen.note_tasks(instance_id, &list, bound_ms)))
-}
-
-/// One read within the request timeout and the deadline; `Err` when cancelled.
-async fn read<T>(
-    request: impl Future<Output = Result<T, PollError>>,
-    options: &WaitOptions,
-    clock: Clock,
-    cancel: &CancellationToken,
-) -> Result<Result<T, Failure>, Outcome> {
-    let sent_at = Instant::now();
-    let end = clock.deadline.min(later(sent_at, options.request_timeout));
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(Outcome::Interrupted),
-        answer = timeout_at(end, request) => Ok(match answer {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(failure)) => Err(Failure::Read(failure)),
-            Err(_) => Err(Failure::TimedOut(sent_at.elapsed())),
-        }),
+    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+        self.seen.report(&self.subject, outcome, polls, error)
     }
 }
 
@@ -258,9 +176,8 @@ struct Seen {
     status: Option<String>,
     /// The tasks within the window, newest first, as last seen.
     counted: Vec<Task>,
+    /// Whether the last look found it ready, to be confirmed.
     ready_once: bool,
-    polls: u32,
-    error: Option<ApiError>,
     fail_reason: Option<String>,
 }
 
@@ -276,7 +193,7 @@ impl Seen {
     }
 
     /// Notes the tasks; ready unless one (of any age) is in progress.
-    fn note_tasks(&mut self, instance_id: &InstanceId, list: &TaskList, bound_ms: i64) -> Look {
+    fn note_tasks(&mut self, instance_id: &InstanceId, list: &TaskList, bound_ms: i64) -> State {
         let counted: Vec<Task> = list
             .tasks
             .iter()
@@ -306,10 +223,10 @@ impl Seen {
                 let age = list
                     .answered_at
                     .map(|now| Duration::from_millis(now.saturating_sub(earliest).max(0) as u64));
-                Look::Busy(age)
+                State::Busy(age)
             }
-            None if list.tasks.iter().any(|task| task.status.is_in_progress()) => Look::Busy(None),
-            None => Look::Ready,
+            None if list.tasks.iter().any(|task| task.status.is_in_progress()) => State::Busy(None),
+            None => State::Ready,
         }
     }
 
@@ -331,13 +248,13 @@ impl Seen {
     }
 
     fn report(
-        &mut self,
+        self,
         subject: &Subject,
         outcome: Outcome,
+        polls: u32,
         error: Option<ApiError>,
     ) -> JobReport {
-        let error = error.or_else(|| self.error.take());
-        let mut report = JobReport::new(subject, outcome, None, self.polls, error);
+        let mut report = JobReport::new(subject, outcome, None, polls, error);
         report.status = self.status.clone();
         report.fail_reason = self.fail_reason.clone();
         report.begin_time = self.counted.iter().filter_map(|t| t.created_at).min();
@@ -372,6 +289,7 @@ mod tests {
     use super::*;
     use crate::sim::{InProcess, Scenario, SimInstance, SimTask, StatusSpan};
     use std::sync::Arc;
+    use tokio::time::Instant;
 
     fn sim(instance: SimInstance) -> InProcess {
         InProcess::new(Scenario {

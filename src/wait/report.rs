@@ -41,71 +41,50 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// What one wait is about: a job, an instance (a swap to start, an instance to be ready),
-/// or both once a swap started on an instance has its job.
+/// What one wait is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Subject {
-    /// The job, when there is one.
-    pub job_id: Option<JobId>,
-    /// The instance, when the wait is about one.
-    pub instance_id: Option<InstanceId>,
+#[non_exhaustive]
+pub enum Subject {
+    /// A job, until it ends.
+    Job(JobId),
+    /// A master/standby swap to start on an instance, then its job (or its task) until it
+    /// ends.
+    Swap(InstanceId),
+    /// An instance, until it is ready (or, for a swap's dry run, whether a swap could start).
+    Instance(InstanceId),
 }
 
 impl Subject {
-    /// A wait on a job.
-    pub fn job(job_id: JobId) -> Subject {
-        Subject {
-            job_id: Some(job_id),
-            instance_id: None,
-        }
-    }
-
-    /// A wait about an instance.
-    pub fn instance(instance_id: InstanceId) -> Subject {
-        Subject {
-            job_id: None,
-            instance_id: Some(instance_id),
-        }
-    }
-
-    /// One wait about each instance, in order.
-    pub fn instances(instance_ids: &[InstanceId]) -> Vec<Subject> {
-        instance_ids
-            .iter()
-            .cloned()
-            .map(Subject::instance)
-            .collect()
-    }
-
-    /// The same, with the job that was started for it.
-    pub fn with_job(&self, job_id: JobId) -> Subject {
-        Subject {
-            job_id: Some(job_id),
-            instance_id: self.instance_id.clone(),
-        }
-    }
-
-    /// How it is named in logs and on the board: the instance, else the job.
+    /// How it is named in logs and on the board: its id.
     pub fn name(&self) -> &str {
-        name(self.instance_id.as_ref(), self.job_id.as_ref())
+        match self {
+            Subject::Job(job_id) => job_id.as_str(),
+            Subject::Swap(instance_id) | Subject::Instance(instance_id) => instance_id.as_str(),
+        }
     }
-}
 
-/// The instance, else the job: what a wait is called.
-fn name<'a>(instance_id: Option<&'a InstanceId>, job_id: Option<&'a JobId>) -> &'a str {
-    match (instance_id, job_id) {
-        (Some(instance), _) => instance.as_str(),
-        (None, Some(job)) => job.as_str(),
-        (None, None) => "-",
+    fn job_id(&self) -> Option<&JobId> {
+        match self {
+            Subject::Job(job_id) => Some(job_id),
+            Subject::Swap(_) | Subject::Instance(_) => None,
+        }
+    }
+
+    fn instance_id(&self) -> Option<&InstanceId> {
+        match self {
+            Subject::Job(_) => None,
+            Subject::Swap(instance_id) | Subject::Instance(instance_id) => Some(instance_id),
+        }
     }
 }
 
 impl std::fmt::Display for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.instance_id, &self.job_id) {
-            (Some(instance), _) => write!(f, "instance {instance}"),
-            (None, Some(job)) => write!(f, "job {job}"),
-            (None, None) => f.write_str("nothing"),
+        match self {
+            Subject::Job(job_id) => write!(f, "job {job_id}"),
+            Subject::Swap(instance_id) | Subject::Instance(instance_id) => {
+                write!(f, "instance {instance_id}")
+            }
         }
     }
 }
@@ -163,8 +142,8 @@ impl JobReport {
         error: Option<ApiError>,
     ) -> JobReport {
         JobReport {
-            job_id: subject.job_id.clone(),
-            instance_id: subject.instance_id.clone(),
+            job_id: subject.job_id().cloned(),
+            instance_id: subject.instance_id().cloned(),
             job_type: last.and_then(|j| j.job_type.clone()),
             status: last.map(|j| j.status.as_str().to_string()),
             outcome,
@@ -178,17 +157,13 @@ impl JobReport {
         }
     }
 
-    /// What the report is about.
-    pub fn subject(&self) -> Subject {
-        Subject {
-            job_id: self.job_id.clone(),
-            instance_id: self.instance_id.clone(),
-        }
-    }
-
     /// How it is named: the instance, else the job.
     pub fn name(&self) -> &str {
-        name(self.instance_id.as_ref(), self.job_id.as_ref())
+        match (&self.instance_id, &self.job_id) {
+            (Some(instance_id), _) => instance_id.as_str(),
+            (None, Some(job_id)) => job_id.as_str(),
+            (None, None) => "-",
+        }
     }
 
     /// `end_time − begin_time`, or why there is none.
@@ -283,7 +258,7 @@ pub(crate) fn sample(outcome: Outcome) -> JobReport {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     JobReport::new(
-        &Subject::job("j1".parse().unwrap()),
+        &Subject::Job("j1".parse().unwrap()),
         outcome,
         Some(&job),
         3,
@@ -313,7 +288,7 @@ mod tests {
         let job =
             Job::parse(br#"{"status":"SUCCESS","begin_time":"2000","end_time":"1000"}"#).unwrap();
         let r = JobReport::new(
-            &Subject::job("j".parse().unwrap()),
+            &Subject::Job("j".parse().unwrap()),
             Outcome::Success,
             Some(&job),
             1,

@@ -8,21 +8,20 @@
 //! swap started, and the swap's task is then followed to its end; with no such task within a
 //! grace period, the report says that it is unknown whether it started.
 
-use super::all::{fan_out, Share};
-use super::observer::WaitEvent;
+use super::engine::{later, no_answer, Clock, Kind, Look, Reads};
+use super::fan_out::fan_out;
+use super::job::Followed;
 use super::options::WaitOptions;
-use super::poll::{later, poll_until_done, turn, Clock};
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use crate::api::{
-    ApiError, Client, Instance, InstanceId, Job, PollError, SwapStart, TaskList, SWAP_TASK,
+    ApiError, Client, ErrorKind, Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList,
+    SWAP_TASK,
 };
-use backon::{BackoffBuilder, Retryable};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::{sleep_until, timeout_at, Instant};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 /// How long after an inconclusive start the swap's task may take to appear in the list
 /// (never past the deadline).
@@ -130,305 +129,285 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    fan_out(
-        source,
-        Subject::instances(instance_ids),
-        options,
-        cancel,
-        start_and_wait,
-    )
-    .await
-}
-
-/// Reads every instance, as a swap's dry run: no start is sent. An instance that is
-/// `RUNNING` is a success; one that cannot be read, or is in another state, is an error
-/// (`not_running`). Transient faults are retried until the deadline.
-pub async fn check_all<S, C>(
-    source: S,
-    instance_ids: &[InstanceId],
-    options: &WaitOptions,
-    cancel: C,
-) -> Vec<JobReport>
-where
-    S: InstanceSource,
-    C: Future<Output = ()>,
-{
-    fan_out(
-        source,
-        Subject::instances(instance_ids),
-        options,
-        cancel,
-        check,
-    )
-    .await
-}
-
-async fn check<S: InstanceSource>(share: Share<S>) -> JobReport {
-    let Some(instance_id) = share.subject.instance_id.clone() else {
-        return share.internal("an instance wait without an instance");
-    };
-    let (source, options, stop) = (&*share.source, &*share.options, &share.stop);
-    let (subject, clock) = (&share.subject, share.clock);
-    let polls = std::sync::atomic::AtomicU32::new(0);
-    let read = || {
-        polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let end = clock
-            .deadline
-            .min(later(Instant::now(), options.request_timeout));
-        let instance_id = &instance_id;
-        async move {
-            match timeout_at(end, source.instance(instance_id)).await {
-                Ok(read) => read,
-                Err(_) => Err(PollError::transient(ApiError::local(
-                    "request_timeout",
-                    "no answer in time",
-                ))),
-            }
-        }
-    };
-    let read = read
-        .retry(options.retry)
-        .sleep(tokio::time::sleep)
-        .when(|e| matches!(e, PollError::Transient { .. }) && Instant::now() < clock.deadline);
-    let instance = tokio::select! {
-        biased;
-        _ = stop.cancelled() => {
-            let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
-            return JobReport::new(subject, Outcome::Interrupted, None, polls, None);
-        }
-        _ = sleep_until(clock.deadline) => Err(PollError::transient(ApiError::local("timeout", "the deadline passed"))),
-        read = read => read,
-    };
-    let polls = polls.into_inner();
-    let instance = match instance {
-        Ok(instance) => instance,
-        Err(e) => {
-            let outcome = match e {
-                PollError::Transient { .. } => Outcome::Timeout,
-                _ => Outcome::Error,
+    let source = Arc::new(source);
+    let waits = instance_ids
+        .iter()
+        .map(|instance_id| {
+            let kind = SwapWait {
+                source: source.clone(),
+                subject: Subject::Swap(instance_id.clone()),
+                instance_id: instance_id.clone(),
+                phase: Phase::Starting(Starting::default()),
             };
-            return JobReport::new(subject, outcome, None, polls, Some(e.api_error().clone()));
-        }
-    };
-    let status = instance.status.clone().unwrap_or_else(|| "-".into());
-    let mode = instance.cache_mode.as_deref().unwrap_or("unknown mode");
-    tracing::info!(
-        "{instance_id}: {status}, {mode}, {} {} (dry run: no swap sent)",
-        instance.engine.as_deref().unwrap_or(""),
-        instance.engine_version.as_deref().unwrap_or("")
-    );
-    let mut report = JobReport::new(subject, Outcome::Success, None, polls, None);
-    report.status = instance.status.clone();
-    if !instance.is_running() {
-        report.outcome = Outcome::Error;
-        report.error = Some(ApiError::local(
-            "not_running",
-            format!("the instance is {status} ({mode}), not RUNNING: DCS would refuse a swap now"),
-        ));
-    }
-    report
+            (kind.subject.clone(), kind)
+        })
+        .collect();
+    fan_out(waits, options, cancel).await
 }
 
-async fn start_and_wait<S: InstanceSource>(share: Share<S>) -> JobReport {
-    let Some(instance_id) = share.subject.instance_id.clone() else {
-        return share.internal("an instance wait without an instance");
-    };
-    let (source, options, cancel) = (&*share.source, &*share.options, &share.stop);
-    let (subject, clock, seed) = (&share.subject, share.clock, share.seed);
-    let last_try_at = clock.last_poll_at();
-    let first_try = Instant::now();
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut retries = options.retry.build();
-    let mut last_error: Option<ApiError> = None;
-    let mut busy_with: Option<Option<String>> = None;
-    let mut starts = 0u32;
-    let mut next_at = Instant::now();
-    loop {
-        if let Err(outcome) = turn(next_at, options, clock, cancel).await {
-            return JobReport::new(subject, outcome, None, starts, last_error);
-        }
-        starts += 1;
-        let sent_at = Instant::now();
+/// A swap on one instance: started at most once, then followed to its end.
+struct SwapWait<S> {
+    source: Arc<S>,
+    subject: Subject,
+    instance_id: InstanceId,
+    phase: Phase,
+}
+
+enum Phase {
+    /// No start has been proved yet.
+    Starting(Starting),
+    /// It started as this job, which is followed.
+    Started { job_id: JobId, followed: Followed },
+    /// An answer proved nothing: the swap's task is looked for among the instance's
+    /// background tasks, and followed once found.
+    FindingOut {
+        search: TaskSearch,
+        followed: Followed,
+    },
+}
+
+/// The starts so far.
+#[derive(Default)]
+struct Starting {
+    /// When the first start went.
+    first_try: Option<Instant>,
+    /// The busy code last logged, so that a busy instance is said once per reason.
+    busy_with: Option<Option<String>>,
+    /// Whether a start is on its way, its answer not yet read.
+    sending: bool,
+}
+
+/// What one start led to.
+enum Started {
+    /// Nothing started: what to do about it.
+    No(Look),
+    /// A swap started as this job, sent at that time.
+    Yes(JobId, Instant),
+    /// It may have started.
+    Maybe(TaskSearch),
+}
+
+impl Starting {
+    /// One start, and what its answer proves.
+    async fn start<S: InstanceSource>(
+        &mut self,
+        source: &S,
+        instance_id: &InstanceId,
+        reads: &mut Reads<'_>,
+    ) -> Result<Started, Outcome> {
         let server_before = source.server_now();
-        let request_end = clock.deadline.min(later(sent_at, options.request_timeout));
-        let answer = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {
-                // The start may be on its way: say so rather than pretend nothing happened.
-                let error = unknown(&instance_id, "the wait was interrupted while the start was on its way");
-                return JobReport::new(subject, Outcome::Interrupted, None, starts, Some(error));
-            }
-            answer = timeout_at(request_end, source.start_swap(&instance_id)) => answer,
+        let sending = &mut self.sending;
+        let start = async {
+            *sending = true;
+            source.start_swap(instance_id).await
         };
-        // No answer in time is as inconclusive as a dropped connection: the start went out.
-        let answer = answer.unwrap_or_else(|_| {
-            SwapStart::Ambiguous(ApiError::local(
-                "request_timeout",
-                format!("no answer within {:.1?}", Instant::now() - sent_at),
-            ))
-        });
-        let delay = match answer {
+        let sent_at = Instant::now();
+        let answer = reads.send(start).await?;
+        self.sending = false;
+        let first_try = *self.first_try.get_or_insert(sent_at);
+        let (answer, sent_at) = match answer {
+            Some(answered) => answered,
+            // No answer in time is as inconclusive as a dropped connection: the start went
+            // out.
+            None => (SwapStart::Ambiguous(no_answer(sent_at)), sent_at),
+        };
+        Ok(match answer {
             SwapStart::Started(job_id) => {
                 tracing::info!("swap started on {instance_id}: job {job_id}");
-                let subject = subject.with_job(job_id.clone());
-                let fetch = || source.fetch(&job_id);
-                // The job is as old as the start, not as the run: its age plans the polls.
-                let clock = Clock {
-                    start: sent_at,
-                    ..clock
-                };
-                let mut report =
-                    poll_until_done(&subject, fetch, options, clock, seed, cancel).await;
-                report.polls += starts;
-                return report;
+                Started::Yes(job_id, sent_at)
             }
             SwapStart::NotStarted { error, retry_after } => {
-                if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
-                    limiter.throttled();
-                }
-                let delay = retries
-                    .next()
-                    .unwrap_or(options.schedule.max_lag())
-                    .max(retry_after.unwrap_or_default());
-                tracing::warn!(
-                    "{instance_id}: the swap did not start ({error}); sending it again in {delay:.1?}"
-                );
-                last_error = Some(error);
-                delay
+                Started::No(Look::Failed(PollError::Transient { error, retry_after }))
             }
             SwapStart::Busy(error) => {
-                let waited = Instant::now() - first_try;
-                let delay = options.schedule.delay(waited, waited, None, &mut rng);
-                if busy_with.as_ref() != Some(&error.code) {
+                let delay = reads.scheduled(None, first_try, None);
+                if self.busy_with.as_ref() != Some(&error.code) {
                     tracing::warn!(
-                        "{instance_id}: busy, the swap did not start ({error}); sending it again \
-                         when the instance is free, next in {delay:.1?}"
+                        "{instance_id}: busy, the swap did not start ({error}); sending it \
+                         again when the instance is free, next in {delay:.1?}"
                     );
-                    busy_with = Some(error.code.clone());
+                    self.busy_with = Some(error.code.clone());
                 }
-                last_error = Some(error);
-                delay
+                Started::No(Look::Again {
+                    delay,
+                    kept: Some(error),
+                })
             }
-            SwapStart::Refused(error) => {
-                tracing::error!("{instance_id}: the swap was refused: {error}");
-                return JobReport::new(subject, Outcome::Error, None, starts, Some(error));
-            }
+            SwapStart::Refused(error) => Started::No(Look::Failed(PollError::Final(error))),
             SwapStart::Ambiguous(error) => {
-                return find_out(
-                    source,
-                    subject,
-                    error,
-                    server_before,
-                    sent_at,
-                    starts,
-                    options,
-                    clock,
-                    seed,
-                    cancel,
-                )
-                .await;
+                tracing::warn!(
+                    "{instance_id}: the answer to the swap proves nothing ({error}): it may \
+                     have started. Not sending it again; looking for its task among the \
+                     instance's background tasks"
+                );
+                Started::Maybe(TaskSearch::new(error, server_before, sent_at))
             }
-        };
-        if Instant::now() >= last_try_at {
-            tracing::warn!("{instance_id}: deadline reached; the swap never started");
-            return JobReport::new(subject, Outcome::Timeout, None, starts, last_error);
+        })
+    }
+}
+
+impl<S: InstanceSource> Kind for SwapWait<S> {
+    async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
+        let (source, id, name) = (&*self.source, &self.instance_id, self.subject.name());
+        match &mut self.phase {
+            Phase::Starting(starting) => match starting.start(source, id, reads).await? {
+                Started::No(look) => Ok(look),
+                Started::Yes(job_id, sent_at) => {
+                    // The job is as old as the start, not as the run: its age plans the
+                    // polls, and its 404 grace counts from then. It is read at once.
+                    let followed = Followed::since(sent_at);
+                    self.phase = Phase::Started { job_id, followed };
+                    Ok(Look::again(Duration::ZERO))
+                }
+                Started::Maybe(search) => {
+                    let followed = Followed::since(reads.clock().start);
+                    self.phase = Phase::FindingOut { search, followed };
+                    Ok(Look::again(Duration::ZERO))
+                }
+            },
+            Phase::Started { job_id, followed } => {
+                let answer = reads.read(source.fetch(job_id)).await?;
+                Ok(followed.conclude(name, answer, reads))
+            }
+            Phase::FindingOut { search, followed } => {
+                let answer = reads
+                    .read(source.tasks(id, Some(search.asked_since)))
+                    .await?;
+                let answer = answer.and_then(|list| search.find(id, list));
+                Ok(followed.conclude(name, answer, reads))
+            }
         }
-        next_at = later(Instant::now(), delay).min(last_try_at);
-        if let Some(observer) = &options.observer {
-            observer.on_event(&WaitEvent::Polled {
-                subject,
-                job: None,
-                error: last_error.as_ref(),
-                next_poll: next_at,
-            });
+    }
+
+    fn job(&self) -> Option<&Job> {
+        match &self.phase {
+            Phase::Starting(_) => None,
+            Phase::Started { followed, .. } | Phase::FindingOut { followed, .. } => {
+                followed.last.as_ref()
+            }
+        }
+    }
+
+    fn not_found_until(&self, options: &WaitOptions, clock: Clock) -> Instant {
+        match &self.phase {
+            Phase::Starting(_) => later(clock.start, options.not_found_grace),
+            Phase::Started { followed, .. } => later(followed.since, options.not_found_grace),
+            Phase::FindingOut { search, .. } => later(search.began, START_GRACE),
+        }
+    }
+
+    fn retrying(&self) -> &'static str {
+        match self.phase {
+            Phase::Starting(_) => "the swap did not start: sending it again",
+            Phase::Started { .. } | Phase::FindingOut { .. } => "trying again",
+        }
+    }
+
+    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+        match self.phase {
+            Phase::Starting(starting) => {
+                // The start may be on its way: say so rather than pretend nothing happened.
+                let error = match (outcome, starting.sending) {
+                    (Outcome::Interrupted, true) => Some(unknown(
+                        &self.instance_id,
+                        "the wait was interrupted while the start was on its way",
+                    )),
+                    _ => error,
+                };
+                JobReport::new(&self.subject, outcome, None, polls, error)
+            }
+            Phase::Started { job_id, followed } => {
+                let mut report = followed.report(&self.subject, outcome, polls, error);
+                report.job_id = Some(job_id);
+                report
+            }
+            // No task seen by the deadline: as unknown as after the grace, not merely
+            // unfinished.
+            Phase::FindingOut { search, followed } => match (outcome, &followed.last) {
+                (Outcome::Timeout, None) => {
+                    let lost = search.lost(&self.instance_id);
+                    followed.report(&self.subject, Outcome::Error, polls, Some(lost))
+                }
+                _ => followed.report(&self.subject, outcome, polls, error),
+            },
         }
     }
 }
 
-/// After a start whose answer proves nothing: never start again; the swap's background
-/// task, created since the start, is the evidence that it started, and is followed to its
-/// end. None within [`START_GRACE`]: it is unknown whether the swap started.
-#[allow(clippy::too_many_arguments)]
-async fn find_out<S: InstanceSource>(
-    source: &S,
-    subject: &Subject,
-    error: ApiError,
+/// The search for a swap's task after a start whose answer proved nothing: a
+/// [`SWAP_TASK`] task created since the start is the evidence that it started.
+struct TaskSearch {
+    /// Why it is unknown whether the swap started.
+    why: ApiError,
+    /// The list is asked for a minute around the start (our clock may be off the server's);
+    /// which task is ours is then decided on the server's own clock, from its `Date`.
+    asked_since: jiff::Timestamp,
     server_before: jiff::Timestamp,
     sent_at: Instant,
-    starts: u32,
-    options: &WaitOptions,
-    clock: Clock,
-    seed: u64,
-    cancel: &CancellationToken,
-) -> JobReport {
-    let Some(instance_id) = subject.instance_id.clone() else {
-        return JobReport::new(subject, Outcome::Error, None, starts, Some(error));
-    };
-    tracing::warn!(
-        "{instance_id}: the answer to the swap proves nothing ({error}): it may have started. \
-         Not sending it again; looking for its task among the instance's background tasks"
-    );
-    // The list is asked for a minute around the start (our clock may be off the server's);
-    // which task is ours is then decided on the server's own clock, from its `Date`.
-    let asked_since = server_before
-        .checked_sub(jiff::SignedDuration::from_mins(1))
-        .unwrap_or(server_before);
-    let followed: Mutex<Option<String>> = Mutex::new(None);
-    let lost = unknown(
-        &instance_id,
-        &format!("the answer to the start was inconclusive ({error}), and no {SWAP_TASK} task has appeared since"),
-    );
-    let fetch = || {
-        let (instance_id, followed, lost) = (&instance_id, &followed, &lost);
-        async move {
-            let list = source.tasks(instance_id, Some(asked_since)).await?;
-            let created_since = list
-                .answered_at
-                .map_or(server_before.as_millisecond(), |answered| {
-                    answered - (sent_at.elapsed() + CREATED_MARGIN).as_millis() as i64
-                });
-            let mut followed = followed.lock().unwrap_or_else(|e| e.into_inner());
-            let task = list.tasks.iter().find(|task| match followed.as_deref() {
-                Some(id) => task.id.as_deref() == Some(id),
-                None => {
-                    task.name.as_deref() == Some(SWAP_TASK)
-                        && task.created_at.is_some_and(|at| at >= created_since)
-                }
-            });
-            let Some(task) = task else {
-                return Err(PollError::NotFound(lost.clone()));
-            };
-            if followed.is_none() {
-                tracing::info!(
-                    "{instance_id}: the swap started: its task {} was created after the start",
-                    task.id.as_deref().unwrap_or("(no id)")
-                );
-                *followed = task.id.clone();
-            }
-            Ok::<Job, PollError>(task.as_job(list.answered_at))
+    /// When the search began: the task has [`START_GRACE`] from then to appear.
+    began: Instant,
+    /// The task found, by id.
+    found: Option<Option<String>>,
+}
+
+impl TaskSearch {
+    fn new(why: ApiError, server_before: jiff::Timestamp, sent_at: Instant) -> TaskSearch {
+        TaskSearch {
+            why,
+            asked_since: server_before
+                .checked_sub(jiff::SignedDuration::from_mins(1))
+                .unwrap_or(server_before),
+            server_before,
+            sent_at,
+            began: Instant::now(),
+            found: None,
         }
-    };
-    // The grace counts from now, as the clock's start counts the 404 grace of a plain wait.
-    let grace = (Instant::now() - clock.start) + START_GRACE;
-    let options = WaitOptions {
-        not_found_grace: grace,
-        ..options.clone()
-    };
-    let mut report = poll_until_done(subject, fetch, &options, clock, seed, cancel).await;
-    report.polls += starts;
-    // No task seen by the deadline: as unknown as after the grace, not merely unfinished.
-    let seen = report.status.is_some();
-    if report.outcome == Outcome::Timeout && !seen {
-        report.outcome = Outcome::Error;
-        report.error = Some(lost);
     }
-    report
+
+    /// The swap's task in `list`, as a job; "not found" while there is none.
+    fn find(&mut self, instance_id: &InstanceId, list: TaskList) -> Result<Job, PollError> {
+        let created_since = list
+            .answered_at
+            .map_or(self.server_before.as_millisecond(), |answered| {
+                answered - (self.sent_at.elapsed() + CREATED_MARGIN).as_millis() as i64
+            });
+        let task = list.tasks.iter().find(|task| match &self.found {
+            Some(id) => task.id == *id,
+            None => {
+                task.name.as_deref() == Some(SWAP_TASK)
+                    && task.created_at.is_some_and(|at| at >= created_since)
+            }
+        });
+        let Some(task) = task else {
+            return Err(PollError::NotFound(self.lost(instance_id)));
+        };
+        if self.found.is_none() {
+            tracing::info!(
+                "{instance_id}: the swap started: its task {} was created after the start",
+                task.id.as_deref().unwrap_or("(no id)")
+            );
+            self.found = Some(task.id.clone());
+        }
+        Ok(task.as_job(list.answered_at))
+    }
+
+    /// The error when no task has appeared.
+    fn lost(&self, instance_id: &InstanceId) -> ApiError {
+        unknown(
+            instance_id,
+            &format!(
+                "the answer to the start was inconclusive ({}), and no {SWAP_TASK} task has \
+                 appeared since",
+                self.why
+            ),
+        )
+    }
 }
 
 /// The error of a swap that may or may not have started.
 fn unknown(instance_id: &InstanceId, why: &str) -> ApiError {
-    ApiError::local(
-        "start_unknown",
+    ApiError::new(
+        ErrorKind::StartUnknown,
         format!(
             "{why}: it is unknown whether the swap of {instance_id} started. Before starting \
              it again, look at the instance's background tasks (a {SWAP_TASK} task since the \

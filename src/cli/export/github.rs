@@ -137,7 +137,7 @@ mod tests {
             "outcome=failed\nduration_ms=2869\nexit_code=1\njob_id=j1 j1\n"
         );
         let none = JobReport::new(
-            &Subject::job("j".parse().unwrap()),
+            &Subject::Job("j".parse().unwrap()),
             Outcome::Timeout,
             None,
             1,

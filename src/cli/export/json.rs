@@ -29,7 +29,7 @@ mod tests {
              \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"tasks\":null,\"polls\":3,\"error\":null}\n"
         );
         let mut r = JobReport::new(
-            &Subject::job("j2".parse().unwrap()),
+            &Subject::Job("j2".parse().unwrap()),
             Outcome::Error,
             None,
             1,

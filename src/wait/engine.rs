@@ -1,0 +1,294 @@
+//! The one driver of every wait.
+//!
+//! A kind of wait (a job, a swap, an instance's readiness, a swap's dry run) supplies a
+//! [`Kind`]: what one look reads and what it concludes, and the report it gives at the end.
+//! Everything else is the driver's, once for all of them: when to look (the deadline, the last
+//! look's headroom before it), the request budget (every read takes its turn), the request
+//! timeout, cancellation, the observer's events, and how a failed read is ridden out.
+//!
+//! Two clocks of backoff meet here. The kind says when to look again after a look that
+//! settled nothing, usually from the [`Schedule`](super::Schedule). After a transient fault
+//! (5xx, 429, a dropped connection) the delay comes from the retry backoff instead, stretched
+//! to any `Retry-After`, and reset by the next look that reads something. All timing goes
+//! through `tokio::time`, which `tokio::time::pause` turns into virtual time.
+
+use super::observer::WaitEvent;
+use super::options::WaitOptions;
+use super::report::{JobReport, Outcome, Subject};
+use super::schedule::Window;
+use crate::api::{ApiError, ErrorKind, Job, PollError};
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::{sleep_until, timeout_at, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[cfg(test)]
+mod tests;
+
+/// The last poll is made this long before the deadline (or a tenth of the timeout, if that is
+/// shorter), so that its answer can arrive before the deadline rather than be cut off by it.
+pub const LAST_POLL_HEADROOM: Duration = Duration::from_secs(1);
+
+/// When the waits began and when they must end.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clock {
+    pub(super) start: Instant,
+    pub(super) deadline: Instant,
+}
+
+impl Clock {
+    /// When the last request goes: [`LAST_POLL_HEADROOM`] before the deadline, or a tenth of
+    /// the whole wait when that is shorter.
+    fn last_poll_at(&self) -> Instant {
+        self.deadline - LAST_POLL_HEADROOM.min((self.deadline - self.start) / 10)
+    }
+}
+
+/// What one look concluded.
+pub(super) enum Look {
+    /// The wait is over: how, and what went wrong when something did.
+    End(Outcome, Option<ApiError>),
+    /// Nothing settled: look again after `delay`. `kept` is an error worth reporting should
+    /// the deadline come first (a busy instance's refusal, say).
+    Again {
+        delay: Duration,
+        kept: Option<ApiError>,
+    },
+    /// A read failed: the driver rides it out or ends the wait, by its kind.
+    Failed(PollError),
+}
+
+impl Look {
+    /// Look again after `delay`.
+    pub(super) fn again(delay: Duration) -> Look {
+        Look::Again { delay, kept: None }
+    }
+}
+
+/// One kind of wait: what a look reads and concludes. The driver ([`drive`]) does the rest.
+pub(super) trait Kind: Send {
+    /// One look. Every request goes through `reads`, which takes its turn from the budget;
+    /// `Err` when the wait must end there (cancelled, or the deadline came while waiting for
+    /// the budget).
+    fn look(&mut self, reads: &mut Reads<'_>)
+        -> impl Future<Output = Result<Look, Outcome>> + Send;
+
+    /// The job last seen (a swap's task is followed as one), for the observer.
+    fn job(&self) -> Option<&Job> {
+        None
+    }
+
+    /// Until when a "not found" is believed to be "not visible yet": by default the wait's
+    /// own grace from its start.
+    fn not_found_until(&self, options: &WaitOptions, clock: Clock) -> Instant {
+        later(clock.start, options.not_found_grace)
+    }
+
+    /// What another try after a transient fault is, in the log's words.
+    fn retrying(&self) -> &'static str {
+        "trying again"
+    }
+
+    /// The report, once the wait is over; `polls` counts every request it made.
+    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport;
+}
+
+/// Runs one wait of `kind` on `subject` to its end: looks when the kind asks (or the retry
+/// backoff says), until a look ends it, a read fails for good, the deadline comes or
+/// `cancel` fires.
+pub(super) async fn drive<K: Kind>(
+    mut kind: K,
+    subject: &Subject,
+    options: &WaitOptions,
+    clock: Clock,
+    seed: u64,
+    cancel: &CancellationToken,
+) -> JobReport {
+    let name = subject.name();
+    let last_poll_at = clock.last_poll_at();
+    let mut reads = Reads {
+        options,
+        clock,
+        cancel,
+        rng: fastrand::Rng::with_seed(seed),
+        polls: 0,
+    };
+    let mut retries = options.retry.backoff(seed);
+    let mut last_error: Option<ApiError> = None;
+    let mut next_at = clock.start;
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return kind.report(Outcome::Interrupted, reads.polls, last_error),
+            _ = sleep_until(next_at) => {}
+        }
+        let look = match kind.look(&mut reads).await {
+            Ok(look) => look,
+            Err(outcome) => return kind.report(outcome, reads.polls, last_error),
+        };
+        let delay = match look {
+            Look::End(outcome, error) => return kind.report(outcome, reads.polls, error),
+            Look::Again { delay, kept } => {
+                retries = options.retry.backoff(seed);
+                last_error = kept;
+                delay
+            }
+            Look::Failed(failure) => {
+                let grace_end = kind.not_found_until(options, clock);
+                let retrying = kind.retrying();
+                match ride_out(name, failure, retrying, &mut retries, grace_end, options) {
+                    Ok((delay, error)) => {
+                        last_error = Some(error);
+                        delay
+                    }
+                    Err(error) => return kind.report(Outcome::Error, reads.polls, Some(error)),
+                }
+            }
+        };
+        if Instant::now() >= last_poll_at {
+            tracing::warn!("{name}: deadline reached; the wait is not over");
+            return kind.report(Outcome::Timeout, reads.polls, last_error);
+        }
+        next_at = later(Instant::now(), delay).min(last_poll_at);
+        if let Some(observer) = &options.observer {
+            observer.on_event(&WaitEvent::Polled {
+                subject,
+                job: kind.job(),
+                error: last_error.as_ref(),
+                next_poll: next_at,
+            });
+        }
+        tracing::debug!(
+            "{name}: look done after {} requests; next in {:.1?}",
+            reads.polls,
+            next_at - Instant::now()
+        );
+    }
+}
+
+/// After a failed read: how long until the next try, with the error to keep; or the error
+/// that ends the wait.
+fn ride_out(
+    name: &str,
+    failure: PollError,
+    retrying: &str,
+    retries: &mut super::options::Backoff,
+    grace_end: Instant,
+    options: &WaitOptions,
+) -> Result<(Duration, ApiError), ApiError> {
+    let now = Instant::now();
+    match failure {
+        PollError::Final(error) => {
+            tracing::error!("{name}: {error}");
+            Err(error)
+        }
+        PollError::NotFound(error) => {
+            if now >= grace_end {
+                tracing::error!("{name}: still not found after the grace period: {error}");
+                return Err(error);
+            }
+            tracing::info!("{name}: not visible yet ({error}); trying again");
+            // Look once more right at the end of the grace period rather than past it.
+            Ok((retries.next_delay().min(grace_end - now), error))
+        }
+        PollError::Transient { error, retry_after } => {
+            if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
+                limiter.throttled();
+            }
+            let delay = retries.next_delay().max(retry_after.unwrap_or_default());
+            tracing::warn!("{name}: {error}; {retrying} in {delay:.1?}");
+            Ok((delay, error))
+        }
+    }
+}
+
+/// What a look reads through: each request takes its turn from the budget, counts as a poll,
+/// and is cut off at the request timeout, the deadline or a cancellation.
+pub(super) struct Reads<'a> {
+    options: &'a WaitOptions,
+    clock: Clock,
+    cancel: &'a CancellationToken,
+    rng: fastrand::Rng,
+    polls: u32,
+}
+
+impl Reads<'_> {
+    /// Sends `request` once its turn comes; its answer, or `None` when none came within the
+    /// request timeout (or by the deadline).
+    pub(super) async fn send<T>(
+        &mut self,
+        request: impl Future<Output = T>,
+    ) -> Result<Option<(T, Instant)>, Outcome> {
+        if let Some(limiter) = &self.options.limiter {
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Outcome::Interrupted),
+                _ = sleep_until(self.clock.deadline) => return Err(Outcome::Timeout),
+                _ = limiter.acquire() => {}
+            }
+        }
+        self.polls += 1;
+        let sent_at = Instant::now();
+        let end = self
+            .clock
+            .deadline
+            .min(later(sent_at, self.options.request_timeout));
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Outcome::Interrupted),
+            answer = timeout_at(end, request) => Ok(answer.ok().map(|answer| (answer, sent_at))),
+        }
+    }
+
+    /// [`send`](Reads::send) for a read, which no answer in time leaves as a transient failure.
+    pub(super) async fn read<T>(
+        &mut self,
+        request: impl Future<Output = Result<T, PollError>>,
+    ) -> Result<Result<T, PollError>, Outcome> {
+        let sent_at = Instant::now();
+        Ok(match self.send(request).await? {
+            Some((answer, _)) => answer,
+            None => Err(PollError::transient(no_answer(sent_at))),
+        })
+    }
+
+    /// The schedule's delay before the next look at something of `age` (when the server
+    /// told it) that has been waited on since `since`, and usually ends in `window`.
+    pub(super) fn scheduled(
+        &mut self,
+        age: Option<Duration>,
+        since: Instant,
+        window: Option<Window>,
+    ) -> Duration {
+        let waited = Instant::now().saturating_duration_since(since);
+        self.options
+            .schedule
+            .delay(age.unwrap_or(waited), waited, window, &mut self.rng)
+    }
+
+    /// The settings of the wait.
+    pub(super) fn options(&self) -> &WaitOptions {
+        self.options
+    }
+
+    /// When the waits began and must end.
+    pub(super) fn clock(&self) -> Clock {
+        self.clock
+    }
+}
+
+/// The error of a request that got no answer in time, sent at `sent_at`.
+pub(super) fn no_answer(sent_at: Instant) -> ApiError {
+    ApiError::new(
+        ErrorKind::RequestTimeout,
+        format!("no answer within {:.1?}", sent_at.elapsed()),
+    )
+}
+
+/// `at + by`, saturating far in the future instead of overflowing (a library caller may ask
+/// for any duration).
+pub(super) fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}

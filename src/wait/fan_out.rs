@@ -1,0 +1,106 @@
+//! Many waits under one deadline: each runs on the driver in a task of its own, and the
+//! reports come back in order. Cancelling (the caller's future, or fail-fast) ends them all.
+
+use super::engine::{drive, later, Clock, Kind};
+use super::observer::WaitEvent;
+use super::options::WaitOptions;
+use super::report::{JobReport, Outcome, Subject};
+use crate::api::{ApiError, ErrorKind};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Runs every wait at once under one deadline and gives the reports in the order of
+/// `waits`. When `cancel` completes, or the first failure comes with
+/// [`fail_fast`](WaitOptions::fail_fast), every wait ends as `interrupted`.
+pub(super) async fn fan_out<K, C>(
+    waits: Vec<(Subject, K)>,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    K: Kind + 'static,
+    C: Future<Output = ()>,
+{
+    let token = CancellationToken::new();
+    let all = run_all(waits, options, &token);
+    tokio::pin!(all, cancel);
+    tokio::select! {
+        reports = &mut all => return reports,
+        () = &mut cancel => token.cancel(),
+    }
+    all.await
+}
+
+async fn run_all<K: Kind + 'static>(
+    waits: Vec<(Subject, K)>,
+    options: &WaitOptions,
+    cancel: &CancellationToken,
+) -> Vec<JobReport> {
+    let start = Instant::now();
+    let clock = Clock {
+        start,
+        deadline: later(start, options.timeout),
+    };
+    let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
+    // Cancelled by the caller (through `cancel`) or by fail_fast (this one alone).
+    let stop = cancel.child_token();
+    let shared = Arc::new(options.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut index_of = HashMap::new();
+    let mut subjects = Vec::with_capacity(waits.len());
+    for (index, (subject, kind)) in waits.into_iter().enumerate() {
+        let own_seed = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (options, stop, own) = (shared.clone(), stop.clone(), subject.clone());
+        let handle =
+            tasks.spawn(async move { drive(kind, &own, &options, clock, own_seed, &stop).await });
+        index_of.insert(handle.id(), index);
+        subjects.push(subject);
+    }
+    let mut reports: Vec<Option<JobReport>> = vec![None; subjects.len()];
+    let mut first_failure: Option<(usize, Outcome)> = None;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (index, report) = match joined {
+            Ok((id, report)) => (index_of[&id], report),
+            Err(e) => {
+                // A wait that panicked is a bug; it still gets a report, not a crash of all.
+                let index = index_of[&e.id()];
+                let error = ApiError::new(ErrorKind::Internal, format!("the wait stopped: {e}"));
+                let report = JobReport::new(&subjects[index], Outcome::Error, None, 0, Some(error));
+                (index, report)
+            }
+        };
+        if let Some(observer) = &options.observer {
+            observer.on_event(&WaitEvent::Finished(&report));
+        }
+        let failed = matches!(report.outcome, Outcome::Failed | Outcome::Error);
+        if options.fail_fast && failed && first_failure.is_none() {
+            tracing::warn!(
+                "{}: {}; fail-fast stops the other waits",
+                report.name(),
+                report.outcome.as_str()
+            );
+            first_failure = Some((index, report.outcome));
+            stop.cancel();
+        }
+        reports[index] = Some(report);
+    }
+    let mut reports: Vec<JobReport> = reports.into_iter().flatten().collect();
+    if let (Some((failed, outcome)), false) = (first_failure, cancel.is_cancelled()) {
+        for report in &mut reports {
+            if report.outcome == Outcome::Interrupted {
+                report.error = Some(ApiError::new(
+                    ErrorKind::FailFast,
+                    format!(
+                        "stopped waiting: {} ended {}, and fail-fast is on",
+                        subjects[failed],
+                        outcome.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    reports
+}

@@ -1,0 +1,178 @@
+//! Waiting on a job: read it until it ends. A started swap's job is followed the same way.
+
+use super::engine::{Kind, Look, Reads};
+use super::fan_out::fan_out;
+use super::options::WaitOptions;
+use super::report::{JobReport, Outcome, Subject};
+use super::source::JobSource;
+use crate::api::{ApiError, ErrorKind, Job, JobId, PollError, Status};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Waits for one job and reports how it ended. Dropping the future stops the wait (with no
+/// report); [`wait_all`] can be stopped and still report.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = dcs_wait::Client::from_env().await?;
+/// let job_id = "ff8080818822bbf70188235afc24141a".parse()?;
+/// let report = dcs_wait::wait_one(client, &job_id, &dcs_wait::WaitOptions::default()).await;
+/// println!("{} {:?} ms", report.outcome, report.duration_ms);
+/// # Ok(()) }
+/// ```
+pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOptions) -> JobReport {
+    let ids = std::slice::from_ref(job_id);
+    let mut reports = wait_all(source, ids, options, std::future::pending()).await;
+    reports.pop().unwrap_or_else(|| {
+        let error = ApiError::new(ErrorKind::Internal, "the wait ended without a report");
+        JobReport::new(
+            &Subject::Job(job_id.clone()),
+            Outcome::Error,
+            None,
+            0,
+            Some(error),
+        )
+    })
+}
+
+/// Waits for every job at once, sharing `source`, under one deadline. Reports come back in
+/// the order of `job_ids`. When `cancel` completes, every wait ends at once as
+/// `interrupted` with its last status; so does the first failure with
+/// [`fail_fast`](WaitOptions::fail_fast), and those reports say so in `error`. Pass
+/// `std::future::pending()` for no cancellation, or any future: a signal, a channel, a
+/// timer.
+///
+/// ```no_run
+/// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let ids: Vec<dcs_wait::JobId> = vec!["job-1".parse()?, "job-2".parse()?];
+/// let stop = async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// };
+/// let reports = dcs_wait::wait_all(client, &ids, &Default::default(), stop).await;
+/// std::process::exit(dcs_wait::ExitStatus::of_all(&reports).code().into());
+/// # }
+/// ```
+pub async fn wait_all<S, C>(
+    source: S,
+    job_ids: &[JobId],
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    S: JobSource,
+    C: Future<Output = ()>,
+{
+    let source = Arc::new(source);
+    let waits = job_ids
+        .iter()
+        .map(|job_id| {
+            let subject = Subject::Job(job_id.clone());
+            let kind = JobWait {
+                source: source.clone(),
+                subject: subject.clone(),
+                job_id: job_id.clone(),
+                followed: Followed::since(Instant::now()),
+            };
+            (subject, kind)
+        })
+        .collect();
+    fan_out(waits, options, cancel).await
+}
+
+/// A wait on a job.
+pub(super) struct JobWait<S> {
+    pub(super) source: Arc<S>,
+    pub(super) subject: Subject,
+    pub(super) job_id: JobId,
+    pub(super) followed: Followed,
+}
+
+impl<S: JobSource> Kind for JobWait<S> {
+    async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
+        let answer = reads.read(self.source.fetch(&self.job_id)).await?;
+        Ok(self.followed.conclude(self.subject.name(), answer, reads))
+    }
+
+    fn job(&self) -> Option<&Job> {
+        self.followed.last.as_ref()
+    }
+
+    fn not_found_until(&self, options: &WaitOptions, _: super::engine::Clock) -> Instant {
+        super::engine::later(self.followed.since, options.not_found_grace)
+    }
+
+    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+        self.followed.report(&self.subject, outcome, polls, error)
+    }
+}
+
+/// Something followed as a job (a job, or a swap's task), as far as it has been seen.
+pub(super) struct Followed {
+    /// Since when it has been waited on: its age when the server does not tell it.
+    pub(super) since: Instant,
+    /// The last answer read.
+    pub(super) last: Option<Job>,
+}
+
+impl Followed {
+    pub(super) fn since(since: Instant) -> Followed {
+        Followed { since, last: None }
+    }
+
+    /// What one read of it says: it ended, or when to look again.
+    pub(super) fn conclude(
+        &mut self,
+        name: &str,
+        answer: Result<Job, PollError>,
+        reads: &mut Reads<'_>,
+    ) -> Look {
+        let job = match answer {
+            Ok(job) => job,
+            Err(failure) => return Look::Failed(failure),
+        };
+        log_change(name, self.last.as_ref(), &job);
+        let outcome = match job.status {
+            Status::Success => Some(Outcome::Success),
+            Status::Failed { .. } => Some(Outcome::Failed),
+            _ => None,
+        };
+        if let Some(outcome) = outcome {
+            self.last = Some(job);
+            return Look::End(outcome, None);
+        }
+        // The job's age by the server's clock, or how long we have waited; the schedule
+        // takes the larger (both only ever underestimate it).
+        let window = job
+            .job_type
+            .as_deref()
+            .and_then(|t| reads.options().priors.window(t));
+        let delay = reads.scheduled(job.age(), self.since, window);
+        self.last = Some(job);
+        Look::again(delay)
+    }
+
+    /// The report on `subject`, with what was last seen of it.
+    pub(super) fn report(
+        &self,
+        subject: &Subject,
+        outcome: Outcome,
+        polls: u32,
+        error: Option<ApiError>,
+    ) -> JobReport {
+        JobReport::new(subject, outcome, self.last.as_ref(), polls, error)
+    }
+}
+
+/// One line per change of status, not per poll; an unknown status is a warning, once.
+fn log_change(name: &str, previous: Option<&Job>, job: &Job) {
+    if previous.map(|p| &p.status) == Some(&job.status) {
+        return;
+    }
+    match &job.status {
+        Status::Unknown(raw) => {
+            tracing::warn!("{name}: unknown status {raw:?}: not a finished state, still waiting")
+        }
+        status => tracing::info!("{name}: {status}"),
+    }
+}
