@@ -172,10 +172,11 @@ fn peer(name: &str, jobs: &[SimJob]) -> Vec<Seen> {
 
 /// The simulated DCS: each job RUNNING until its duration has passed (virtual time), then
 /// SUCCESS. Records when each poll came.
+#[derive(Clone)]
 struct Simulated {
     start: Instant,
-    jobs: HashMap<String, SimJob>,
-    polls: Mutex<HashMap<String, Vec<f64>>>,
+    jobs: Arc<HashMap<String, SimJob>>,
+    polls: Arc<Mutex<HashMap<String, Vec<f64>>>>,
 }
 
 impl JobSource for Simulated {
@@ -211,11 +212,11 @@ fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let source = Arc::new(Simulated {
+        let source = Simulated {
             start: Instant::now(),
-            jobs: jobs.iter().map(|j| (j.id.clone(), j.clone())).collect(),
-            polls: Mutex::new(HashMap::new()),
-        });
+            jobs: Arc::new(jobs.iter().map(|j| (j.id.clone(), j.clone())).collect()),
+            polls: Arc::default(),
+        };
         let ids: Vec<JobId> = jobs
             .iter()
             .map(|j| j.id.parse().expect("a job id"))

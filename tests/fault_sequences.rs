@@ -27,6 +27,7 @@ use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
 use dcs_wait::wait::{
     wait_all, JobSource, Outcome, RateLimiter, Schedule, WaitOptions, LAST_POLL_HEADROOM,
 };
+use dcs_wait::Client;
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,10 +42,13 @@ struct Request {
     answer: Option<(Instant, Result<Job, PollError>)>,
 }
 
+/// dcs-sim in-process behind its client; clones share the record.
+#[derive(Clone)]
 struct Recorder {
     sim: InProcess,
+    client: Client,
     /// Each job's requests, in order.
-    log: Mutex<HashMap<String, Vec<Request>>>,
+    log: Arc<Mutex<HashMap<String, Vec<Request>>>>,
 }
 
 impl JobSource for Recorder {
@@ -58,7 +62,7 @@ impl JobSource for Recorder {
             });
             requests.len() - 1
         };
-        let result = self.sim.fetch(job_id).await;
+        let result = self.client.fetch(job_id).await;
         if let Some(requests) = self.log.lock().unwrap().get_mut(job_id.as_str()) {
             requests[index].answer = Some((Instant::now(), result.clone()));
         }
@@ -196,13 +200,15 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
             ..WaitOptions::default()
         };
         let ids: Vec<JobId> = jobs.iter().map(|j| j.job_id.parse().unwrap()).collect();
-        let recorder = Arc::new(Recorder {
-            sim: InProcess::new(Scenario {
-                jobs,
-                ..Scenario::demo()
-            }),
-            log: Mutex::new(HashMap::new()),
+        let sim = InProcess::new(Scenario {
+            jobs,
+            ..Scenario::demo()
         });
+        let recorder = Recorder {
+            client: sim.client(),
+            sim,
+            log: Arc::default(),
+        };
         let start = Instant::now();
         let reports = wait_all(recorder.clone(), &ids, &options, std::future::pending()).await;
         let ended = Instant::now();

@@ -14,6 +14,7 @@ mod common;
 use dcs_wait::api::{Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
 use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
 use dcs_wait::wait::{swap_all, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
+use dcs_wait::Client;
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,16 +22,19 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// What each start of each instance proved; `None` when the loop stopped waiting for it.
-type Starts = Mutex<HashMap<String, Vec<Option<SwapStart>>>>;
+type Starts = Arc<Mutex<HashMap<String, Vec<Option<SwapStart>>>>>;
 
+/// dcs-sim in-process behind its client; clones share the record.
+#[derive(Clone)]
 struct Recorder {
     sim: InProcess,
+    client: Client,
     starts: Starts,
 }
 
 impl JobSource for Recorder {
     async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
-        self.sim.fetch(job_id).await
+        self.client.fetch(job_id).await
     }
 }
 
@@ -42,7 +46,7 @@ impl InstanceSource for Recorder {
             list.push(None);
             list.len() - 1
         };
-        let proved = self.sim.start_swap(instance_id).await;
+        let proved = self.client.start_swap(instance_id).await;
         if let Some(list) = self.starts.lock().unwrap().get_mut(instance_id.as_str()) {
             list[index] = Some(proved.clone());
         }
@@ -50,7 +54,7 @@ impl InstanceSource for Recorder {
     }
 
     async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
-        self.sim.instance(instance_id).await
+        self.client.get_instance(instance_id).await
     }
 
     async fn tasks(
@@ -58,11 +62,11 @@ impl InstanceSource for Recorder {
         instance_id: &InstanceId,
         since: Option<jiff::Timestamp>,
     ) -> Result<TaskList, PollError> {
-        self.sim.tasks(instance_id, since).await
+        self.client.list_tasks(instance_id, since).await
     }
 
     fn server_now(&self) -> jiff::Timestamp {
-        self.sim.server_now()
+        self.client.server_now()
     }
 }
 
@@ -144,13 +148,15 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
             .iter()
             .map(|i| i.instance_id.parse().unwrap())
             .collect();
-        let recorder = Arc::new(Recorder {
-            sim: InProcess::new(Scenario {
-                instances,
-                ..Scenario::demo()
-            }),
-            starts: Mutex::new(HashMap::new()),
+        let sim = InProcess::new(Scenario {
+            instances,
+            ..Scenario::demo()
         });
+        let recorder = Recorder {
+            client: sim.client(),
+            sim,
+            starts: Arc::default(),
+        };
         let start = Instant::now();
         let reports = swap_all(recorder.clone(), &ids, &options, std::future::pending()).await;
         // 1.

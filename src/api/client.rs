@@ -5,7 +5,7 @@ use super::ids::{InstanceId, JobId, ProjectId};
 use super::instance::{Instance, TaskList};
 use super::job::Job;
 use super::swap::{classify_start, SwapStart};
-use super::transport::Transport;
+use super::transport::Exchange;
 use ::http::Method;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -16,13 +16,17 @@ use url::Url;
 /// [`Client::builder`] make one.
 #[derive(Debug, Clone)]
 pub struct Client {
-    transport: Arc<Transport>,
+    transport: Arc<dyn Exchange>,
     endpoint: Url,
     project_id: ProjectId,
 }
 
 impl Client {
-    pub(super) fn new(transport: Arc<Transport>, endpoint: Url, project_id: ProjectId) -> Client {
+    pub(crate) fn new(
+        transport: Arc<dyn Exchange>,
+        endpoint: Url,
+        project_id: ProjectId,
+    ) -> Client {
         Client {
             transport,
             endpoint,
@@ -104,7 +108,8 @@ impl Client {
     pub async fn get_instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
         let reply = self
             .transport
-            .get(
+            .request(
+                Method::GET,
                 &self.instance_url(instance_id),
                 Some(self.project_id.as_str()),
             )
@@ -144,7 +149,7 @@ impl Client {
         }
         let reply = self
             .transport
-            .get(&url, Some(self.project_id.as_str()))
+            .request(Method::GET, &url, Some(self.project_id.as_str()))
             .await?;
         classify_as(reply, SystemTime::now(), |body, answered_at| {
             TaskList::parse(body).map(|list| TaskList {
@@ -165,7 +170,11 @@ impl Client {
     pub async fn get_job(&self, job_id: &JobId) -> Result<Job, PollError> {
         let reply = self
             .transport
-            .get(&self.job_url(job_id), Some(self.project_id.as_str()))
+            .request(
+                Method::GET,
+                &self.job_url(job_id),
+                Some(self.project_id.as_str()),
+            )
             .await?;
         interpret(job_id, reply, SystemTime::now())
     }
@@ -180,7 +189,7 @@ mod tests {
         use crate::api::auth::{Credentials, Provider, Source};
         let creds = Credentials::Token(secrecy::SecretString::from("t"));
         let provider = Arc::new(Provider::fixed(Source::AuthToken, creds));
-        let transport = Arc::new(Transport::new(
+        let transport = Arc::new(crate::api::transport::Transport::new(
             crate::api::http::api_client(None, false).unwrap(),
             provider,
         ));

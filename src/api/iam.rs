@@ -66,7 +66,7 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
         region: region.to_string(),
         error,
     };
-    let reply = (|| api.get(&url, None))
+    let reply = (|| api.request(::http::Method::GET, &url, None))
         .retry(
             ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(500))

@@ -29,7 +29,7 @@ mod ids;
 mod instance;
 mod job;
 mod swap;
-mod transport;
+pub(crate) mod transport;
 pub(crate) mod untrusted;
 
 pub use answer::{

@@ -7,9 +7,40 @@ use super::auth::{self, Credentials, Provider};
 use super::error::{ApiError, ErrorKind};
 use super::http::{self, BodyError};
 use ::http::Method;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use url::Url;
+
+/// The answer to one request, on its way.
+pub(crate) type Sent<'a> = Pin<Box<dyn Future<Output = Result<Reply, PollError>> + Send + 'a>>;
+
+/// Where a [`Client`](super::Client)'s requests go: over HTTP ([`Transport`]), or to
+/// dcs-sim's handlers in-process. Whatever answers, the client reads the answer the same way.
+pub(crate) trait Exchange: Send + Sync + std::fmt::Debug {
+    /// One body-less request to `url`, with `X-Project-Id` when given.
+    fn request<'a>(&'a self, method: Method, url: &'a Url, project_id: Option<&'a str>)
+        -> Sent<'a>;
+
+    /// The server's time, as near as this side knows it.
+    fn server_now(&self) -> jiff::Timestamp;
+}
+
+impl Exchange for Transport {
+    fn request<'a>(
+        &'a self,
+        method: Method,
+        url: &'a Url,
+        project_id: Option<&'a str>,
+    ) -> Sent<'a> {
+        Box::pin(Transport::request(self, method, url, project_id))
+    }
+
+    fn server_now(&self) -> jiff::Timestamp {
+        Transport::server_now(self)
+    }
+}
 
 /// Requests in flight at once, for all jobs together. Loopback or not, a few dozen
 /// connections carry thousands of polls a second; ten thousand jobs polled at once would
@@ -23,7 +54,7 @@ pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins
 /// Signed GETs to Huawei Cloud APIs over one reused HTTP client (one connection pool for
 /// every job), with the credentials of the moment and a correction for a skewed clock.
 #[derive(Debug)]
-pub struct Transport {
+pub(crate) struct Transport {
     http: reqwest::Client,
     provider: Arc<Provider>,
     in_flight: tokio::sync::Semaphore,
@@ -32,18 +63,13 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(http: reqwest::Client, provider: Arc<Provider>) -> Transport {
+    pub(crate) fn new(http: reqwest::Client, provider: Arc<Provider>) -> Transport {
         Transport {
             http,
             provider,
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             skew_ms: AtomicI64::new(0),
         }
-    }
-
-    /// One GET of `url`: see [`Transport::request`].
-    pub async fn get(&self, url: &Url, project_id: Option<&str>) -> Result<Reply, PollError> {
-        self.request(Method::GET, url, project_id).await
     }
 
     /// One body-less request. When API Gateway refuses a signature and its `Date` is far from
@@ -54,7 +80,7 @@ impl Transport {
     ///
     /// Several jobs refused at once all try again: one of them learns the correction, the
     /// others see that their request was signed before it.
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         method: Method,
         url: &Url,
@@ -71,7 +97,7 @@ impl Transport {
 
     /// Our clock corrected by what refused signatures taught: the server's time, as near as
     /// we know it.
-    pub fn server_now(&self) -> jiff::Timestamp {
+    pub(crate) fn server_now(&self) -> jiff::Timestamp {
         corrected(self.skew())
     }
 

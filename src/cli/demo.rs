@@ -100,15 +100,16 @@ pub async fn run(run: Run) -> ExitStatus {
     if matches!(status, ExitStatus::Interrupted | ExitStatus::Terminated) {
         return status;
     }
-    let expected = scenario
-        .jobs
-        .iter()
-        .map(|job| job.expect)
-        .chain(scenario.instances.iter().map(|_| Some(Outcome::Success)));
+    let expected = scenario.jobs.iter().map(|job| job.expect.as_deref()).chain(
+        scenario
+            .instances
+            .iter()
+            .map(|_| Some(Outcome::Success.as_str())),
+    );
     let mut all_matched = true;
     say("demo: what each outcome would make dcs-wait exit with, alone:");
     for (expect, report) in expected.zip(&reports) {
-        let matched = expect.is_none_or(|expect| expect == report.outcome);
+        let matched = expect.is_none_or(|expect| expect == report.outcome.as_str());
         all_matched &= matched;
         say(&format!(
             "  {}  {:<8} → exit {}   {}",
@@ -116,8 +117,8 @@ pub async fn run(run: Run) -> ExitStatus {
             report.outcome.as_str(),
             ExitStatus::of(report.outcome).code(),
             match expect {
-                Some(expect) if matched => format!("as scripted ({})", expect.as_str()),
-                Some(expect) => format!("NOT as scripted: expected {}", expect.as_str()),
+                Some(expect) if matched => format!("as scripted ({expect})"),
+                Some(expect) => format!("NOT as scripted: expected {expect}"),
                 None => "no script".into(),
             }
         ));

@@ -1,44 +1,61 @@
-//! dcs-sim's job and instance APIs without the socket: the same timelines, faults and
-//! answers as over HTTP, handed to the client's own classification. It is a [`JobSource`]
-//! and an [`InstanceSource`], so the real wait and swap loops can run against every fault
-//! dcs-sim injects under tokio's paused clock, where hours of waiting take milliseconds
-//! (property tests, benchmarks).
+//! dcs-sim without the socket: the same handlers, timelines, faults and answers, behind the
+//! very [`Client`] that talks HTTP. Every wait runs against it unchanged under tokio's paused
+//! clock, where hours of waiting take milliseconds (property tests, benchmarks).
 //!
 //! What the socket would add is simulated at its edge: a dropped connection is the transport
 //! error the client would see, a body is read with the client's own cap
-//! ([`append_capped`]), and a trickled body takes its time.
+//! ([`append_capped`]), and a trickled body takes its time. Requests are not signed or
+//! checked.
 
 use super::answer::{Answer, Body};
+use super::router;
 use super::state::State;
-use super::{instances, jobs, Scenario, Stats};
-use crate::api::answer::{body_too_large, classify_as};
+use super::{Scenario, Stats};
+use crate::api::answer::{body_too_large, AnswerHeaders, PollError, Reply};
 use crate::api::http::append_capped;
-use crate::api::{
-    classify_start, interpret, AnswerHeaders, ApiError, ErrorKind, Instance, InstanceId, Job,
-    JobId, PollError, Reply, SwapStart, TaskList,
-};
-use crate::wait::{InstanceSource, JobSource};
+use crate::api::transport::{Exchange, Sent};
+use crate::api::{ApiError, Client, ErrorKind, ProjectId};
+use http::Method;
 use http_body_util::BodyExt;
-use std::time::SystemTime;
+use std::sync::Arc;
+use url::Url;
 
-/// The job API of a [`Scenario`], called directly. Requests are not signed or checked.
-#[derive(Debug)]
+/// The DCS API of a [`Scenario`], called directly, behind a [`Client`].
+///
+/// ```
+/// # async fn example() {
+/// use dcs_wait::sim::{InProcess, Scenario};
+///
+/// let sim = InProcess::new(Scenario::demo());
+/// let job_id = "ff8080818822bbf70188235afc24141a".parse().unwrap();
+/// let report = dcs_wait::wait_one(sim.client(), &job_id, &Default::default()).await;
+/// assert_eq!(sim.stats().requests, u64::from(report.polls));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
 pub struct InProcess {
-    state: State,
-    project_id: String,
+    state: Arc<State>,
+    project_id: ProjectId,
 }
 
 impl InProcess {
-    /// The job API of `scenario`, its project the scenario's (any, when it names none).
+    /// The DCS API of `scenario`, its project the scenario's (any, when it names none).
     pub fn new(scenario: Scenario) -> InProcess {
         let project_id = scenario
             .project_id
-            .clone()
-            .unwrap_or_else(|| "in-process".into());
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| "in-process".parse().expect("a valid project id"));
         InProcess {
-            state: State::new(scenario),
+            state: Arc::new(State::new(scenario)),
             project_id,
         }
+    }
+
+    /// A client whose requests this answers.
+    pub fn client(&self) -> Client {
+        let endpoint = Url::parse("http://dcs-sim.in-process/").expect("a valid URL");
+        Client::new(Arc::new(self.clone()), endpoint, self.project_id.clone())
     }
 
     /// What it has seen, as `GET /_sim/stats` would say.
@@ -46,16 +63,14 @@ impl InProcess {
         self.state.stats().clone()
     }
 
-    /// One request for `job_id`, answered as over HTTP.
-    pub async fn get(&self, job_id: &JobId) -> Result<Reply, PollError> {
-        let request_id = self.counted();
-        let answer = jobs::get(&self.state, &self.project_id, job_id.as_str(), &request_id);
-        self.reply(answer.await).await
-    }
-
-    fn counted(&self) -> String {
+    async fn answer(&self, method: Method, url: &Url) -> Result<Reply, PollError> {
         self.state.stats().requests += 1;
-        self.state.next_request_id()
+        let request_id = self.state.next_request_id();
+        let answer = match router::resolve(&method, url.path(), &request_id) {
+            Ok(route) => router::dcs(&self.state, route, url.query(), &request_id).await,
+            Err(response) => Ok(response),
+        };
+        self.reply(answer).await
     }
 
     /// What the client would read of `answer`.
@@ -81,6 +96,16 @@ impl InProcess {
     }
 }
 
+impl Exchange for InProcess {
+    fn request<'a>(&'a self, method: Method, url: &'a Url, _: Option<&'a str>) -> Sent<'a> {
+        Box::pin(self.answer(method, url))
+    }
+
+    fn server_now(&self) -> jiff::Timestamp {
+        self.state.now()
+    }
+}
+
 /// Frame by frame, as the client reads: `None` once past the cap.
 async fn read_body(mut body: Body) -> Option<Vec<u8>> {
     let mut read = Vec::new();
@@ -90,63 +115,4 @@ async fn read_body(mut body: Body) -> Option<Vec<u8>> {
         }
     }
     Some(read)
-}
-
-impl InstanceSource for InProcess {
-    async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
-        let request_id = self.counted();
-        let answer = instances::start_swap(
-            &self.state,
-            &self.project_id,
-            instance_id.as_str(),
-            &request_id,
-        );
-        classify_start(self.reply(answer.await).await, SystemTime::now())
-    }
-
-    async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
-        let request_id = self.counted();
-        let answer = instances::get(
-            &self.state,
-            &self.project_id,
-            instance_id.as_str(),
-            &request_id,
-        );
-        let reply = self.reply(answer.await).await?;
-        classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
-    }
-
-    async fn tasks(
-        &self,
-        instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
-    ) -> Result<TaskList, PollError> {
-        let request_id = self.counted();
-        let query = since.map(|since| format!("start_time={}", since.strftime("%Y%m%d%H%M%S")));
-        let answer = instances::tasks(
-            &self.state,
-            &self.project_id,
-            instance_id.as_str(),
-            query.as_deref(),
-            &request_id,
-        );
-        let reply = self.reply(answer).await?;
-        classify_as(reply, SystemTime::now(), |body, answered_at| {
-            TaskList::parse(body).map(|list| TaskList {
-                answered_at,
-                ..list
-            })
-        })
-    }
-
-    fn server_now(&self) -> jiff::Timestamp {
-        self.state.now()
-    }
-}
-
-impl JobSource for InProcess {
-    async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
-        let reply = self.get(job_id).await?;
-        interpret(job_id, reply, SystemTime::now())
-    }
 }

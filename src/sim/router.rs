@@ -1,9 +1,9 @@
 //! Which handler answers a request: the counters, instance metadata, IAM, or the job API.
 
-use super::answer::{error, json, Answer};
+use super::answer::{error, json, Answer, Body};
 use super::state::State;
 use super::{iam, instances, jobs, metadata, STATS_PATH};
-use http::{Method, Request, StatusCode};
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
 
@@ -34,47 +34,64 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
         }
         return Ok(iam::projects(state, parts, request_id));
     }
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = &parts.method;
-    let route = match (segments.as_slice(), method) {
-        (["v2", project, "jobs", job], &Method::GET) => Route::Job(project, job),
-        (["v2", project, "instances", id], &Method::GET) => Route::Instance(project, id),
-        (["v2", project, "instances", id, "async-swap"], &Method::PUT) => Route::Swap(project, id),
-        (["v2", project, "instances", id, "tasks"], &Method::GET) => Route::Tasks(project, id),
-        (["v2", _, "jobs", _], _)
-        | (["v2", _, "instances", _], _)
-        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => {
-            return Ok(error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "APIGW.0102",
-                "The method is not allowed.",
-                request_id,
-            ))
-        }
-        _ => {
-            return Ok(error(
-                StatusCode::NOT_FOUND,
-                "APIGW.0101",
-                "The API does not exist or has not been published in the environment.",
-                request_id,
-            ))
-        }
+    let route = match resolve(&parts.method, path, request_id) {
+        Ok(route) => route,
+        Err(response) => return Ok(response),
     };
     if let Some(refused) = state.refusal(parts, request_id) {
         return Ok(refused);
     }
+    dcs(state, route, parts.uri.query(), request_id).await
+}
+
+/// Which DCS API `method` on `path` is, or the gateway's answer when none.
+pub(super) fn resolve<'a>(
+    method: &Method,
+    path: &'a str,
+    request_id: &str,
+) -> Result<Route<'a>, Response<Body>> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (segments.as_slice(), method) {
+        (["v2", project, "jobs", job], &Method::GET) => Ok(Route::Job(project, job)),
+        (["v2", project, "instances", id], &Method::GET) => Ok(Route::Instance(project, id)),
+        (["v2", project, "instances", id, "async-swap"], &Method::PUT) => {
+            Ok(Route::Swap(project, id))
+        }
+        (["v2", project, "instances", id, "tasks"], &Method::GET) => Ok(Route::Tasks(project, id)),
+        (["v2", _, "jobs", _], _)
+        | (["v2", _, "instances", _], _)
+        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => Err(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "APIGW.0102",
+            "The method is not allowed.",
+            request_id,
+        )),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment.",
+            request_id,
+        )),
+    }
+}
+
+/// The answer of a DCS API, its credentials already checked.
+pub(super) async fn dcs(
+    state: &State,
+    route: Route<'_>,
+    query: Option<&str>,
+    request_id: &str,
+) -> Answer {
     match route {
         Route::Job(project, job) => jobs::get(state, project, job, request_id).await,
         Route::Instance(project, id) => instances::get(state, project, id, request_id).await,
         Route::Swap(project, id) => instances::start_swap(state, project, id, request_id).await,
-        Route::Tasks(project, id) => {
-            instances::tasks(state, project, id, parts.uri.query(), request_id)
-        }
+        Route::Tasks(project, id) => instances::tasks(state, project, id, query, request_id),
     }
 }
 
 /// The DCS APIs it serves, with their path's project and id.
-enum Route<'a> {
+pub(super) enum Route<'a> {
     Job(&'a str, &'a str),
     Instance(&'a str, &'a str),
     Swap(&'a str, &'a str),

@@ -288,7 +288,6 @@ impl Seen {
 mod tests {
     use super::*;
     use crate::sim::{InProcess, Scenario, SimInstance, SimTask, StatusSpan};
-    use std::sync::Arc;
     use tokio::time::Instant;
 
     fn sim(instance: SimInstance) -> InProcess {
@@ -299,7 +298,6 @@ mod tests {
     }
 
     async fn wait(sim: InProcess) -> (JobReport, Duration, u64) {
-        let sim = Arc::new(sim);
         let options = WaitOptions {
             seed: Some(7),
             ..WaitOptions::default()
@@ -307,7 +305,7 @@ mod tests {
         let started = Instant::now();
         let ids = ["i-1".parse().unwrap()];
         let mut reports = ready_all(
-            sim.clone(),
+            sim.client(),
             &ids,
             Duration::from_secs(300),
             &options,

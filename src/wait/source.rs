@@ -2,10 +2,8 @@
 
 use crate::api::{Client, Job, JobId, PollError};
 use std::future::Future;
-use std::sync::Arc;
 
-/// Where jobs come from: a [`Client`] over HTTP, dcs-sim's job API in-process, or a test's
-/// script. The loop is generic over it, so all of them drive the very same code.
+/// Where jobs come from: a [`Client`] (over HTTP, or dcs-sim in-process), or a test's script. The loop is generic over it, so all of them drive the very same code.
 pub trait JobSource: Send + Sync + 'static {
     /// One look at `job_id`: the job, or why not and whether another try may help.
     fn fetch(&self, job_id: &JobId) -> impl Future<Output = Result<Job, PollError>> + Send;
@@ -14,12 +12,5 @@ pub trait JobSource: Send + Sync + 'static {
 impl JobSource for Client {
     fn fetch(&self, job_id: &JobId) -> impl Future<Output = Result<Job, PollError>> + Send {
         self.get_job(job_id)
-    }
-}
-
-/// A shared source is a source: one connection pool (or one script) for every job.
-impl<S: JobSource> JobSource for Arc<S> {
-    fn fetch(&self, job_id: &JobId) -> impl Future<Output = Result<Job, PollError>> + Send {
-        (**self).fetch(job_id)
     }
 }

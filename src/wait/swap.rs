@@ -79,31 +79,6 @@ impl InstanceSource for Client {
     }
 }
 
-impl<S: InstanceSource> InstanceSource for Arc<S> {
-    fn start_swap(&self, instance_id: &InstanceId) -> impl Future<Output = SwapStart> + Send {
-        (**self).start_swap(instance_id)
-    }
-
-    fn instance(
-        &self,
-        instance_id: &InstanceId,
-    ) -> impl Future<Output = Result<Instance, PollError>> + Send {
-        (**self).instance(instance_id)
-    }
-
-    fn tasks(
-        &self,
-        instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
-    ) -> impl Future<Output = Result<TaskList, PollError>> + Send {
-        (**self).tasks(instance_id, since)
-    }
-
-    fn server_now(&self) -> jiff::Timestamp {
-        (**self).server_now()
-    }
-}
-
 /// Starts a master/standby swap on every instance at once and waits for each, under one
 /// deadline ([`WaitOptions::timeout`] covers the starts too). Reports come back in the order
 /// of `instance_ids`, each with `instance_id` and the started `job_id` (none when no swap is

@@ -15,23 +15,25 @@ use tokio::time::Instant;
 /// One scripted answer: after `delay`, `result`.
 type Step = (Duration, Result<Job, PollError>);
 
-/// Answers from a script, recording when each request was made (virtual time).
+/// Answers from a script, recording when each request was made (virtual time). Its clones
+/// share the script and the record.
+#[derive(Clone)]
 struct Script {
-    steps: Mutex<VecDeque<Step>>,
+    steps: Arc<Mutex<VecDeque<Step>>>,
     /// Answer when the script is used up.
     last: Step,
-    calls: Mutex<Vec<Duration>>,
+    calls: Arc<Mutex<Vec<Duration>>>,
     epoch: Instant,
 }
 
 impl Script {
-    fn new(steps: Vec<Step>, last: Step) -> Arc<Script> {
-        Arc::new(Script {
-            steps: Mutex::new(steps.into()),
+    fn new(steps: Vec<Step>, last: Step) -> Script {
+        Script {
+            steps: Arc::new(Mutex::new(steps.into())),
             last,
-            calls: Mutex::new(Vec::new()),
+            calls: Arc::default(),
             epoch: Instant::now(),
-        })
+        }
     }
     fn call_times(&self) -> Vec<Duration> {
         self.calls.lock().unwrap().clone()
@@ -90,7 +92,7 @@ fn no_jitter() -> WaitOptions {
     }
 }
 
-async fn run(script: &Arc<Script>, options: &WaitOptions) -> JobReport {
+async fn run(script: &Script, options: &WaitOptions) -> JobReport {
     let mut reports = wait_all(
         script.clone(),
         &["job-1".parse().unwrap()],
@@ -394,7 +396,7 @@ async fn several_jobs_share_the_source_and_keep_their_order() {
 /// end. Through dcs-sim in-process, under a budget of one request a second.
 #[cfg(feature = "sim")]
 mod every_kind {
-    use crate::api::{Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
+    use crate::api::{Client, Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
     use crate::sim::{InProcess, Scenario, SimInstance, SimJob};
     use crate::wait::{
         check_all, ready_all, swap_all, wait_all, InstanceSource, JobReport, JobSource,
@@ -405,10 +407,12 @@ mod every_kind {
     use std::time::Duration;
     use tokio::time::Instant;
 
-    /// dcs-sim, noting when each request went out.
+    /// dcs-sim behind its client, noting when each request went out; clones share the notes.
+    #[derive(Clone)]
     struct Timed {
         sim: InProcess,
-        sent: Mutex<Vec<Instant>>,
+        client: Client,
+        sent: Arc<Mutex<Vec<Instant>>>,
     }
 
     impl Timed {
@@ -420,18 +424,18 @@ mod every_kind {
     impl JobSource for Timed {
         async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
             self.note();
-            self.sim.fetch(job_id).await
+            self.client.fetch(job_id).await
         }
     }
 
     impl InstanceSource for Timed {
         async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
             self.note();
-            self.sim.start_swap(instance_id).await
+            self.client.start_swap(instance_id).await
         }
         async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
             self.note();
-            self.sim.instance(instance_id).await
+            self.client.get_instance(instance_id).await
         }
         async fn tasks(
             &self,
@@ -439,10 +443,10 @@ mod every_kind {
             since: Option<jiff::Timestamp>,
         ) -> Result<TaskList, PollError> {
             self.note();
-            self.sim.tasks(instance_id, since).await
+            self.client.list_tasks(instance_id, since).await
         }
         fn server_now(&self) -> jiff::Timestamp {
-            self.sim.server_now()
+            self.client.server_now()
         }
     }
 
@@ -474,7 +478,7 @@ mod every_kind {
     /// reports and what the observer heard.
     async fn check<F, Fut>(kind: &str, wait: F) -> (Vec<JobReport>, Heard)
     where
-        F: FnOnce(Arc<Timed>, WaitOptions) -> Fut,
+        F: FnOnce(Timed, WaitOptions) -> Fut,
         Fut: std::future::Future<Output = Vec<JobReport>>,
     {
         let scenario = Scenario {
@@ -495,10 +499,12 @@ mod every_kind {
                 .collect(),
             ..Scenario::demo()
         };
-        let source = Arc::new(Timed {
-            sim: InProcess::new(scenario),
-            sent: Mutex::default(),
-        });
+        let sim = InProcess::new(scenario);
+        let source = Timed {
+            client: sim.client(),
+            sim,
+            sent: Arc::default(),
+        };
         let heard = Heard::default();
         let reports = wait(source.clone(), options(&heard)).await;
         let sent = source.sent.lock().unwrap().clone();
