@@ -66,9 +66,9 @@ impl InProcess {
     async fn answer(&self, method: Method, url: &Url) -> Result<Reply, PollError> {
         self.state.stats().requests += 1;
         let request_id = self.state.next_request_id();
-        let answer = match router::resolve(&method, url.path(), &request_id) {
+        let answer = match router::resolve(&method, url.path()) {
             Ok(route) => router::dcs(&self.state, route, url.query(), &request_id).await,
-            Err(response) => Ok(response),
+            Err(unrouted) => Ok(unrouted.answer(&request_id)),
         };
         self.reply(answer).await
     }

@@ -34,9 +34,9 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
         }
         return Ok(iam::projects(state, parts, request_id));
     }
-    let route = match resolve(&parts.method, path, request_id) {
+    let route = match resolve(&parts.method, path) {
         Ok(route) => route,
-        Err(response) => return Ok(response),
+        Err(unrouted) => return Ok(unrouted.answer(request_id)),
     };
     if let Some(refused) = state.refusal(parts, request_id) {
         return Ok(refused);
@@ -45,11 +45,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
 }
 
 /// Which DCS API `method` on `path` is, or the gateway's answer when none.
-pub(super) fn resolve<'a>(
-    method: &Method,
-    path: &'a str,
-    request_id: &str,
-) -> Result<Route<'a>, Response<Body>> {
+pub(super) fn resolve<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, Unrouted> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (segments.as_slice(), method) {
         (["v2", project, "jobs", job], &Method::GET) => Ok(Route::Job(project, job)),
@@ -60,18 +56,36 @@ pub(super) fn resolve<'a>(
         (["v2", project, "instances", id, "tasks"], &Method::GET) => Ok(Route::Tasks(project, id)),
         (["v2", _, "jobs", _], _)
         | (["v2", _, "instances", _], _)
-        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => Err(error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "APIGW.0102",
-            "The method is not allowed.",
-            request_id,
-        )),
-        _ => Err(error(
-            StatusCode::NOT_FOUND,
-            "APIGW.0101",
-            "The API does not exist or has not been published in the environment.",
-            request_id,
-        )),
+        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => Err(Unrouted::Method),
+        _ => Err(Unrouted::Path),
+    }
+}
+
+/// A request no DCS API takes.
+pub(super) enum Unrouted {
+    /// A known path, another method.
+    Method,
+    /// No such API.
+    Path,
+}
+
+impl Unrouted {
+    /// What API Gateway answers.
+    pub(super) fn answer(self, request_id: &str) -> Response<Body> {
+        match self {
+            Unrouted::Method => error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "APIGW.0102",
+                "The method is not allowed.",
+                request_id,
+            ),
+            Unrouted::Path => error(
+                StatusCode::NOT_FOUND,
+                "APIGW.0101",
+                "The API does not exist or has not been published in the environment.",
+                request_id,
+            ),
+        }
     }
 }
 
