@@ -1,13 +1,26 @@
 //! dcs-wait waits for Huawei Cloud DCS (managed Redis) jobs to finish and reports how they
 //! ended: did it succeed, how long did it take, and why did it fail.
 //!
+//! # In your `Cargo.toml`
+//!
+//! A program that only waits needs none of the binaries' crates, and tokio's current-thread
+//! runtime is enough (`signal` only to stop on Ctrl-C, as [`wait_all`]'s example does):
+//!
+//! ```toml
+//! [dependencies]
+//! dcs-wait = { version = "0.1", default-features = false }
+//! tokio = { version = "1", features = ["macros", "rt", "signal"] }
+//! ```
+//!
+//! `examples/embed` is such a program, with exactly these lines; CI checks that they match.
+//!
 //! # Quick start
 //!
 //! Wait on one job with the credentials, region and project the `dcs-wait` command would use
 //! (`HUAWEICLOUD_SDK_AK`/`_SK`, `HUAWEICLOUD_SDK_REGION`, …; see [`Client::from_env`]):
 //!
 //! ```no_run
-//! #[tokio::main]
+//! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let client = dcs_wait::Client::from_env().await?;
 //!     let job_id: dcs_wait::JobId = "ff8080818822bbf70188235afc24141a".parse()?;
@@ -36,7 +49,7 @@
 //!   the rate limit and the reports;
 //! - `cli` (feature `cli`, not public API), the command line: arguments, checked options,
 //!   the demo, progress, logging, signals and the output formats;
-//! - [`sim`] (feature `sim`), dcs-sim: a local DCS endpoint with scripted jobs, signature
+//! - `sim` (feature `sim`), dcs-sim: a local DCS endpoint with scripted jobs, signature
 //!   checks and injected faults, for tests and the demo.
 //!
 //! # Features
@@ -44,8 +57,7 @@
 //! - `sim`: the simulator's HTTP server and TLS (hyper's server side, rcgen);
 //! - `cli` (implies `sim`): the binaries' modules (clap, indicatif, JUnit, logging).
 //!
-//! Both are on by default. A program that only waits needs neither:
-//! `dcs-wait = { version = "0.1", default-features = false }`.
+//! Both are on by default; a program that only waits needs neither (see above).
 
 #![warn(missing_docs)]
 
@@ -59,8 +71,8 @@ pub mod sim;
 pub mod wait;
 
 pub use api::{
-    ApiError, Client, ClientBuilder, ConnectError, Credentials, Env, ErrorKind, InstanceId,
-    InvalidId, Job, JobId, PollError, ProjectId, Status,
+    ApiError, Client, ClientBuilder, ConnectError, Env, ErrorKind, InstanceId, InvalidId, Job,
+    JobId, PollError, ProjectId, Status,
 };
 pub use wait::{
     swap_all, wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, Subject,

@@ -337,4 +337,36 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
     }
+
+    proptest::proptest! {
+        /// The whole classification of an answer: any status, any body, any `Retry-After`,
+        /// `Date` and request id. Only a 200 is a job; a `Retry-After` is capped.
+        #[test]
+        fn any_answer_is_classified(
+            status in proptest::prop_oneof![proptest::arbitrary::any::<u16>(), 100u16..600],
+            body in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..256),
+            retry_after in proptest::option::of(".{0,32}"),
+            date in proptest::option::of(".{0,32}"),
+            request_id in proptest::option::of(".{0,40}"),
+        ) {
+            let headers = AnswerHeaders { request_id, retry_after, location: None, date };
+            match classify(Reply { status, headers, body }, SystemTime::now()) {
+                Ok(_) => proptest::prop_assert_eq!(status, 200),
+                Err(PollError::Transient { retry_after: Some(after), .. }) => {
+                    proptest::prop_assert!(after <= MAX_RETRY_AFTER)
+                }
+                Err(error) => {
+                    let _ = error.to_string();
+                }
+            }
+        }
+
+        #[test]
+        fn any_retry_after_is_capped(value in ".{0,40}", offset in proptest::arbitrary::any::<u32>()) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(offset));
+            if let Some(after) = parse_retry_after(&value, now) {
+                proptest::prop_assert!(after <= MAX_RETRY_AFTER);
+            }
+        }
+    }
 }

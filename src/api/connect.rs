@@ -168,8 +168,27 @@ impl ClientBuilder {
         self
     }
 
-    /// These credentials instead of the chain.
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
+    /// An access key and its secret (and a security token, for temporary ones) instead of
+    /// the chain.
+    pub fn access_key(
+        self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+        security_token: Option<String>,
+    ) -> Self {
+        self.credentials(Credentials::AkSk {
+            access_key: access_key.into(),
+            secret_key: secret_key.into().into(),
+            security_token: security_token.map(Into::into),
+        })
+    }
+
+    /// An IAM token (sent as `X-Auth-Token`) instead of the chain.
+    pub fn auth_token(self, token: impl Into<String>) -> Self {
+        self.credentials(Credentials::Token(token.into().into()))
+    }
+
+    fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
     }

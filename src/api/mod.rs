@@ -1,4 +1,4 @@
-//! The DCS API: one signed request ([`auth`] signs it), what its answer means, the job, the
+//! The DCS API: one signed request (`auth` signs it), what its answer means, the job, the
 //! identifiers a URL takes, the error bodies, IAM's project look-up, and the [`Client`] that
 //! puts them together for one project.
 //!
@@ -7,7 +7,7 @@
 //! - `connect`: the [`ClientBuilder`], the same set-up the command line uses;
 //! - `client`: the [`Client`] and the URLs it builds;
 //! - `transport`: one signed request, with a clock-skew correction, for DCS and IAM;
-//! - `answer`: what an answer means ([`classify`]);
+//! - `answer`: what an answer means for a wait ([`PollError`]);
 //! - `job`, `error`: the job body ([`Job`]) and the error bodies ([`ApiError`]);
 //! - `instance`: an [`Instance`] and its background tasks ([`TaskList`]);
 //! - `swap`: what the answer to a swap's start proves ([`SwapStart`]);
@@ -17,7 +17,7 @@
 //! - `env`: the environment as a value ([`Env`]).
 
 pub(crate) mod answer;
-pub mod auth;
+pub(crate) mod auth;
 mod client;
 mod connect;
 pub(crate) mod endpoint;
@@ -32,10 +32,8 @@ mod swap;
 pub(crate) mod transport;
 pub(crate) mod untrusted;
 
-pub use answer::{
-    classify, interpret, parse_retry_after, AnswerHeaders, PollError, Reply, MAX_RETRY_AFTER,
-};
-pub use auth::{Credentials, CredentialsError};
+pub use answer::{PollError, MAX_RETRY_AFTER};
+pub use auth::CredentialsError;
 pub use client::Client;
 pub use connect::{
     ClientBuilder, ConnectError, ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID, ENV_REGION,
@@ -48,4 +46,4 @@ pub use iam::IamError;
 pub use ids::{InstanceId, InvalidId, JobId, ProjectId};
 pub use instance::{Instance, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
-pub use swap::{classify_start, parse_job_id, NoJobId, SwapStart, BUSY_CODES};
+pub use swap::{SwapStart, BUSY_CODES};

@@ -109,7 +109,7 @@ pub fn classify_start(sent: Result<Reply, PollError>, now: SystemTime) -> SwapSt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::AnswerHeaders;
+    use crate::api::answer::AnswerHeaders;
 
     fn answer(status: u16, body: &str) -> SwapStart {
         let headers = AnswerHeaders {

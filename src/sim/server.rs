@@ -6,7 +6,7 @@ use super::router::handle;
 use super::scenario::Scenario;
 use super::state::{State, Stats};
 use super::tls::TlsIdentity;
-use crate::api::{Client, ConnectError, Credentials, Env, ProjectId};
+use crate::api::{Client, ConnectError, Env, ProjectId};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -82,16 +82,15 @@ impl SimServer {
     pub async fn client(&self) -> Result<Client, ConnectError> {
         let scenario = self.scenario();
         let auth = &scenario.auth;
-        let credentials = Credentials::AkSk {
-            access_key: auth.access_key.clone(),
-            secret_key: auth.secret_key.clone().into(),
-            security_token: auth.security_token.clone().map(Into::into),
-        };
         let project_id: ProjectId = scenario.project_id.as_deref().unwrap_or("sim").parse()?;
         Client::builder()
             .endpoint(self.url())
             .project_id(project_id)
-            .credentials(credentials)
+            .access_key(
+                &auth.access_key,
+                &auth.secret_key,
+                auth.security_token.clone(),
+            )
             .env(Env::from_pairs::<&str, &str>([]))
             .connect()
             .await

@@ -72,11 +72,10 @@ pub fn prior(job_type: &str) -> Option<Window> {
 /// use dcs_wait::wait::{prior, Schedule};
 /// use std::time::Duration;
 ///
-/// let s = Schedule::default().with_jitter(0.0);
+/// let s = Schedule::default();
 /// let secs = |age: f64, job_type: Option<&str>| {
 ///     let age = Duration::from_secs_f64(age);
-///     let window = job_type.and_then(prior);
-///     s.delay(age, age, window, &mut fastrand::Rng::new()).as_secs_f64()
+///     s.nominal(age, job_type.and_then(prior)).as_secs_f64()
 /// };
 /// // A swap: nothing to poll for before 2.15 s, then every half second.
 /// assert_eq!(secs(0.0, Some("masterStandbySwapJob")), 2.15);
@@ -177,7 +176,7 @@ impl Schedule {
     /// that cannot have ended yet. From `max_lag` on the delay is constant (past the patience, a
     /// fixed share of the age), so the phases the ramp spread stay spread: jittering those delays too cost 5 % more polls on
     /// long jobs (0.6 per job on the standard workload) and spread nothing more.
-    pub fn delay(
+    pub(crate) fn delay(
         &self,
         age: Duration,
         waited: Duration,
