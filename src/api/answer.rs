@@ -172,7 +172,11 @@ where
             .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
             .map(|z| z.timestamp().as_millisecond());
         return parse(&body, answered_at).map_err(|e| {
-            let mut error = ApiError::new(ErrorKind::MalformedBody, e.to_string()).with_source(e);
+            let mut error = ApiError::new(
+                ErrorKind::MalformedBody,
+                "the answer is not what the API documents",
+            )
+            .with_source(e);
             error.http_status = Some(status);
             error.request_id = answer.request_id;
             PollError::transient(error)

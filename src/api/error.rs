@@ -128,7 +128,7 @@ impl Serialize for ApiError {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("ApiError", 4)?;
         s.serialize_field("code", &self.wire_code())?;
-        s.serialize_field("message", &self.message)?;
+        s.serialize_field("message", &self.message_and_causes())?;
         s.serialize_field("http_status", &self.http_status)?;
         s.serialize_field("request_id", &self.request_id)?;
         s.end()
@@ -169,6 +169,30 @@ impl ApiError {
     pub fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> ApiError {
         self.source = Some(Arc::new(source));
         self
+    }
+
+    /// The message, then the error underneath and each of its own sources: all that is
+    /// known, once each (a layer that repeats the one under it is said once).
+    pub fn message_and_causes(&self) -> String {
+        let mut text = self.message.clone();
+        let mut said = self.message.clone();
+        let mut cause = Error::source(self);
+        while let Some(error) = cause {
+            let next = error.to_string();
+            if !said.ends_with(&next) {
+                text.push_str(": ");
+                text.push_str(&next);
+            }
+            said = next;
+            cause = error.source();
+        }
+        text
+    }
+
+    /// Displays as the error does, with its causes: for a log or a report, where nothing
+    /// walks the sources.
+    pub fn with_causes(&self) -> WithCauses<'_> {
+        WithCauses(self)
     }
 
     /// The code the report gives: the API's own, else the kind's word.
@@ -251,17 +275,33 @@ impl Error for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.show(f, &self.message)
+    }
+}
+
+impl ApiError {
+    fn show(&self, f: &mut fmt::Formatter<'_>, message: &str) -> fmt::Result {
         if let Some(status) = self.http_status {
             write!(f, "HTTP {status}: ")?;
         }
         if let Some(code) = self.wire_code() {
             write!(f, "{code}: ")?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(message)?;
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
         Ok(())
+    }
+}
+
+/// An [`ApiError`] displayed with its causes ([`ApiError::with_causes`]).
+#[derive(Debug)]
+pub struct WithCauses<'a>(&'a ApiError);
+
+impl fmt::Display for WithCauses<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.show(f, &self.0.message_and_causes())
     }
 }
 
@@ -386,8 +426,14 @@ mod tests {
         let poll = crate::api::PollError::transient(error.clone());
         assert_eq!(poll.to_string(), error.to_string());
         assert!(Error::source(&poll).is_some());
-        assert!(!serde_json::to_string(&error)
-            .unwrap()
-            .contains("reset by peer"));
+        // The cause is said once: not in the error's own words (a reporter that walks the
+        // sources says it), and once in the report and the logs, which do not walk them.
+        assert!(!error.to_string().contains("reset by peer"));
+        assert_eq!(
+            error.with_causes().to_string(),
+            "connect: connection reset: reset by peer"
+        );
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["message"], "connection reset: reset by peer");
     }
 }

@@ -27,8 +27,8 @@ pub enum HttpError {
     /// empty container image, say).
     #[error(
         "no trusted certificates were found on this system to verify HTTPS with: give a CA \
-         bundle (a PEM file such as /etc/ssl/certs/ca-certificates.crt) with dcs-wait \
-         --ca-bundle FILE or SSL_CERT_FILE, or install the system's CA certificates"
+         bundle (a PEM file such as /etc/ssl/certs/ca-certificates.crt), or install the \
+         system's CA certificates"
     )]
     NoTrustRoots(#[source] reqwest::Error),
     /// The HTTP client refused its settings.

@@ -18,7 +18,7 @@ pub const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
 #[non_exhaustive]
 pub enum IamError {
     /// IAM could not be read: a request error (exit 4).
-    #[error("could not look up the project id of region {region} at IAM: {error}")]
+    #[error("could not look up the project id of region {region} at IAM")]
     Unreadable {
         /// The region looked up.
         region: String,
@@ -86,11 +86,7 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
     }
     let projects: Projects = serde_json::from_slice(&reply.body).map_err(|e| {
         unreadable(
-            ApiError::new(
-                ErrorKind::MalformedBody,
-                format!("the project list is not valid: {e}"),
-            )
-            .with_source(e),
+            ApiError::new(ErrorKind::MalformedBody, "the project list is not valid").with_source(e),
         )
     })?;
     let mut ids: Vec<String> = projects
@@ -102,11 +98,8 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
     match ids.len() {
         1 => ids.remove(0).parse().map_err(|e: InvalidId| {
             unreadable(
-                ApiError::new(
-                    ErrorKind::MalformedBody,
-                    format!("IAM's project id is not usable: {e}"),
-                )
-                .with_source(e),
+                ApiError::new(ErrorKind::MalformedBody, "IAM's project id is not usable")
+                    .with_source(e),
             )
         }),
         count => Err(IamError::NotOne {

@@ -40,7 +40,7 @@ pub use connect::{
 };
 pub use endpoint::EndpointError;
 pub use env::Env;
-pub use error::{ApiError, ErrorKind};
+pub use error::{ApiError, ErrorKind, WithCauses};
 pub use http::{HttpError, MAX_BODY_BYTES};
 pub use iam::IamError;
 pub use ids::{InstanceId, InvalidId, JobId, ProjectId};

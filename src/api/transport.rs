@@ -116,7 +116,8 @@ impl Transport {
         let _permit = self.in_flight.acquire().await.ok();
         let credentials = self.provider.credentials().await.map_err(|e| {
             PollError::transient(
-                ApiError::new(ErrorKind::Credentials, e.to_string()).with_source(e),
+                ApiError::new(ErrorKind::Credentials, "no credentials for the request")
+                    .with_source(e),
             )
         })?;
         let skew = self.skew();
@@ -198,28 +199,26 @@ fn transport_error(e: reqwest::Error) -> PollError {
     } else {
         ErrorKind::Transport
     };
-    // reqwest's message names the URL (no secret in it); its sources say what happened.
-    let mut message = e.to_string();
-    let mut untrusted = false;
+    // The words are ours; what happened is in the source: reqwest's error names the URL
+    // (no secret in it), and its own sources say the rest.
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        untrusted |= is_untrusted_certificate(cause);
+        if is_untrusted_certificate(cause) {
+            let error = ApiError::new(
+                ErrorKind::Tls,
+                "the server's certificate is not trusted: if a corporate CA signed it, add \
+                 that CA (a PEM file) to the trusted certificates",
+            );
+            return PollError::Final(error.with_source(e));
+        }
         source = cause.source();
     }
-    if untrusted {
-        return PollError::Final(
-            ApiError::new(
-                ErrorKind::Tls,
-                format!(
-                "{message} — the server's certificate is not trusted: if a corporate CA signed \
-                 it, add that CA (a PEM file: dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)"
-            ),
-            )
-            .with_source(e),
-        );
-    }
+    let message = match kind {
+        ErrorKind::RequestTimeout => "no answer in time",
+        ErrorKind::Connect => "could not connect",
+        ErrorKind::Body => "the answer's body could not be read",
+        _ => "the request failed",
+    };
     PollError::transient(ApiError::new(kind, message).with_source(e))
 }
 

@@ -4,7 +4,7 @@
 use super::logging::say;
 use super::options::{WaitRun, Waits};
 use super::publish::{publish, run_and_report};
-use crate::api::{Client, ConnectError, IamError};
+use crate::api::{Client, ConnectError, ErrorKind, HttpError, IamError};
 use crate::wait::{self, ExitStatus, History, JobReport, Outcome, Priors, Subject};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
                 return ExitStatus::Usage;
             };
             // Nothing could be read: each still gets its report, with the reason.
-            tracing::error!("{e}");
+            tracing::error!("{}", in_flags(&e));
             let reports: Vec<JobReport> = subjects
                 .iter()
                 .map(|subject| {
@@ -55,12 +55,18 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     let (reports, status) = run_and_report(&subjects, run, |wait, signals| {
         let stop = signals.first();
         async move {
-            match &waits {
+            let mut reports = match &waits {
                 Waits::Jobs(ids) => wait::wait_all(client, ids, &wait, stop).await,
                 Waits::Swap(ids) => wait::swap_all(client, ids, &wait, stop).await,
                 Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
                 Waits::Ready(ids, since) => wait::ready_all(client, ids, *since, &wait, stop).await,
+            };
+            for error in reports.iter_mut().filter_map(|r| r.error.as_mut()) {
+                if error.kind == ErrorKind::Tls {
+                    error.message.push_str(CA_FLAGS);
+                }
             }
+            reports
         }
     })
     .await;
@@ -73,18 +79,32 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     status
 }
 
+/// How this command line adds a trusted CA.
+const CA_FLAGS: &str = " (dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)";
+
 /// A set-up mistake in the words of this command line: its flags beside the library's
-/// variables.
+/// variables, and what lies under it.
 fn in_flags(error: &ConnectError) -> String {
-    match error {
+    let mut said = match error {
         ConnectError::NoProjectId => "no project id: give --project-id ID, set \
              HUAWEICLOUD_SDK_PROJECT_ID, or give --region so that it can be looked up at IAM"
             .into(),
         ConnectError::Iam(IamError::NotOne { region, count }) => {
             format!("IAM knows {count} projects named {region}, not exactly one: give --project-id")
         }
+        ConnectError::Http(HttpError::NoTrustRoots(_)) => format!("{error}{CA_FLAGS}"),
         other => other.to_string(),
+    };
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        let next = e.to_string();
+        if !said.ends_with(&next) {
+            said.push_str(": ");
+            said.push_str(&next);
+        }
+        cause = e.source();
     }
+    said
 }
 
 /// The durations of the jobs that succeeded, by type. Failed jobs often end early for

@@ -179,7 +179,7 @@ fn ride_out(
     let now = Instant::now();
     match failure {
         PollError::Final(error) => {
-            tracing::error!("{name}: {error}");
+            tracing::error!("{name}: {}", error.with_causes());
             Err(error)
         }
         PollError::NotFound(error) => {
@@ -196,7 +196,7 @@ fn ride_out(
                 limiter.throttled();
             }
             let delay = retries.next_delay().max(retry_after.unwrap_or_default());
-            tracing::warn!("{name}: {error}; {retrying} in {delay:.1?}");
+            tracing::warn!("{name}: {}; {retrying} in {delay:.1?}", error.with_causes());
             Ok((delay, error))
         }
     }

@@ -184,7 +184,7 @@ impl JobReport {
             if self.outcome == Outcome::Timeout {
                 detail.push_str("last error: ");
             }
-            let _ = write!(detail, "{error}");
+            let _ = write!(detail, "{}", error.with_causes());
             if let Some(hint) = error.hint() {
                 let _ = write!(detail, " — {hint}");
             }

@@ -211,9 +211,10 @@ impl Starting {
             SwapStart::Refused(error) => Started::No(Look::Failed(PollError::Final(error))),
             SwapStart::Ambiguous(error) => {
                 tracing::warn!(
-                    "{instance_id}: the answer to the swap proves nothing ({error}): it may \
+                    "{instance_id}: the answer to the swap proves nothing ({}): it may \
                      have started. Not sending it again; looking for its task among the \
-                     instance's background tasks"
+                     instance's background tasks",
+                    error.with_causes()
                 );
                 Started::Maybe(TaskSearch::new(error, server_before, sent_at))
             }
@@ -373,7 +374,7 @@ impl TaskSearch {
             &format!(
                 "the answer to the start was inconclusive ({}), and no {SWAP_TASK} task has \
                  appeared since",
-                self.why
+                self.why.with_causes()
             ),
         )
     }
