@@ -2,7 +2,7 @@
 //! is sent.
 
 use super::engine::{Kind, Look, Reads};
-use super::fan_out::fan_out;
+use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::swap::InstanceSource;
@@ -23,21 +23,13 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
-    let waits = instance_ids
-        .iter()
-        .map(|instance_id| {
-            let subject = Subject::Instance(instance_id.clone());
-            let kind = Check {
-                source: source.clone(),
-                subject: subject.clone(),
-                instance_id: instance_id.clone(),
-                status: None,
-            };
-            (subject, kind)
-        })
-        .collect();
-    fan_out(waits, options, cancel).await
+    let check = |source: &Arc<S>, instance_id: &InstanceId| Check {
+        source: source.clone(),
+        subject: Subject::Instance(instance_id.clone()),
+        instance_id: instance_id.clone(),
+        status: None,
+    };
+    fan_out::each(source, instance_ids, check, options, cancel).await
 }
 
 /// One instance's dry run.
@@ -50,8 +42,15 @@ struct Check<S> {
 }
 
 impl<S: InstanceSource> Kind for Check<S> {
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let instance = match reads.read(self.source.instance(&self.instance_id)).await? {
+        let instance = match reads
+            .read(|| self.source.instance(&self.instance_id))
+            .await?
+        {
             Ok(instance) => instance,
             // No such instance: no grace, a swap would be refused as well.
             Err(PollError::NotFound(error)) => return Ok(Look::Failed(PollError::Final(error))),

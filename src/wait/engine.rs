@@ -13,11 +13,12 @@
 //! through `tokio::time`, which `tokio::time::pause` turns into virtual time.
 
 use super::observer::WaitEvent;
-use super::options::WaitOptions;
+use super::options::{Backoff, WaitOptions};
 use super::report::{JobReport, Outcome, Subject};
 use super::schedule::Window;
 use crate::api::{ApiError, ErrorKind, Job, PollError};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
@@ -37,6 +38,15 @@ pub(super) struct Clock {
 }
 
 impl Clock {
+    /// From now until `timeout` from now.
+    pub(super) fn from_now(timeout: Duration) -> Clock {
+        let start = Instant::now();
+        Clock {
+            start,
+            deadline: later(start, timeout),
+        }
+    }
+
     /// When the last request goes: [`LAST_POLL_HEADROOM`] before the deadline, or a tenth of
     /// the whole wait when that is shorter.
     fn last_poll_at(&self) -> Instant {
@@ -67,6 +77,9 @@ impl Look {
 
 /// One kind of wait: what a look reads and concludes. The driver ([`drive`]) does the rest.
 pub(super) trait Kind: Send {
+    /// What is waited on.
+    fn subject(&self) -> &Subject;
+
     /// One look. Every request goes through `reads`, which takes its turn from the budget;
     /// `Err` when the wait must end there (cancelled, or the deadline came while waiting for
     /// the budget).
@@ -93,27 +106,30 @@ pub(super) trait Kind: Send {
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport;
 }
 
-/// Runs one wait of `kind` on `subject` to its end: looks when the kind asks (or the retry
+/// Runs one wait of `kind` to its end: looks when the kind asks (or the retry
 /// backoff says), until a look ends it, a read fails for good, the deadline comes or
 /// `cancel` fires.
+///
+/// Its arguments are owned so that a task can run this very future: tens of thousands of
+/// waits sleep at once, and every byte of it is paid that many times.
 pub(super) async fn drive<K: Kind>(
     mut kind: K,
-    subject: &Subject,
-    options: &WaitOptions,
+    options: Arc<WaitOptions>,
     clock: Clock,
     seed: u64,
-    cancel: &CancellationToken,
+    cancel: CancellationToken,
 ) -> JobReport {
-    let name = subject.name();
+    let options = &*options;
     let last_poll_at = clock.last_poll_at();
     let mut reads = Reads {
         options,
         clock,
-        cancel,
+        cancel: &cancel,
         rng: fastrand::Rng::with_seed(seed),
         polls: 0,
     };
-    let mut retries = options.retry.backoff(seed);
+    // Made at the first fault of a run of them: most waits never meet one.
+    let mut retries: Option<Box<Backoff>> = None;
     let mut last_error: Option<ApiError> = None;
     let mut next_at = clock.start;
     loop {
@@ -129,14 +145,15 @@ pub(super) async fn drive<K: Kind>(
         let delay = match look {
             Look::End(outcome, error) => return kind.report(outcome, reads.polls, error),
             Look::Again { delay, kept } => {
-                retries = options.retry.backoff(seed);
+                retries = None;
                 last_error = kept;
                 delay
             }
             Look::Failed(failure) => {
                 let grace_end = kind.not_found_until(options, clock);
-                let retrying = kind.retrying();
-                match ride_out(name, failure, retrying, &mut retries, grace_end, options) {
+                let retries = retries.get_or_insert_with(|| Box::new(options.retry.backoff(seed)));
+                let (name, retrying) = (kind.subject().name(), kind.retrying());
+                match ride_out(name, failure, retrying, retries, grace_end, options) {
                     Ok((delay, error)) => {
                         last_error = Some(error);
                         delay
@@ -145,6 +162,7 @@ pub(super) async fn drive<K: Kind>(
                 }
             }
         };
+        let (subject, name) = (kind.subject(), kind.subject().name());
         if Instant::now() >= last_poll_at {
             tracing::warn!("{name}: deadline reached; the wait is not over");
             return kind.report(Outcome::Timeout, reads.polls, last_error);
@@ -172,7 +190,7 @@ fn ride_out(
     name: &str,
     failure: PollError,
     retrying: &str,
-    retries: &mut super::options::Backoff,
+    retries: &mut Backoff,
     grace_end: Instant,
     options: &WaitOptions,
 ) -> Result<(Duration, ApiError), ApiError> {
@@ -213,12 +231,13 @@ pub(super) struct Reads<'a> {
 }
 
 impl Reads<'_> {
-    /// Sends `request` once its turn comes; its answer, or `None` when none came within the
-    /// request timeout (or by the deadline).
-    pub(super) async fn send<T>(
+    /// Sends the request `send` makes once its turn comes; its answer, or `None` when none
+    /// came within the request timeout (or by the deadline). The request is made only then,
+    /// so that this future does not hold it twice.
+    pub(super) async fn send<F: Future>(
         &mut self,
-        request: impl Future<Output = T>,
-    ) -> Result<Option<(T, Instant)>, Outcome> {
+        send: impl FnOnce() -> F,
+    ) -> Result<Option<(F::Output, Instant)>, Outcome> {
         if let Some(limiter) = &self.options.limiter {
             tokio::select! {
                 biased;
@@ -236,17 +255,17 @@ impl Reads<'_> {
         tokio::select! {
             biased;
             _ = self.cancel.cancelled() => Err(Outcome::Interrupted),
-            answer = timeout_at(end, request) => Ok(answer.ok().map(|answer| (answer, sent_at))),
+            answer = timeout_at(end, send()) => Ok(answer.ok().map(|answer| (answer, sent_at))),
         }
     }
 
     /// [`send`](Reads::send) for a read, which no answer in time leaves as a transient failure.
-    pub(super) async fn read<T>(
+    pub(super) async fn read<T, F: Future<Output = Result<T, PollError>>>(
         &mut self,
-        request: impl Future<Output = Result<T, PollError>>,
+        read: impl FnOnce() -> F,
     ) -> Result<Result<T, PollError>, Outcome> {
         let sent_at = Instant::now();
-        Ok(match self.send(request).await? {
+        Ok(match self.send(read).await? {
             Some((answer, _)) => answer,
             None => Err(PollError::transient(no_answer(sent_at))),
         })

@@ -1,25 +1,37 @@
 //! Many waits under one deadline: each runs on the driver in a task of its own, and the
 //! reports come back in order. Cancelling (the caller's future, or fail-fast) ends them all.
 
-use super::engine::{drive, later, Clock, Kind};
+use super::engine::{drive, Clock, Kind};
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
-use super::report::{JobReport, Outcome, Subject};
+use super::report::{JobReport, Outcome};
 use crate::api::{ApiError, ErrorKind};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// One wait of the kind `wait` makes of each id, all sharing `source`: see [`fan_out`].
+pub(super) async fn each<S, I, K, C>(
+    source: S,
+    ids: &[I],
+    wait: impl Fn(&Arc<S>, &I) -> K,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    K: Kind + 'static,
+    C: Future<Output = ()>,
+{
+    let source = Arc::new(source);
+    let waits = ids.iter().map(|id| wait(&source, id)).collect();
+    fan_out(waits, options, cancel).await
+}
 
 /// Runs every wait at once under one deadline and gives the reports in the order of
 /// `waits`. When `cancel` completes, or the first failure comes with
 /// [`fail_fast`](WaitOptions::fail_fast), every wait ends as `interrupted`.
-pub(super) async fn fan_out<K, C>(
-    waits: Vec<(Subject, K)>,
-    options: &WaitOptions,
-    cancel: C,
-) -> Vec<JobReport>
+async fn fan_out<K, C>(waits: Vec<K>, options: &WaitOptions, cancel: C) -> Vec<JobReport>
 where
     K: Kind + 'static,
     C: Future<Output = ()>,
@@ -34,30 +46,44 @@ where
     all.await
 }
 
+/// One wait alone, on the caller's task: a [`fan_out`] of one without the fan.
+pub(super) async fn one<K: Kind>(wait: K, options: &WaitOptions) -> JobReport {
+    let clock = Clock::from_now(options.timeout);
+    let shared = Arc::new(options.clone());
+    let report = drive(wait, shared, clock, seed(options), CancellationToken::new()).await;
+    finished(options, &report);
+    report
+}
+
+fn seed(options: &WaitOptions) -> u64 {
+    options.seed.unwrap_or_else(|| fastrand::u64(..))
+}
+
+fn finished(options: &WaitOptions, report: &JobReport) {
+    if let Some(observer) = &options.observer {
+        observer.on_event(&WaitEvent::Finished(report));
+    }
+}
+
 async fn run_all<K: Kind + 'static>(
-    waits: Vec<(Subject, K)>,
+    waits: Vec<K>,
     options: &WaitOptions,
     cancel: &CancellationToken,
 ) -> Vec<JobReport> {
-    let start = Instant::now();
-    let clock = Clock {
-        start,
-        deadline: later(start, options.timeout),
-    };
-    let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
+    let clock = Clock::from_now(options.timeout);
+    let seed = seed(options);
     // Cancelled by the caller (through `cancel`) or by fail_fast (this one alone).
     let stop = cancel.child_token();
     let shared = Arc::new(options.clone());
     let mut tasks = tokio::task::JoinSet::new();
     let mut index_of = HashMap::new();
     let mut subjects = Vec::with_capacity(waits.len());
-    for (index, (subject, kind)) in waits.into_iter().enumerate() {
+    for (index, kind) in waits.into_iter().enumerate() {
         let own_seed = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let (options, stop, own) = (shared.clone(), stop.clone(), subject.clone());
-        let handle =
-            tasks.spawn(async move { drive(kind, &own, &options, clock, own_seed, &stop).await });
+        let (options, stop) = (shared.clone(), stop.clone());
+        subjects.push(kind.subject().clone());
+        let handle = tasks.spawn(drive(kind, options, clock, own_seed, stop));
         index_of.insert(handle.id(), index);
-        subjects.push(subject);
     }
     let mut reports: Vec<Option<JobReport>> = vec![None; subjects.len()];
     let mut first_failure: Option<(usize, Outcome)> = None;
@@ -72,9 +98,7 @@ async fn run_all<K: Kind + 'static>(
                 (index, report)
             }
         };
-        if let Some(observer) = &options.observer {
-            observer.on_event(&WaitEvent::Finished(&report));
-        }
+        finished(options, &report);
         let failed = matches!(report.outcome, Outcome::Failed | Outcome::Error);
         if options.fail_fast && failed && first_failure.is_none() {
             tracing::warn!(

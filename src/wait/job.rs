@@ -1,11 +1,11 @@
 //! Waiting on a job: read it until it ends. A started swap's job is followed the same way.
 
 use super::engine::{Kind, Look, Reads};
-use super::fan_out::fan_out;
+use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
-use crate::api::{ApiError, ErrorKind, Job, JobId, PollError, Status};
+use crate::api::{ApiError, Job, JobId, PollError, Status};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -22,18 +22,7 @@ use tokio::time::Instant;
 /// # Ok(()) }
 /// ```
 pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOptions) -> JobReport {
-    let ids = std::slice::from_ref(job_id);
-    let mut reports = wait_all(source, ids, options, std::future::pending()).await;
-    reports.pop().unwrap_or_else(|| {
-        let error = ApiError::new(ErrorKind::Internal, "the wait ended without a report");
-        JobReport::new(
-            &Subject::Job(job_id.clone()),
-            Outcome::Error,
-            None,
-            0,
-            Some(error),
-        )
-    })
+    fan_out::one(JobWait::new(&Arc::new(source), job_id), options).await
 }
 
 /// Waits for every job at once, sharing `source`, under one deadline. Reports come back in
@@ -63,34 +52,35 @@ where
     S: JobSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
-    let waits = job_ids
-        .iter()
-        .map(|job_id| {
-            let subject = Subject::Job(job_id.clone());
-            let kind = JobWait {
-                source: source.clone(),
-                subject: subject.clone(),
-                job_id: job_id.clone(),
-                followed: Followed::since(Instant::now()),
-            };
-            (subject, kind)
-        })
-        .collect();
-    fan_out(waits, options, cancel).await
+    fan_out::each(source, job_ids, JobWait::new, options, cancel).await
 }
 
 /// A wait on a job.
-pub(super) struct JobWait<S> {
-    pub(super) source: Arc<S>,
-    pub(super) subject: Subject,
-    pub(super) job_id: JobId,
-    pub(super) followed: Followed,
+struct JobWait<S> {
+    source: Arc<S>,
+    subject: Subject,
+    job_id: JobId,
+    followed: Followed,
+}
+
+impl<S> JobWait<S> {
+    fn new(source: &Arc<S>, job_id: &JobId) -> JobWait<S> {
+        JobWait {
+            source: source.clone(),
+            subject: Subject::Job(job_id.clone()),
+            job_id: job_id.clone(),
+            followed: Followed::since(Instant::now()),
+        }
+    }
 }
 
 impl<S: JobSource> Kind for JobWait<S> {
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let answer = reads.read(self.source.fetch(&self.job_id)).await?;
+        let answer = reads.read(|| self.source.fetch(&self.job_id)).await?;
         Ok(self.followed.conclude(self.subject.name(), answer, reads))
     }
 

@@ -11,7 +11,7 @@
 //! of them that ended `FAILED` makes the outcome `failed`.
 
 use super::engine::{Kind, Look, Reads};
-use super::fan_out::fan_out;
+use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::InstanceSource;
@@ -69,22 +69,14 @@ where
         .checked_sub(jiff::SignedDuration::try_from(since).unwrap_or(jiff::SignedDuration::MAX))
         .unwrap_or(jiff::Timestamp::MIN)
         .as_millisecond();
-    let source = Arc::new(source);
-    let waits = instance_ids
-        .iter()
-        .map(|instance_id| {
-            let subject = Subject::Instance(instance_id.clone());
-            let kind = Ready {
-                source: source.clone(),
-                subject: subject.clone(),
-                instance_id: instance_id.clone(),
-                bound_ms,
-                seen: Seen::default(),
-            };
-            (subject, kind)
-        })
-        .collect();
-    fan_out(waits, options, cancel).await
+    let ready = |source: &Arc<S>, instance_id: &InstanceId| Ready {
+        source: source.clone(),
+        subject: Subject::Instance(instance_id.clone()),
+        instance_id: instance_id.clone(),
+        bound_ms,
+        seen: Seen::default(),
+    };
+    fan_out::each(source, instance_ids, ready, options, cancel).await
 }
 
 /// What one look at an instance found.
@@ -112,7 +104,7 @@ impl<S: InstanceSource> Ready<S> {
     /// its turn (the budget counts both).
     async fn state(&mut self, reads: &mut Reads<'_>) -> Result<Result<State, PollError>, Outcome> {
         let id = &self.instance_id;
-        let instance = match reads.read(self.source.instance(id)).await? {
+        let instance = match reads.read(|| self.source.instance(id)).await? {
             Ok(instance) => instance,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -129,12 +121,16 @@ impl<S: InstanceSource> Ready<S> {
         if !instance.is_running() {
             return Ok(Ok(State::Busy(None)));
         }
-        let list = reads.read(self.source.tasks(id, None)).await?;
+        let list = reads.read(|| self.source.tasks(id, None)).await?;
         Ok(list.map(|list| self.seen.note_tasks(id, &list, self.bound_ms)))
     }
 }
 
 impl<S: InstanceSource> Kind for Ready<S> {
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
         let state = self.state(reads).await?;
         let (name, seen) = (self.instance_id.as_str(), &mut self.seen);

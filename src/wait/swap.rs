@@ -9,7 +9,7 @@
 //! grace period, the report says that it is unknown whether it started.
 
 use super::engine::{later, no_answer, Clock, Kind, Look, Reads};
-use super::fan_out::fan_out;
+use super::fan_out;
 use super::job::Followed;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
@@ -104,20 +104,13 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let source = Arc::new(source);
-    let waits = instance_ids
-        .iter()
-        .map(|instance_id| {
-            let kind = SwapWait {
-                source: source.clone(),
-                subject: Subject::Swap(instance_id.clone()),
-                instance_id: instance_id.clone(),
-                phase: Phase::Starting(Starting::default()),
-            };
-            (kind.subject.clone(), kind)
-        })
-        .collect();
-    fan_out(waits, options, cancel).await
+    let swap = |source: &Arc<S>, instance_id: &InstanceId| SwapWait {
+        source: source.clone(),
+        subject: Subject::Swap(instance_id.clone()),
+        instance_id: instance_id.clone(),
+        phase: Phase::Starting(Starting::default()),
+    };
+    fan_out::each(source, instance_ids, swap, options, cancel).await
 }
 
 /// A swap on one instance: started at most once, then followed to its end.
@@ -172,7 +165,7 @@ impl Starting {
     ) -> Result<Started, Outcome> {
         let server_before = source.server_now();
         let sending = &mut self.sending;
-        let start = async {
+        let start = move || async move {
             *sending = true;
             source.start_swap(instance_id).await
         };
@@ -223,6 +216,10 @@ impl Starting {
 }
 
 impl<S: InstanceSource> Kind for SwapWait<S> {
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
         let (source, id, name) = (&*self.source, &self.instance_id, self.subject.name());
         match &mut self.phase {
@@ -242,12 +239,12 @@ impl<S: InstanceSource> Kind for SwapWait<S> {
                 }
             },
             Phase::Started { job_id, followed } => {
-                let answer = reads.read(source.fetch(job_id)).await?;
+                let answer = reads.read(|| source.fetch(job_id)).await?;
                 Ok(followed.conclude(name, answer, reads))
             }
             Phase::FindingOut { search, followed } => {
                 let answer = reads
-                    .read(source.tasks(id, Some(search.asked_since)))
+                    .read(|| source.tasks(id, Some(search.asked_since)))
                     .await?;
                 let answer = answer.and_then(|list| search.find(id, list));
                 Ok(followed.conclude(name, answer, reads))
