@@ -3,89 +3,64 @@
 //! `cargo bench --bench scale` (release build; needs `ulimit -n` ≥ 20 500 and curl):
 //!
 //! 1. **10 000 concurrent waits** in one dcs-wait process (ids on stdin, `--max-rps 0`)
-//!    against a dcs-sim process on loopback. Jobs last 1 to 10 s. Prints polls per second,
-//!    the client's CPU time per poll (user + sys of the dcs-wait process, from `getrusage`
-//!    of the waited child, ÷ polls), its peak RSS, and whether every report was right.
-//! 2. **One wait on an already finished job** from a cold process, with `X-Auth-Token`,
-//!    against `curl` making the same GET: median wall time of 30 runs each, and dcs-wait's
-//!    peak RSS.
+//!    against dcs-sim on loopback. Jobs last 1 to 10 s. Prints polls per second, the
+//!    client's CPU time per poll (user + sys of the dcs-wait process, from `getrusage` of
+//!    the waited child, ÷ polls), its peak RSS, and whether every report was right.
+//! 2. **The baseline**, in the same run: a bare client — reqwest on the same current-thread
+//!    runtime, the same IAM token header — making as many GETs of the same jobs to the same
+//!    dcs-sim, one task per job with its requests one after another (at most 100 in flight),
+//!    each body read. Prints its CPU per request and dcs-wait's CPU per poll as a ratio of
+//!    it: what the waiting (schedule, budget, parsing, reports) costs beyond the HTTP
+//!    exchange itself.
+//! 3. **One wait on an already finished job** from a cold process, with `X-Auth-Token`,
+//!    against `curl` making the same GET and against `dcs-wait --version` (the process
+//!    start alone): median wall time of 30 runs each, and dcs-wait's peak RSS.
 //!
-//! `DCS_WAIT_BENCH_JOBS` changes the number of jobs of part 1.
+//! The token, not AK/SK: both sides then send the same header, and neither signs.
+//! dcs-sim runs in this process; every figure is of a child, read with `wait4`.
+//! `DCS_WAIT_BENCH_JOBS` changes the number of jobs of parts 1 and 2.
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use dcs_wait::sim::SimServer;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PROJECT: &str = "0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "bench-iam-token";
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--measure-child") {
-        return measure_child(&args[2], &args[3..]);
+    match args.get(1).map(String::as_str) {
+        Some("--measure-child") => return measure_child(&args[2], &args[3..]),
+        Some("--baseline") => return baseline(&args[2..]),
+        _ => {}
     }
     let jobs: usize = std::env::var("DCS_WAIT_BENCH_JOBS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let dir = std::env::temp_dir().join(format!("dcs-wait-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
 
-    // Job i lasts 1 s + (i mod 10) s; the last job is already finished (run 0) for part 2.
+    // Job i lasts 1 s + (i mod 10) s; the last job is already finished (run 0) for part 3.
     let run_ms = |i: usize| 1_000 + (i % 10) as u64 * 1_000;
-    let mut scenario_jobs: Vec<serde_json::Value> = (0..jobs)
-        .map(|i| serde_json::json!({"job_id": format!("job-{i}"), "run_ms": run_ms(i)}))
+    let mut scenario_jobs: Vec<_> = (0..jobs)
+        .map(|i| common::job(&format!("job-{i}"), run_ms(i)))
         .collect();
-    scenario_jobs.push(serde_json::json!({"job_id": "done-1", "run_ms": 0}));
-    let scenario = serde_json::json!({
-        "project_id": PROJECT,
-        "auth": {"access_key": "BENCHAK", "secret_key": "bench-sk", "auth_token": TOKEN},
-        "jobs": scenario_jobs,
-    });
-    let scenario_path = dir.join("scenario.json");
-    std::fs::write(&scenario_path, scenario.to_string()).expect("the scenario is written");
+    scenario_jobs.push(common::job("done-1", 0));
+    // dcs-sim serves on this runtime's workers while the main thread runs the children.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = runtime.block_on(common::sim(scenario_jobs));
 
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_dcs-sim"))
-        .args(["--listen", "127.0.0.1:0", "--scenario"])
-        .arg(&scenario_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dcs-sim starts");
-    let mut first = String::new();
-    BufReader::new(sim.stdout.take().expect("piped"))
-        .read_line(&mut first)
-        .expect("dcs-sim prints its address");
-    let url = first
-        .trim()
-        .strip_prefix("dcs-sim listening on ")
-        .expect("an address line")
-        .to_string();
-
-    scale(&url, jobs, run_ms);
-    cold_start(&url);
-
-    let _ = sim.kill();
-    let _ = sim.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    let (polls, per_poll) = scale(&sim, jobs, run_ms);
+    compare_with_baseline(&sim, jobs, polls, per_poll);
+    cold_start(&sim);
 }
 
-fn dcs_wait(url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dcs-wait"));
-    command
-        .args([
-            "--endpoint",
-            url,
-            "--project-id",
-            PROJECT,
-            "--output",
-            "json",
-            "-q",
-        ])
-        .env_clear()
-        .env("DCS_WAIT_AUTH_TOKEN", TOKEN)
-        .env("DCS_WAIT_METADATA_ENDPOINT", "off");
-    command
+/// dcs-wait against `sim`, with its token, JSON output and nothing on stderr but errors.
+fn dcs_wait(sim: &SimServer, extra: &[&str]) -> Command {
+    let mut args = common::args_for(sim);
+    args.push("-q".into());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    common::dcs_wait_command(&args, &common::token(sim))
 }
 
 /// What one run of a process cost.
@@ -184,10 +159,10 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn scale(url: &str, jobs: usize, run_ms: impl Fn(usize) -> u64) {
+/// Part 1; returns the polls made and the CPU per poll.
+fn scale(sim: &SimServer, jobs: usize, run_ms: impl Fn(usize) -> u64) -> (u64, Duration) {
     let ids: String = (0..jobs).map(|i| format!("job-{i}\n")).collect();
-    let mut command = dcs_wait(url);
-    command.args(["--max-rps", "0", "--timeout", "5m", "-"]);
+    let command = dcs_wait(sim, &["--max-rps", "0", "--timeout", "5m", "-"]);
     let run = measured(command, ids.as_bytes());
     let mut polls = 0u64;
     let mut right = 0usize;
@@ -217,6 +192,99 @@ fn scale(url: &str, jobs: usize, run_ms: impl Fn(usize) -> u64) {
     );
     println!("client peak RSS: {:.1} MiB", mib(run.peak_rss));
     println!("reports right (success, exact duration): {right} of {jobs}");
+    (polls, run.cpu / polls.max(1) as u32)
+}
+
+/// Part 2: the bare client, run as a child of its own (`--baseline`), measured as dcs-wait.
+fn compare_with_baseline(sim: &SimServer, jobs: usize, requests: u64, per_poll: Duration) {
+    let mut command = Command::new(std::env::current_exe().expect("the bench's own path"));
+    command
+        .arg("--baseline")
+        .arg(sim.url())
+        .arg(common::PROJECT)
+        .arg(&common::token(sim)[0].1)
+        .arg(jobs.to_string())
+        .arg(requests.to_string());
+    let run = measured(command, b"");
+    let answered: u64 = String::from_utf8_lossy(&run.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    let per_request = run.cpu / requests.max(1) as u32;
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("== the baseline: a bare reqwest client, the same {requests} GETs, {jobs} tasks");
+    println!(
+        "exit code {:?}, wall {:.2} s, {answered} answered 200",
+        run.code,
+        run.wall.as_secs_f64()
+    );
+    println!(
+        "client CPU (user + sys): {:.3} s = {:.1} µs per request",
+        run.cpu.as_secs_f64(),
+        micros(per_request)
+    );
+    println!(
+        "dcs-wait CPU per poll ÷ baseline CPU per request: {:.2}× (target ≤ 1.5×)",
+        micros(per_poll) / micros(per_request).max(f64::MIN_POSITIVE)
+    );
+}
+
+/// Requests the baseline has in flight at most. All 10 000 tasks at once would overflow
+/// dcs-sim's accept queue, and the SYN retries would cost more than the requests: a herd
+/// dcs-wait's schedule never makes (its 7 000 polls a second are spread out).
+const IN_FLIGHT: usize = 100;
+
+/// The bare client: `jobs` tasks on a current-thread runtime share `requests` GETs of
+/// `job-{i}`, each task's one after another, at most [`IN_FLIGHT`] at once; prints how many
+/// were answered 200.
+fn baseline(args: &[String]) {
+    let [url, project, token, jobs, requests] = args else {
+        panic!("--baseline URL PROJECT TOKEN JOBS REQUESTS");
+    };
+    let jobs: u64 = jobs.parse().expect("a number of jobs");
+    let requests: u64 = requests.parse().expect("a number of requests");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .tls_certs_only(Vec::new())
+        .build()
+        .expect("a client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let answered = runtime.block_on(async {
+        let tasks: Vec<_> = (0..jobs)
+            .map(|i| {
+                let (client, token) = (client.clone(), token.clone());
+                let in_flight = in_flight.clone();
+                let url = format!("{url}/v2/{project}/jobs/job-{i}");
+                let mine = requests / jobs + u64::from(i < requests % jobs);
+                tokio::spawn(async move {
+                    let mut answered = 0u64;
+                    for _ in 0..mine {
+                        let _turn = in_flight.acquire().await;
+                        let Ok(response) =
+                            client.get(&url).header("X-Auth-Token", &token).send().await
+                        else {
+                            continue;
+                        };
+                        let ok = response.status() == 200;
+                        if response.bytes().await.is_ok() && ok {
+                            answered += 1;
+                        }
+                    }
+                    answered
+                })
+            })
+            .collect();
+        let mut answered = 0;
+        for task in tasks {
+            answered += task.await.unwrap_or(0);
+        }
+        answered
+    });
+    println!("{answered}");
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -224,33 +292,39 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn cold_start(url: &str) {
+/// Part 3.
+fn cold_start(sim: &SimServer) {
     const RUNS: usize = 30;
-    let job_url = format!("{url}/v2/{PROJECT}/jobs/done-1");
-    let (mut curl, mut ours, mut rss) = (Vec::new(), Vec::new(), 0u64);
+    let job_url = format!("{}/v2/{}/jobs/done-1", sim.url(), common::PROJECT);
+    let token = &common::token(sim)[0].1;
+    let (mut curl, mut version, mut ours, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
     for _ in 0..RUNS {
         let mut command = Command::new("curl");
         command
             .args(["-s", "-o", "/dev/null", "-H"])
-            .arg(format!("X-Auth-Token: {TOKEN}"))
+            .arg(format!("X-Auth-Token: {token}"))
             .arg(&job_url);
         let run = measured(command, b"");
         assert_eq!(run.code, Some(0), "curl failed");
         curl.push(run.wall);
-        let mut command = dcs_wait(url);
-        command.arg("done-1");
-        let run = measured(command, b"");
+        let run = measured(common::dcs_wait_command(&["--version"], &[]), b"");
+        assert_eq!(run.code, Some(0), "dcs-wait --version failed");
+        version.push(run.wall);
+        let run = measured(dcs_wait(sim, &["done-1"]), b"");
         assert_eq!(run.code, Some(0), "dcs-wait failed");
         ours.push(run.wall);
         rss = rss.max(run.peak_rss);
     }
-    let (curl, ours) = (median(curl), median(ours));
+    let (curl, version, ours) = (median(curl), median(version), median(ours));
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("== one wait on a finished job from a cold process ({RUNS} runs each, median)");
-    println!("curl GET:  {:.2} ms", curl.as_secs_f64() * 1e3);
+    println!("curl GET:            {:.2} ms", ms(curl));
+    println!("dcs-wait --version:  {:.2} ms", ms(version));
     println!(
-        "dcs-wait:  {:.2} ms ({:.2}× curl), peak RSS {:.1} MiB",
-        ours.as_secs_f64() * 1e3,
-        ours.as_secs_f64() / curl.as_secs_f64(),
+        "dcs-wait:            {:.2} ms ({:.2}× curl, {:.2}× --version), peak RSS {:.1} MiB",
+        ms(ours),
+        ms(ours) / ms(curl),
+        ms(ours) / ms(version),
         mib(rss)
     );
 }

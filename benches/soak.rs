@@ -12,12 +12,10 @@
 //! check. A report is right when its outcome is the job's, its duration is the job's run
 //! time to the millisecond, and its poll count is what dcs-sim counted.
 
-use dcs_wait::sim::{Fault, FaultRule, Scenario, SimAuth, SimJob, SimServer};
-use std::process::Stdio;
-use std::time::Instant;
-use tokio::io::AsyncWriteExt;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+use dcs_wait::sim::{Fault, FaultRule, SimJob};
 
 fn transient_fault(rng: &mut fastrand::Rng) -> Fault {
     match rng.u8(0..11) {
@@ -71,57 +69,32 @@ async fn main() {
             }
         })
         .collect();
-    let scenario = Scenario {
-        project_id: Some(PROJECT.into()),
-        auth: SimAuth::default(),
-        jobs: scenario_jobs.clone(),
-        ..Scenario::demo()
-    };
-    let auth = scenario.auth.clone();
-    let sim = SimServer::start(scenario, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("dcs-sim starts");
-
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
-        .args(["--endpoint", &sim.url(), "--project-id", PROJECT])
-        .args([
-            "--output",
-            "json",
+    let sim = common::sim(scenario_jobs.clone()).await;
+    let mut args = common::args_for(&sim);
+    args.extend(
+        [
             "--max-rps",
             "0",
             "--request-timeout",
             "2s",
-        ])
-        .args(["--timeout", "10m", "-"])
-        .env_clear()
-        .env("HUAWEICLOUD_SDK_AK", &auth.access_key)
-        .env("HUAWEICLOUD_SDK_SK", &auth.secret_key)
-        .env("DCS_WAIT_METADATA_ENDPOINT", "off")
-        .env("DCS_WAIT_NO_HISTORY", "true")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dcs-wait starts");
+            "--timeout",
+            "10m",
+            "-",
+        ]
+        .map(String::from),
+    );
     let ids: String = scenario_jobs
         .iter()
         .map(|j| format!("{}\n", j.job_id))
         .collect();
-    let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(ids.as_bytes()).await.expect("ids written");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("dcs-wait ends");
-    let elapsed = started.elapsed();
+    let output = common::dcs_wait_with_stdin(&args, &common::aksk(&sim), ids.as_bytes()).await;
+    let elapsed = output.elapsed;
 
     let stats = sim.stats();
     let mut wrong = Vec::new();
     let mut faulted = 0usize;
     let mut lags = Vec::new();
-    let reports: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
+    let reports = output.reports();
     for job in &scenario_jobs {
         let Some(report) = reports.iter().find(|r| r["job_id"] == job.job_id.as_str()) else {
             wrong.push(format!("{}: no report", job.job_id));
@@ -162,7 +135,7 @@ async fn main() {
     println!("  wall time            {:.1} s", elapsed.as_secs_f64());
     println!(
         "  exit code            {:?} (1: some jobs FAIL, as scripted)",
-        output.status.code()
+        output.code
     );
     println!(
         "  requests             {} ({faulted} faulted, {:.1} %)",

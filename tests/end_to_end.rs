@@ -231,8 +231,7 @@ async fn an_iam_token_is_sent_instead_of_a_signature() {
     let sim = sim(vec![job("swap-1", 0)]).await;
     let mut args = args_for(&sim);
     args.push("swap-1".into());
-    let token = sim.scenario().auth.auth_token.clone().unwrap();
-    let run = dcs_wait(&args, &[("DCS_WAIT_AUTH_TOKEN", token)]).await;
+    let run = dcs_wait(&args, &token(&sim)).await;
     assert_eq!(run.code, 0, "{run:#?}");
 
     let run = dcs_wait(&args, &[("DCS_WAIT_AUTH_TOKEN", "expired".to_string())]).await;

@@ -71,6 +71,15 @@ pub fn aksk(sim: &SimServer) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The IAM token the simulator accepts (no signing: the cheapest way to authenticate).
+pub fn token(sim: &SimServer) -> Vec<(&'static str, String)> {
+    let token = sim.scenario().auth.auth_token.clone();
+    vec![(
+        "DCS_WAIT_AUTH_TOKEN",
+        token.expect("the scenario has a token"),
+    )]
+}
+
 /// `--endpoint`, `--project-id` and JSON output for `sim`.
 pub fn args_for(sim: &SimServer) -> Vec<String> {
     vec![
@@ -110,17 +119,27 @@ impl Run {
     }
 }
 
-/// Starts the built dcs-wait with `env` as its environment, and nothing of this machine's:
-/// no home directory (so no profile file), instance metadata off and no history, unless
-/// `env` says otherwise. A test must never ask 169.254.169.254.
-pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"))
+/// The built dcs-wait with `args`, and `env` as its environment and nothing of this
+/// machine's: no home directory (so no profile file), instance metadata off and no history,
+/// unless `env` says otherwise. A test must never ask 169.254.169.254.
+pub fn dcs_wait_command<S: AsRef<str>>(
+    args: &[S],
+    env: &[(&str, String)],
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dcs-wait"));
+    command
         .args(args.iter().map(AsRef::as_ref))
         .env_clear()
         .env("DCS_WAIT_METADATA_ENDPOINT", "off")
         .env("DCS_WAIT_NO_HISTORY", "true")
         .env("HOME", "/nonexistent/dcs-wait-test-home")
-        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    command
+}
+
+/// Starts [`dcs_wait_command`] with piped standard streams.
+pub fn spawn_dcs_wait<S: AsRef<str>>(args: &[S], env: &[(&str, String)]) -> tokio::process::Child {
+    tokio::process::Command::from(dcs_wait_command(args, env))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
