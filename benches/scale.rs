@@ -8,10 +8,10 @@
 //!    the waited child, ÷ polls), its peak RSS, and whether every report was right.
 //! 2. **The baseline**, in the same run: a bare client — reqwest on the same current-thread
 //!    runtime, the same IAM token header — making as many GETs of the same jobs to the same
-//!    dcs-sim, one task per job with its requests one after another (at most 100 in flight),
-//!    each body read. Prints its CPU per request and dcs-wait's CPU per poll as a ratio of
-//!    it: what the waiting (schedule, budget, parsing, reports) costs beyond the HTTP
-//!    exchange itself.
+//!    dcs-sim, one task per job with its requests one after another (at most 64 in flight,
+//!    as dcs-wait), each body read. Prints its CPU per request and dcs-wait's CPU per poll
+//!    as a ratio of it: what the waiting (timers, schedule, parsing, reports) costs beyond
+//!    the HTTP exchange itself.
 //! 3. **One wait on an already finished job** from a cold process, with `X-Auth-Token`,
 //!    against `curl` making the same GET and against `dcs-wait --version` (the process
 //!    start alone): median wall time of 30 runs each, and dcs-wait's peak RSS.
@@ -229,10 +229,11 @@ fn compare_with_baseline(sim: &SimServer, jobs: usize, requests: u64, per_poll: 
     );
 }
 
-/// Requests the baseline has in flight at most. All 10 000 tasks at once would overflow
-/// dcs-sim's accept queue, and the SYN retries would cost more than the requests: a herd
-/// dcs-wait's schedule never makes (its 7 000 polls a second are spread out).
-const IN_FLIGHT: usize = 100;
+/// Requests the baseline has in flight at most: as many as dcs-wait's client lets out at once
+/// (`MAX_IN_FLIGHT` in `src/api/transport.rs`), so both keep as many connections. All 10 000
+/// tasks at once would overflow dcs-sim's accept queue, and the SYN retries would cost more
+/// than the requests.
+const IN_FLIGHT: usize = 64;
 
 /// The bare client: `jobs` tasks on a current-thread runtime share `requests` GETs of
 /// `job-{i}`, each task's one after another, at most [`IN_FLIGHT`] at once; prints how many
