@@ -6,6 +6,12 @@
 //! look's headroom before it), the request budget (every read takes its turn), the request
 //! timeout, cancellation, the observer's events, and how a failed read is ridden out.
 //!
+//! A new kind of wait is a struct of what it has seen so far and an `impl Kind`: its
+//! [`subject`](Kind::subject), one [`look`](Kind::look) — requests through [`Reads`], a
+//! [`Look`] back — and its [`report`](Kind::report); then an entry point that hands
+//! [`fan_out::each`](super::fan_out::each) a constructor. `job`, `not_found_until` and
+//! `retrying` have defaults.
+//!
 //! Two clocks of backoff meet here. The kind says when to look again after a look that
 //! settled nothing, usually from the [`Schedule`](super::Schedule). After a transient fault
 //! (5xx, 429, a dropped connection) the delay comes from the retry backoff instead, stretched
