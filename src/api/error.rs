@@ -246,12 +246,10 @@ impl ApiError {
 
     /// What to do about the errors a user can act on.
     pub fn hint(&self) -> Option<&'static str> {
-        let code = self.code.as_deref()?;
-        Some(match code {
-            "111400070" | "DCS.4070" => {
-                "the job id is not valid: check it is the job_id the operation returned"
-            }
-            "111400094" | "DCS.4094" => "this job cannot be queried through the job API",
+        let code = dcs_form(self.code.as_deref()?);
+        Some(match &*code {
+            "DCS.4070" => "the job id is not valid: check it is the job_id the operation returned",
+            "DCS.4094" => "this job cannot be queried through the job API",
             "111404022" => "the DCS instance does not exist in this project and region",
             "111401001" | "111401002" | "111401003" | "111401004" => {
                 "check the credentials, the project id and the region"
@@ -262,6 +260,17 @@ impl ApiError {
             }
             _ => return None,
         })
+    }
+}
+
+/// A DCS code in its `DCS.4xxx` spelling: the API also sends each as its legacy numeric twin
+/// `111400xxx` (`111400017` is `DCS.4017`). Any other code as it is.
+pub(crate) fn dcs_form(code: &str) -> std::borrow::Cow<'_, str> {
+    match code.strip_prefix("111400") {
+        Some(n) if n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("DCS.4{n}").into()
+        }
+        _ => code.into(),
     }
 }
 

@@ -7,27 +7,42 @@
 //! started may lead to another call.
 
 use super::answer::{classify_as, PollError, Reply};
-use super::error::{ApiError, ErrorKind};
+use super::error::{dcs_form, ApiError, ErrorKind};
 use super::ids::JobId;
 use std::time::{Duration, SystemTime};
 
 /// The codes with which DCS refuses a swap for now because of what the instance is doing
 /// (restarting, resizing, backing up…): nothing started, and it will be accepted later.
-pub const BUSY_CODES: &[&str] = &[
-    "DCS.4049", // status is not running
-    "DCS.4026", // not allowed in the current state
-    "DCS.4017", // a job is still running
-    "DCS.4096", // backing up
-    "DCS.4097", // restoring
-    "DCS.4111", // restarting
-    "DCS.4113", // extending
-    "DCS.4114", // configuring
-    "DCS.4115", // changing password
-    "DCS.4116", // upgrading
-    "DCS.4117", // rolling back
-    "DCS.4118", // creating
-    "DCS.4120", // freezing
+/// Each with what it means. The API also spells each in its legacy numeric form
+/// (`111400017` for `DCS.4017`): [`busy_with`] knows both.
+pub const BUSY_CODES: &[(&str, &str)] = &[
+    ("DCS.4049", "the instance is not running"),
+    ("DCS.4026", "not allowed in the instance's current state"),
+    ("DCS.4017", "a job is still running"),
+    ("DCS.4096", "backing up"),
+    ("DCS.4097", "restoring"),
+    ("DCS.4111", "restarting"),
+    ("DCS.4113", "extending"),
+    ("DCS.4114", "configuring"),
+    ("DCS.4115", "changing the password"),
+    ("DCS.4116", "upgrading"),
+    ("DCS.4117", "rolling back"),
+    ("DCS.4118", "creating"),
+    ("DCS.4120", "freezing"),
+    // Retried by Huawei Cloud's Terraform provider too.
+    ("DCS.4121", "resetting the password"),
+    ("DCS.4975", "creating or restarting"),
 ];
+
+/// What the instance is busy with, by a refusal's code in either spelling; `None` when the
+/// code is not one of [`BUSY_CODES`].
+pub fn busy_with(code: &str) -> Option<&'static str> {
+    let code = dcs_form(code);
+    BUSY_CODES
+        .iter()
+        .find(|(busy, _)| *busy == code)
+        .map(|(_, meaning)| *meaning)
+}
 
 /// What the answer to one start proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +112,7 @@ pub fn classify_start(sent: Result<Reply, PollError>, now: SystemTime) -> SwapSt
             SwapStart::NotStarted { error, retry_after }
         }
         Err(PollError::Final(error))
-            if status == 400 && BUSY_CODES.contains(&error.code.as_deref().unwrap_or("")) =>
+            if status == 400 && error.code.as_deref().and_then(busy_with).is_some() =>
         {
             SwapStart::Busy(error)
         }
@@ -144,8 +159,22 @@ mod tests {
             answer(429, &dcs("APIG.0308")),
             SwapStart::NotStarted { retry_after: Some(d), .. } if d == Duration::from_secs(3)
         ));
-        assert!(matches!(answer(400, &dcs("DCS.4049")), SwapStart::Busy(_)));
-        assert!(matches!(answer(400, &dcs("DCS.4113")), SwapStart::Busy(_)));
+        // Every busy code, in both of the API's spellings.
+        for (code, _) in BUSY_CODES {
+            let numeric = code.replace("DCS.4", "111400");
+            for code in [code.to_string(), numeric] {
+                let start = answer(400, &dcs(&code));
+                assert!(matches!(start, SwapStart::Busy(_)), "{code}: {start:?}");
+            }
+        }
+        for (code, meaning) in [
+            ("111400017", "a job is still running"),
+            ("DCS.4121", "resetting the password"),
+        ] {
+            assert_eq!(busy_with(code), Some(meaning));
+        }
+        assert_eq!(busy_with("111400086"), None);
+        assert_eq!(busy_with("1114000171"), None);
         for (status, body) in [
             (400, dcs("DCS.4855")),
             (400, dcs("DCS.4086")),
