@@ -120,6 +120,21 @@ async fn bad_input_exits_2_says_what_to_do_and_sends_nothing() {
             env: keys.clone(),
             says: "JOB_ID",
         },
+        Case {
+            args: with(&["instances", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"]),
+            env: keys.clone(),
+            says: "did you mean `dcs-wait instance <INSTANCE_ID>...`?",
+        },
+        Case {
+            args: with(&["swpa", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"]),
+            env: keys.clone(),
+            says: "did you mean `dcs-wait swap <INSTANCE_ID>...`?",
+        },
+        Case {
+            args: with(&["wiat", "swap-1"]),
+            env: keys.clone(),
+            says: "waiting on jobs takes no command",
+        },
     ];
     for case in cases {
         let run = dcs_wait(&case.args, &case.env).await;

@@ -188,6 +188,26 @@ async fn not_found_is_believed_for_the_grace_period_only() {
     let times = &sim.stats().per_job["never-1"];
     assert!((2..=3).contains(&times.len()), "{times:?}");
     assert_eq!(report["polls"].as_u64().unwrap() as usize, times.len());
+    assert!(
+        !report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("instance"),
+        "{report}"
+    );
+
+    // An instance's id given as a job's: the error names the instance commands.
+    let uuid = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6";
+    let run = wait_on(&sim, &["--not-found-grace", "1s", uuid]).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let says = format!("to wait until the instance is ready, dcs-wait instance {uuid}");
+    assert!(
+        run.report()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&says),
+        "{run:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

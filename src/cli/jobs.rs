@@ -4,6 +4,7 @@
 use super::logging::say;
 use super::options::{WaitRun, Waits};
 use super::publish::{publish, run_and_report};
+use super::suggest::is_instance_shaped;
 use crate::api::{Client, ConnectError, ErrorKind, HttpError, IamError};
 use crate::wait::{self, ExitStatus, History, JobReport, Outcome, Priors, Subject};
 use std::sync::Arc;
@@ -61,11 +62,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
                 Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
                 Waits::Ready(ids, since) => wait::ready_all(client, ids, *since, &wait, stop).await,
             };
-            for error in reports.iter_mut().filter_map(|r| r.error.as_mut()) {
-                if error.kind == ErrorKind::Tls {
-                    error.message.push_str(CA_FLAGS);
-                }
-            }
+            reports.iter_mut().for_each(in_our_words);
             reports
         }
     })
@@ -81,6 +78,26 @@ pub async fn run(options: WaitRun) -> ExitStatus {
 
 /// How this command line adds a trusted CA.
 const CA_FLAGS: &str = " (dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)";
+
+/// A report's error with what this command line offers: how to trust a CA, and the
+/// instance commands for a job id not found that has an instance id's shape.
+fn in_our_words(report: &mut JobReport) {
+    let (Some(error), job_id) = (report.error.as_mut(), &report.job_id) else {
+        return;
+    };
+    match error.kind {
+        ErrorKind::Tls => error.message.push_str(CA_FLAGS),
+        ErrorKind::NotFound if report.instance_id.is_none() => {
+            if let Some(id) = job_id.as_ref().filter(|id| is_instance_shaped(id.as_str())) {
+                error.message.push_str(&format!(
+                    " ({id} has the shape of an instance id, not a job id: to wait until \
+                     the instance is ready, dcs-wait instance {id}; to swap it, dcs-wait swap {id})"
+                ));
+            }
+        }
+        _ => {}
+    }
+}
 
 /// A set-up mistake in the words of this command line: its flags beside the library's
 /// variables, and what lies under it.

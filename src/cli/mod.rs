@@ -16,6 +16,7 @@ pub mod progress;
 pub mod publish;
 pub mod signals;
 pub mod stdin;
+mod suggest;
 
 pub use logging::say;
 

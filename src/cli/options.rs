@@ -128,6 +128,9 @@ pub enum UsageError {
          job ids, --demo, --completions or --man-page"
     )]
     TwoCommands,
+    /// A first word that is nearly a command's name (or a flag said as a word).
+    #[error("'{0}' is not a command, nor a job id: did you mean `{1}`?")]
+    NotACommand(String, &'static str),
     /// A project id that is not one.
     #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
     BadProjectId(String, #[source] InvalidId),
@@ -166,7 +169,14 @@ fn wait_run(
     stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
 ) -> Result<WaitRun, UsageError> {
     let waits = match &args.command {
-        None => Waits::Jobs(ids(&args.job_ids, stdin, UsageError::BadJobId)?),
+        None => {
+            if let Some(first) = args.job_ids.first() {
+                if let Some(meant) = super::suggest::command_for(first) {
+                    return Err(UsageError::NotACommand(first.clone(), meant));
+                }
+            }
+            Waits::Jobs(ids(&args.job_ids, stdin, UsageError::BadJobId)?)
+        }
         Some(Command::Swap(swap)) => {
             let instances = ids(&swap.instance_ids, stdin, UsageError::BadInstanceId)?;
             if swap.dry_run {
@@ -243,6 +253,7 @@ fn run(args: &Args, env: &Env, verbosity: i8) -> Result<Run, UsageError> {
             timeout: args.timeout,
             request_timeout: args.request_timeout,
             not_found_grace: args.not_found_grace,
+            unreachable_grace: args.unreachable_grace,
             fail_fast: args.fail_fast,
             schedule: Schedule::default().with_max_lag(args.max_lag),
             limiter: (args.max_rps > 0).then(|| Arc::new(RateLimiter::new(args.max_rps))),
@@ -338,6 +349,22 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("is not a DCS instance id"));
+    }
+
+    #[test]
+    fn a_first_word_near_a_command_is_a_usage_error() {
+        let err = wait_run(&["instances", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"], &[]);
+        assert!(
+            matches!(&err, Err(UsageError::NotACommand(word, meant))
+                if word == "instances" && meant.starts_with("dcs-wait instance")),
+            "{err:?}"
+        );
+        // Only the first word: a later one is a job id like any other.
+        let later = wait_run(
+            &["--region", "r1", "--project-id", "p", "job-1", "wiat"],
+            KEYS,
+        );
+        assert_eq!(ids(&later.unwrap()), ["job-1", "wiat"]);
     }
 
     #[test]
