@@ -232,9 +232,13 @@ async fn a_connection_that_never_opened_is_tried_again() {
     ];
     let env = [("DCS_WAIT_AUTH_TOKEN", "t".to_string())];
     let run = dcs_wait(&args, &env).await;
-    assert_eq!(run.code, 3, "{run:#?}");
+    // Tried again until the deadline (before the unreachable grace); a server never reached
+    // is an error, not a swap "still running".
+    assert_eq!(run.code, 4, "{run:#?}");
     let report = run.report();
+    assert_eq!(report["outcome"], "error");
     assert_eq!(report["error"]["code"], "connect");
+    assert_eq!(report["job_id"], Value::Null);
     assert!(report["polls"].as_u64().unwrap() >= 2, "{report}");
     assert!(run.stderr.contains("did not start"), "{}", run.stderr);
 }

@@ -30,6 +30,7 @@ mod instance;
 mod job;
 mod swap;
 pub(crate) mod transport;
+mod unreached;
 pub(crate) mod untrusted;
 
 pub use answer::{PollError, MAX_RETRY_AFTER};

@@ -6,6 +6,7 @@ use super::answer::{body_too_large, AnswerHeaders, PollError, Reply};
 use super::auth::{self, Credentials, Provider};
 use super::error::{ApiError, ErrorKind};
 use super::http::{self, BodyError};
+use super::unreached::{not_connected, Proxies};
 use ::http::Method;
 use std::future::Future;
 use std::pin::Pin;
@@ -56,6 +57,7 @@ pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins
 #[derive(Debug)]
 pub(crate) struct Transport {
     http: reqwest::Client,
+    proxies: Proxies,
     provider: Arc<Provider>,
     in_flight: tokio::sync::Semaphore,
     /// Server time minus our time, learnt from a refused request; added to `X-Sdk-Date`.
@@ -66,6 +68,7 @@ impl Transport {
     pub(crate) fn new(http: reqwest::Client, provider: Arc<Provider>) -> Transport {
         Transport {
             http,
+            proxies: Proxies::from_system(),
             provider,
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             skew_ms: AtomicI64::new(0),
@@ -133,12 +136,13 @@ impl Transport {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let mut response = request.send().await.map_err(transport_error)?;
+        let failed = |e| transport_error(e, &self.proxies);
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
         let headers = AnswerHeaders::read(response.headers());
         let body = match http::read_body(&mut response).await {
             Ok(body) => body,
-            Err(BodyError::Transport(e)) => return Err(transport_error(e)),
+            Err(BodyError::Transport(e)) => return Err(failed(e)),
             Err(BodyError::TooLarge) => return Err(body_too_large(status, headers.request_id)),
         };
         Ok((
@@ -188,8 +192,9 @@ fn corrected(skew: jiff::SignedDuration) -> jiff::Timestamp {
 }
 
 /// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —
-/// worth another try. Except a certificate we do not trust: no retry will change that.
-fn transport_error(e: reqwest::Error) -> PollError {
+/// worth another try. Except a certificate we do not trust, or a proxy that refuses the
+/// tunnel: no retry will change those.
+fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
     let kind = if e.is_timeout() {
         ErrorKind::RequestTimeout
     } else if e.is_connect() {
@@ -213,9 +218,17 @@ fn transport_error(e: reqwest::Error) -> PollError {
         }
         source = cause.source();
     }
+    if kind == ErrorKind::Connect {
+        let not = not_connected(&e, proxies);
+        let error = ApiError::new(kind, not.message).with_source(e);
+        return if not.refused_tunnel {
+            PollError::Final(error)
+        } else {
+            PollError::transient(error)
+        };
+    }
     let message = match kind {
         ErrorKind::RequestTimeout => "no answer in time",
-        ErrorKind::Connect => "could not connect",
         ErrorKind::Body => "the answer's body could not be read",
         _ => "the request failed",
     };

@@ -14,8 +14,9 @@ Exit codes:
   0    every job SUCCESS
   1    a job FAIL
   2    usage or configuration error (no request was sent)
-  3    the deadline passed with a job unfinished
-  4    a job could not be read (auth, permission, not found past the grace period, bad request)
+  3    the deadline passed with a job unfinished (the server answered; the job was not over)
+  4    a job could not be read (auth, permission, not found past the grace period, bad request),
+       or the server was never reached (endpoint, name, proxy: --unreachable-grace)
   130  interrupted by SIGINT; 143 by SIGTERM
 With several jobs the first that applies wins: 4, 3, 1, 0.
 
@@ -66,6 +67,12 @@ pub struct Args {
     /// How long a job may answer 404 (not visible yet) before that is an error.
     #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub not_found_grace: Duration,
+
+    /// How long to go on trying to connect while the server has never answered (a wrong
+    /// endpoint or proxy, a name that does not resolve) before that is an error, exit 4.
+    #[arg(long, global = true, env = "DCS_WAIT_UNREACHABLE_GRACE", value_name = "DURATION",
+          default_value = "30s", value_parser = parse_duration)]
+    pub unreachable_grace: Duration,
 
     /// Longest wait for one answer (never past the deadline).
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]

@@ -137,6 +137,10 @@ pub(super) async fn drive<K: Kind>(
     // Made at the first fault of a run of them: most waits never meet one.
     let mut retries: Option<Box<Backoff>> = None;
     let mut last_error: Option<ApiError> = None;
+    // Until the server first answers, a connection that cannot be opened says the endpoint
+    // or the proxy is wrong more likely than that a fault passes: after this, or at the
+    // deadline, it ends the wait as an error. After the first answer it is ridden out.
+    let mut unreachable_until = Some(later(clock.start, options.unreachable_grace));
     let mut next_at = clock.start;
     loop {
         tokio::select! {
@@ -152,14 +156,21 @@ pub(super) async fn drive<K: Kind>(
             Look::End(outcome, error) => return kind.report(outcome, reads.polls, error),
             Look::Again { delay, kept } => {
                 retries = None;
+                unreachable_until = None;
                 last_error = kept;
                 delay
             }
             Look::Failed(failure) => {
-                let grace_end = kind.not_found_until(options, clock);
+                if !unreached(&failure) {
+                    unreachable_until = None;
+                }
+                let graces = Graces {
+                    not_found: kind.not_found_until(options, clock),
+                    unreachable: unreachable_until,
+                };
                 let retries = retries.get_or_insert_with(|| Box::new(options.retry.backoff(seed)));
                 let (name, retrying) = (kind.subject().name(), kind.retrying());
-                match ride_out(name, failure, retrying, retries, grace_end, options) {
+                match ride_out(name, failure, retrying, retries, graces, options) {
                     Ok((delay, error)) => {
                         last_error = Some(error);
                         delay
@@ -170,6 +181,14 @@ pub(super) async fn drive<K: Kind>(
         };
         let (subject, name) = (kind.subject(), kind.subject().name());
         if Instant::now() >= last_poll_at {
+            if unreachable_until.is_some()
+                && last_error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Connect)
+            {
+                tracing::error!("{name}: deadline reached, and the server never answered");
+                return kind.report(Outcome::Error, reads.polls, last_error);
+            }
             tracing::warn!("{name}: deadline reached; the wait is not over");
             return kind.report(Outcome::Timeout, reads.polls, last_error);
         }
@@ -190,6 +209,19 @@ pub(super) async fn drive<K: Kind>(
     }
 }
 
+/// Whether a failed read never reached the server: no connection could be opened.
+fn unreached(failure: &PollError) -> bool {
+    matches!(failure, PollError::Transient { error, .. } if error.kind == ErrorKind::Connect)
+}
+
+/// Until when a failure is believed to pass.
+struct Graces {
+    /// A "not found".
+    not_found: Instant,
+    /// A connection that cannot be opened, while the server has never answered.
+    unreachable: Option<Instant>,
+}
+
 /// After a failed read: how long until the next try, with the error to keep; or the error
 /// that ends the wait.
 fn ride_out(
@@ -197,10 +229,11 @@ fn ride_out(
     failure: PollError,
     retrying: &str,
     retries: &mut Backoff,
-    grace_end: Instant,
+    graces: Graces,
     options: &WaitOptions,
 ) -> Result<(Duration, ApiError), ApiError> {
     let now = Instant::now();
+    let grace_end = graces.not_found;
     match failure {
         PollError::Final(error) => {
             tracing::error!("{name}: {}", error.with_causes());
@@ -215,11 +248,22 @@ fn ride_out(
             // Look once more right at the end of the grace period rather than past it.
             Ok((retries.next_delay().min(grace_end - now), error))
         }
+        PollError::Transient { error, .. }
+            if error.kind == ErrorKind::Connect
+                && graces.unreachable.is_some_and(|end| now >= end) =>
+        {
+            tracing::error!("{name}: never reached the server: {}", error.with_causes());
+            Err(error)
+        }
         PollError::Transient { error, retry_after } => {
             if let (Some(limiter), Some(429)) = (&options.limiter, error.http_status) {
                 limiter.throttled();
             }
-            let delay = retries.next_delay().max(retry_after.unwrap_or_default());
+            let mut delay = retries.next_delay().max(retry_after.unwrap_or_default());
+            if let (ErrorKind::Connect, Some(end)) = (error.kind, graces.unreachable) {
+                // Try once more right at the end of the grace rather than past it.
+                delay = delay.min(end - now);
+            }
             tracing::warn!("{name}: {}; {retrying} in {delay:.1?}", error.with_causes());
             Ok((delay, error))
         }

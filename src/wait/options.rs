@@ -15,6 +15,8 @@ use std::time::Duration;
 /// - timeout: 30 min, for all jobs together
 /// - request_timeout: 10 s, and never past the deadline
 /// - not_found_grace: 30 s: a job may answer 404 for a moment after it was created
+/// - unreachable_grace: 30 s: how long a wait tries to connect while the server has never
+///   answered it, before that is an error (a wrong endpoint or proxy, not a slow job)
 /// - schedule: [`Schedule::default`]
 /// - retry (after a transient fault): [`Retry::default`]
 /// - seed: random (a fixed seed makes the jitter reproducible)
@@ -30,6 +32,10 @@ pub struct WaitOptions {
     pub request_timeout: Duration,
     /// How long a job may answer 404 (not visible yet) before that is an error.
     pub not_found_grace: Duration,
+    /// How long a wait goes on trying to connect while no answer has ever come, before it
+    /// ends as an error (`ErrorKind::Connect`) instead of riding the faults out to the
+    /// deadline. Once the server has answered, connection faults are ridden out as others.
+    pub unreachable_grace: Duration,
     /// When to look again at a job that is not finished.
     pub schedule: Schedule,
     /// When to try again after a transient fault.
@@ -52,6 +58,7 @@ impl Default for WaitOptions {
             timeout: Duration::from_secs(30 * 60),
             request_timeout: Duration::from_secs(10),
             not_found_grace: Duration::from_secs(30),
+            unreachable_grace: Duration::from_secs(30),
             schedule: Schedule::default(),
             retry: Retry::default(),
             seed: None,

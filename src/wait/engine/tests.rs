@@ -270,6 +270,56 @@ async fn retry_after_is_honoured() {
     assert_eq!(secs(&script.call_times()), [0.0, 7.0]);
 }
 
+/// A server never reached (every try fails to connect) is a wrong endpoint or proxy, not a
+/// slow job: an error at the unreachable grace, not a timeout at the deadline.
+#[tokio::test(start_paused = true)]
+async fn a_server_never_reached_is_an_error_at_the_unreachable_grace() {
+    let script = Script::new(vec![], now(transient(None, None)));
+    let options = WaitOptions {
+        unreachable_grace: Duration::from_secs(20),
+        ..no_jitter()
+    };
+    let started = Instant::now();
+    let report = run(&script, &options).await;
+    assert_eq!(report.outcome, Outcome::Error);
+    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+    // Backoff 0.5, 1, 2, 4, 8, then a last try right at the end of the grace.
+    assert_eq!(
+        secs(&script.call_times()),
+        [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 20.0]
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(20));
+
+    // A deadline before the grace: still an error, at the deadline.
+    let script = Script::new(vec![], now(transient(None, None)));
+    let options = WaitOptions {
+        timeout: Duration::from_secs(5),
+        ..no_jitter()
+    };
+    let report = run(&script, &options).await;
+    assert_eq!(report.outcome, Outcome::Error);
+    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+}
+
+/// Once the server has answered, connection faults are ridden out to the deadline, as any
+/// other transient fault; so are faults that are not about connecting.
+#[tokio::test(start_paused = true)]
+async fn after_an_answer_connection_faults_are_ridden_out_to_the_deadline() {
+    let options = WaitOptions {
+        timeout: Duration::from_secs(120),
+        unreachable_grace: Duration::from_secs(20),
+        ..no_jitter()
+    };
+    let script = Script::new(vec![now(job("RUNNING"))], now(transient(None, None)));
+    let report = run(&script, &options).await;
+    assert_eq!(report.outcome, Outcome::Timeout);
+    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+
+    let script = Script::new(vec![], now(transient(Some("http_503"), None)));
+    let report = run(&script, &options).await;
+    assert_eq!(report.outcome, Outcome::Timeout);
+}
+
 #[tokio::test(start_paused = true)]
 async fn not_found_is_believed_only_for_the_grace_period() {
     let not_found = || {

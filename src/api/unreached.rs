@@ -1,0 +1,131 @@
+//! Why no connection opened, said so that a user can act on it: to which `host:port`,
+//! through which proxy (never with its credentials), and what the network said.
+
+use hyper_util::client::proxy::matcher::Matcher;
+use std::error::Error;
+
+/// The proxies reqwest uses, read from the same environment by the same matcher, to say
+/// which one a request went through.
+pub(crate) struct Proxies(Matcher);
+
+impl Proxies {
+    pub(crate) fn from_system() -> Proxies {
+        Proxies(Matcher::from_system())
+    }
+
+    /// The proxy for `url` as `host:port`: never its user or password.
+    fn for_url(&self, url: &url::Url) -> Option<String> {
+        let uri: http::Uri = url.as_str().parse().ok()?;
+        let proxy = self.0.intercept(&uri)?;
+        let proxy = proxy.uri();
+        let port = proxy
+            .port_u16()
+            .unwrap_or(if proxy.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        Some(format!("{}:{port}", proxy.host()?))
+    }
+}
+
+/// The proxy's settings may hold a password: never shown.
+impl std::fmt::Debug for Proxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Proxies(..)")
+    }
+}
+
+/// What a failed connection was, for the message; `refused_tunnel` when a proxy refused
+/// it, which trying again will not change.
+pub(crate) struct NotConnected {
+    pub(crate) message: String,
+    pub(crate) refused_tunnel: bool,
+}
+
+/// Why `error` (a connection that did not open) happened, in words.
+pub(crate) fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotConnected {
+    let Some(url) = error.url() else {
+        return NotConnected {
+            message: "could not connect".into(),
+            refused_tunnel: false,
+        };
+    };
+    let host = url.host_str().unwrap_or("?");
+    let target = format!("{host}:{}", url.port_or_known_default().unwrap_or(443));
+    let via = proxies
+        .for_url(url)
+        .map(|proxy| format!(" through the proxy {proxy}"))
+        .unwrap_or_default();
+    let cause = Cause::of(error);
+    let refused_tunnel = matches!(cause, Cause::ProxyAuth | Cause::TunnelRefused);
+    let why = match cause {
+        Cause::ProxyAuth => "the proxy answered 407 Proxy Authentication Required: check \
+                             the user and password in HTTPS_PROXY (or HTTP_PROXY, ALL_PROXY)"
+            .into(),
+        Cause::TunnelRefused => "the proxy refused the tunnel (CONNECT): check the user and \
+                                 password in HTTPS_PROXY, and that the proxy lets this host \
+                                 through"
+            .into(),
+        Cause::Dns => format!("the name {host} does not resolve: check the endpoint or region"),
+        Cause::Refused if via.is_empty() => {
+            "the connection was refused: nothing listens there".into()
+        }
+        Cause::Refused => "the proxy refused the connection: is it running?".into(),
+        Cause::Reset => "the connection was reset before a request went out".into(),
+        Cause::Tls => "the TLS handshake failed".into(),
+        Cause::Other => "no connection could be opened".into(),
+    };
+    NotConnected {
+        message: format!("could not connect to {target}{via}: {why}"),
+        refused_tunnel,
+    }
+}
+
+/// What lies under a connection that did not open.
+enum Cause {
+    ProxyAuth,
+    TunnelRefused,
+    Dns,
+    Refused,
+    Reset,
+    Tls,
+    Other,
+}
+
+impl Cause {
+    /// Read from the chain of sources. hyper-util's tunnel and DNS errors are private types:
+    /// they are known by their words. An `io::Error` may wrap another error, which its own
+    /// `source` skips, so the layers are opened by hand.
+    fn of(error: &reqwest::Error) -> Cause {
+        let mut next: Option<&(dyn Error + 'static)> = error.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if text.starts_with("tunnel error: proxy authorization required") {
+                return Cause::ProxyAuth;
+            }
+            if text.starts_with("tunnel error: unsuccessful") {
+                return Cause::TunnelRefused;
+            }
+            if text.starts_with("dns error") {
+                return Cause::Dns;
+            }
+            if cause.downcast_ref::<rustls::Error>().is_some() {
+                return Cause::Tls;
+            }
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::ConnectionRefused => return Cause::Refused,
+                    std::io::ErrorKind::ConnectionReset => return Cause::Reset,
+                    _ => {}
+                }
+                if let Some(inner) = io.get_ref() {
+                    next = Some(inner);
+                    continue;
+                }
+            }
+            next = cause.source();
+        }
+        Cause::Other
+    }
+}

@@ -1,0 +1,121 @@
+//! A server never reached is an error that says where and why — at the unreachable grace,
+//! not as a job "still running" at the deadline — and a proxy that refuses the tunnel is
+//! final at once. The real binary against closed loopback ports and a refusing proxy.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn message(run: &Run) -> String {
+    let report = run.report();
+    assert_eq!(report["error"]["code"], "connect", "{run:#?}");
+    report["error"]["message"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_endpoint_is_an_error_at_the_grace_naming_it() {
+    let port = closed_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let keys = [
+        ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
+        ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
+    ];
+    for command in [
+        &["job-1"][..],
+        &["swap", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"],
+    ] {
+        let mut args: Vec<&str> = vec!["--endpoint", &endpoint, "--project-id", PROJECT];
+        args.extend(["--output", "json", "--unreachable-grace", "2s"]);
+        args.extend(command);
+        let started = Instant::now();
+        let run = dcs_wait(&args, &keys).await;
+        assert_eq!(run.code, 4, "{run:#?}");
+        assert_eq!(run.report()["outcome"], "error");
+        let said = message(&run);
+        assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
+        assert!(said.contains("refused"), "{said}");
+        assert!(!said.contains("proxy"), "{said}");
+        // At the grace (2 s), far from the deadline (30 min).
+        assert!(started.elapsed() >= Duration::from_secs(2));
+        assert_ended_by(&run, Duration::from_secs(2));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_is_down_is_named_without_its_password() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let proxy = format!("http://user:{SECRET_MARK}@127.0.0.1:{}", closed_port());
+    let mut env = aksk(&sim);
+    env.extend([("HTTP_PROXY", proxy), trace()]);
+    let mut args = args_for(&sim);
+    args.extend(["--unreachable-grace", "1s", "swap-1"].map(String::from));
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let said = message(&run);
+    let host = sim.url().trim_start_matches("http://").to_string();
+    assert!(
+        said.contains(&format!(
+            "could not connect to {host} through the proxy 127.0.0.1:"
+        )),
+        "{said}"
+    );
+    assert_no_secret(&run);
+    assert_eq!(sim.stats().requests, 0);
+}
+
+/// A proxy that answers `CONNECT` with 407: refused at once, not tried until the grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_refusing_the_tunnel_is_final_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut head = [0u8; 4096];
+            let _ = client.read(&mut head).await;
+            let _ = client
+                .write_all(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let env = [
+        ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
+        ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
+        ("HTTPS_PROXY", format!("http://user:{SECRET_MARK}@{proxy}")),
+    ];
+    let args = [
+        "--endpoint",
+        "https://127.0.0.1:9",
+        "--project-id",
+        PROJECT,
+        "--output",
+        "json",
+        "--unreachable-grace",
+        "5m",
+    ];
+    for command in [
+        &["job-1"][..],
+        &["swap", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(command);
+        let run = dcs_wait(&args, &env).await;
+        assert_eq!(run.code, 4, "{run:#?}");
+        let said = message(&run);
+        let named = format!("through the proxy {proxy}: the proxy answered 407");
+        assert!(said.contains(&named), "{said}");
+        assert!(said.contains("HTTPS_PROXY"), "{said}");
+        assert_eq!(run.report()["polls"], 1, "{run:#?}");
+        assert_no_secret(&run);
+        assert_ended_by(&run, Duration::ZERO);
+    }
+}
