@@ -284,8 +284,8 @@ async fn several_jobs_at_once_one_report_each_and_the_worst_exit_code() {
         &[1],
         Fault::Error {
             http_status: 400,
-            error_code: Some("111400070".into()),
-            error_msg: Some("Invalid job ID.".into()),
+            error_code: Some("111400094".into()),
+            error_msg: Some("This job cannot be queried.".into()),
             retry_after: None,
         },
     )];

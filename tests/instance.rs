@@ -116,6 +116,28 @@ async fn a_task_that_failed_fails_the_wait_and_is_named() {
     assert!(reason.contains("EXTEND FAILED: no capacity"), "{reason}");
 }
 
+/// `CANCELLED` and `DELETED` have ended: not in progress, and for the operation waited on,
+/// not a success. A status no document names is counted as in progress, said once.
+#[tokio::test]
+async fn cancelled_is_a_failure_and_an_unknown_task_status_is_in_progress() {
+    let sim = sim_with(vec![], vec![task("EXTEND", 0, 500, "CANCELLED")]).await;
+    let run = wait_ready(&sim, &[]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let reason = run.report()["fail_reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("task EXTEND CANCELLED"), "{reason}");
+
+    // Deleted long before the window: not ours, and not in progress.
+    let sim = sim_with(vec![], vec![task("EXTEND", -3_600_000, 500, "DELETED")]).await;
+    let run = wait_ready(&sim, &[]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+
+    let sim = sim_with(vec![], vec![task("EXTEND", 0, 0, "PAUSED")]).await;
+    let run = wait_ready(&sim, &["--timeout", "3s"]).await;
+    assert_eq!(run.code, 3, "{run:#?}");
+    let said = run.stderr.matches("unknown status \"PAUSED\"").count();
+    assert_eq!(said, 1, "{}", run.stderr);
+}
+
 #[tokio::test]
 async fn a_task_that_failed_before_since_is_not_ours() {
     // Failed ten minutes before the wait: with --since 5m it is someone else's operation.

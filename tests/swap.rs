@@ -5,7 +5,9 @@
 mod common;
 
 use common::*;
-use dcs_wait::sim::{Fault, Scenario, SimInstance, SimServer, StartFault, SwapStats};
+use dcs_wait::sim::{
+    Fault, Scenario, SimInstance, SimServer, SimTask, StartFault, StatusSpan, SwapStats,
+};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -186,6 +188,82 @@ async fn a_lost_answer_is_never_sent_again_and_its_task_is_followed() {
             "{fault:?}"
         );
         assert!(run.stderr.contains("proves nothing"), "{}", run.stderr);
+    }
+}
+
+/// dcs-sim refuses a swap as DCS does, by what the instance is doing: not `RUNNING`
+/// (`DCS.4049`) or a task in progress (`DCS.4017`) are busy, and the swap starts once the
+/// instance is free; not master/standby (`DCS.4086`) is final.
+#[tokio::test]
+async fn dcs_sim_refuses_a_swap_as_dcs_does() {
+    let extending = SimInstance {
+        timeline: vec![StatusSpan {
+            status: "EXTENDING".into(),
+            until_ms: 1_500,
+        }],
+        ..instance(Vec::new())
+    };
+    let resizing = SimInstance {
+        tasks: vec![SimTask {
+            name: "EXTEND".into(),
+            start_ms: 0,
+            run_ms: 1_500,
+            final_status: "SUCCESS".into(),
+            details: None,
+        }],
+        ..instance(Vec::new())
+    };
+    for (busy, code) in [(extending, "DCS.4049"), (resizing, "DCS.4017")] {
+        let sim = sim_with(busy).await;
+        let run = swap(&sim, &[INSTANCE]).await;
+        assert_eq!(run.code, 0, "{code}: {run:#?}");
+        assert_started_job(&run.report());
+        let counted = swaps(&sim);
+        assert!(
+            counted.starts >= 2 && counted.swaps == 1,
+            "{code}: {counted:?}"
+        );
+        assert!(run.stderr.contains(code), "{}", run.stderr);
+    }
+
+    let single = SimInstance {
+        cache_mode: "single".into(),
+        ..instance(Vec::new())
+    };
+    let sim = sim_with(single).await;
+    let run = swap(&sim, &[INSTANCE]).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert_eq!(run.report()["error"]["code"], "DCS.4086");
+    assert_eq!(
+        swaps(&sim),
+        SwapStats {
+            starts: 1,
+            swaps: 0
+        }
+    );
+}
+
+/// A swap followed through its task, which ends `CANCELLED` (or `DELETED`): it failed, and
+/// the report names the task; it is not polled until the deadline.
+#[tokio::test]
+async fn a_swap_whose_task_ends_cancelled_fails_naming_it() {
+    for ended in ["CANCELLED", "DELETED"] {
+        let lost = StartFault::on(&[1], Fault::Drop, true);
+        let sim = sim_with(SimInstance {
+            swap_final_status: ended.into(),
+            ..instance(vec![lost])
+        })
+        .await;
+        let run = swap(&sim, &[INSTANCE]).await;
+        assert_eq!(run.code, 1, "{ended}: {run:#?}");
+        let report = run.report();
+        assert_eq!(report["outcome"], "failed");
+        assert_eq!(report["status"], ended);
+        let reason = report["fail_reason"].as_str().unwrap();
+        assert!(
+            reason.contains(&format!("task masterStandbySwapJob {ended}")),
+            "{reason}"
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 //! a job came back; try again ([`PollError::Transient`], [`PollError::NotFound`] while the
 //! grace period lasts); or stop ([`PollError::Final`]).
 
-use super::error::{ApiError, ErrorKind};
+use super::error::{dcs_form, ApiError, ErrorKind};
 use super::http::MAX_BODY_BYTES;
 use super::ids::JobId;
 use super::job::Job;
@@ -192,6 +192,15 @@ where
                 .and_then(|v| parse_retry_after(v, now)),
         }),
         404 => Err(PollError::NotFound(error)),
+        // DCS's "invalid task id": how it may say that a job does not exist (yet).
+        400 if error
+            .code
+            .as_deref()
+            .map(dcs_form)
+            .is_some_and(|c| c == "DCS.4070") =>
+        {
+            Err(PollError::NotFound(error))
+        }
         408 | 500..=599 => Err(PollError::transient(error)),
         300..=399 => {
             error.message = match answer.location {
@@ -313,10 +322,22 @@ mod tests {
 
     #[test]
     fn not_found_and_final_errors() {
-        assert!(matches!(
-            classify_plain(404, "{}"),
-            Err(PollError::NotFound(_))
-        ));
+        for (status, body) in [
+            (404, "{}"),
+            (
+                400,
+                r#"{"error_code": "DCS.4070", "error_msg": "Invalid task ID."}"#,
+            ),
+            (
+                400,
+                r#"{"error_code": "111400070", "error_msg": "Invalid job ID."}"#,
+            ),
+        ] {
+            assert!(
+                matches!(classify_plain(status, body), Err(PollError::NotFound(_))),
+                "{status} {body}"
+            );
+        }
         for status in [400, 401, 403, 405, 301] {
             assert!(
                 matches!(classify_plain(status, ""), Err(PollError::Final(_))),

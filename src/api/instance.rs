@@ -62,7 +62,12 @@ pub enum TaskStatus {
     Success,
     /// Ended, and it did not.
     Failed,
-    /// Anything else (`DELETED` among them): not in progress, not a failure; kept as sent.
+    /// Ended: called off before it was done (a status sibling services document).
+    Cancelled,
+    /// Ended: removed before it was done.
+    Deleted,
+    /// A status no document names: not known to have ended, so counted as in progress;
+    /// kept as sent.
     Other(String),
 }
 
@@ -74,6 +79,8 @@ impl TaskStatus {
             "EXECUTING" => TaskStatus::Executing,
             "SUCCESS" => TaskStatus::Success,
             "FAILED" => TaskStatus::Failed,
+            "CANCELLED" | "CANCELED" => TaskStatus::Cancelled,
+            "DELETED" => TaskStatus::Deleted,
             _ => TaskStatus::Other(raw.to_string()),
         }
     }
@@ -86,15 +93,28 @@ impl TaskStatus {
             TaskStatus::Executing => "EXECUTING",
             TaskStatus::Success => "SUCCESS",
             TaskStatus::Failed => "FAILED",
+            TaskStatus::Cancelled => "CANCELLED",
+            TaskStatus::Deleted => "DELETED",
             TaskStatus::Other(raw) => raw,
         }
     }
 
-    /// `CREATED`, `WAITING` or `EXECUTING`.
+    /// `CREATED`, `WAITING`, `EXECUTING`, or a status no document names.
     pub fn is_in_progress(&self) -> bool {
         matches!(
             self,
-            TaskStatus::Created | TaskStatus::Waiting | TaskStatus::Executing
+            TaskStatus::Created
+                | TaskStatus::Waiting
+                | TaskStatus::Executing
+                | TaskStatus::Other(_)
+        )
+    }
+
+    /// Ended without doing what it was for: `FAILED`, `CANCELLED` or `DELETED`.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Failed | TaskStatus::Cancelled | TaskStatus::Deleted
         )
     }
 }
@@ -127,7 +147,7 @@ impl Task {
     /// (`INIT` before it executes), its times are its creation and, once ended, its last
     /// change, and a failure's reason is its details.
     pub fn as_job(&self, answered_at: Option<i64>) -> Job {
-        let ended = matches!(self.status, TaskStatus::Success | TaskStatus::Failed);
+        let ended = self.status == TaskStatus::Success || self.status.is_failure();
         Job {
             job_id: None,
             job_type: self.name.clone(),
@@ -135,19 +155,33 @@ impl Task {
                 TaskStatus::Created | TaskStatus::Waiting => Status::Init,
                 TaskStatus::Executing => Status::Running,
                 TaskStatus::Success => Status::Success,
-                TaskStatus::Failed => Status::Failed {
-                    raw: "FAILED".into(),
-                },
+                failed @ (TaskStatus::Failed | TaskStatus::Cancelled | TaskStatus::Deleted) => {
+                    Status::Failed {
+                        raw: failed.as_str().into(),
+                    }
+                }
                 TaskStatus::Other(raw) => Status::Unknown(raw.clone()),
             },
             begin_time: self.created_at,
             end_time: self.updated_at.filter(|_| ended),
-            fail_reason: self
-                .details
-                .clone()
-                .filter(|_| self.status == TaskStatus::Failed),
+            fail_reason: self.failure(),
             answered_at,
         }
+    }
+
+    /// Why it did not do what it was for, once it ended so: its name, its status and its
+    /// details (`task EXTEND CANCELLED: …`).
+    pub fn failure(&self) -> Option<String> {
+        if !self.status.is_failure() {
+            return None;
+        }
+        let name = self.name.as_deref().unwrap_or("(unnamed)");
+        let mut reason = format!("task {name} {}", self.status.as_str());
+        if let Some(details) = &self.details {
+            reason.push_str(": ");
+            reason.push_str(details);
+        }
+        Some(reason)
     }
 }
 
@@ -227,7 +261,20 @@ mod tests {
         assert!(matches!(failed.status, Status::Failed { .. }));
         assert_eq!(failed.duration_ms(), Some(60_000));
         let reason = failed.fail_reason.unwrap();
-        assert!(reason.starts_with("EXTEND FAILED") && !reason.contains('\u{1b}'));
+        assert!(
+            reason.starts_with("task EXTEND FAILED: EXTEND FAILED") && !reason.contains('\u{1b}')
+        );
+        for (status, ended, failure) in [
+            ("CANCELLED", true, true),
+            ("canceled", true, true),
+            ("DELETED", true, true),
+            ("SUCCESS", true, false),
+            ("PAUSED", false, false),
+        ] {
+            let task = TaskStatus::parse(status);
+            assert_eq!(!task.is_in_progress(), ended, "{status}");
+            assert_eq!(task.is_failure(), failure, "{status}");
+        }
 
         let instance = Instance::parse(
             br#"{"instance_id": "i-1", "name": "cache", "status": "RUNNING", "cache_mode": "ha",

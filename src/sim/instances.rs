@@ -145,13 +145,37 @@ pub(super) async fn start_swap(
             }
             job_id
         }
-        None => swap(state, instance),
+        None => {
+            if let Some((code, message)) = refusal(state, instance) {
+                return Ok(error(StatusCode::BAD_REQUEST, code, message, request_id));
+            }
+            swap(state, instance)
+        }
     };
     Ok(json(
         StatusCode::OK,
         &json!({ "job_id": job_id }),
         request_id,
     ))
+}
+
+/// Why DCS would refuse a swap on `instance` now, as its code and message: not
+/// master/standby, not `RUNNING`, or busy with a task.
+fn refusal(state: &State, instance: &SimInstance) -> Option<(&'static str, &'static str)> {
+    if instance.cache_mode != "ha" {
+        return Some((
+            "DCS.4086",
+            "Only master/standby instances support this operation.",
+        ));
+    }
+    let (views, since_origin) = views(state, instance);
+    if instance.status_at(since_origin.max(0) as u64) != "RUNNING" {
+        return Some(("DCS.4049", "The instance status is not running."));
+    }
+    if views.iter().any(TaskView::in_progress) {
+        return Some(("DCS.4017", "A job is still running on the instance."));
+    }
+    None
 }
 
 /// Starts a swap: its job and its task, both from now.
@@ -225,12 +249,31 @@ pub(super) fn tasks(
             .map(|at| at.as_millisecond())
     };
     let (since, until) = (bound("start_time"), bound("end_time"));
+    let (views, _) = views(state, instance);
+    let mut tasks: Vec<&TaskView> = views
+        .iter()
+        .filter(|task| task.age_ms >= 0)
+        .filter(|task| since.is_none_or(|since| task.created_ms >= since))
+        .filter(|task| until.is_none_or(|until| task.created_ms <= until))
+        .collect();
+    tasks.sort_by_key(|task| std::cmp::Reverse(task.created_ms));
+    let tasks: Vec<serde_json::Value> = tasks.into_iter().map(TaskView::json).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"task_count": tasks.len().to_string(), "tasks": tasks}),
+        request_id,
+    ))
+}
+
+/// The instance's tasks as they stand now — scripted, and its swaps' — and the time since
+/// the first request about it.
+fn views(state: &State, instance: &SimInstance) -> (Vec<TaskView>, i64) {
     let now_ms = state.now().as_millisecond();
-    let views: Vec<TaskView> = {
-        let mut instances = lock(&state.instances);
-        let seen = instances.entry(instance_id.to_string()).or_default();
-        let (origin, origin_ms) = seen.origin(now_ms);
-        let since_origin = origin.elapsed().as_millis() as i64;
+    let mut instances = lock(&state.instances);
+    let seen = instances.entry(instance.instance_id.clone()).or_default();
+    let (origin, origin_ms) = seen.origin(now_ms);
+    let since_origin = origin.elapsed().as_millis() as i64;
+    let views = {
         let scripted = instance.tasks.iter().enumerate().map(|(i, task)| TaskView {
             id: format!("{}-task-{i}", instance.instance_id),
             name: task.name.clone(),
@@ -253,19 +296,7 @@ pub(super) fn tasks(
         });
         scripted.chain(swaps).collect()
     };
-    let mut tasks: Vec<&TaskView> = views
-        .iter()
-        .filter(|task| task.age_ms >= 0)
-        .filter(|task| since.is_none_or(|since| task.created_ms >= since))
-        .filter(|task| until.is_none_or(|until| task.created_ms <= until))
-        .collect();
-    tasks.sort_by_key(|task| std::cmp::Reverse(task.created_ms));
-    let tasks: Vec<serde_json::Value> = tasks.into_iter().map(TaskView::json).collect();
-    Ok(json(
-        StatusCode::OK,
-        &json!({"task_count": tasks.len().to_string(), "tasks": tasks}),
-        request_id,
-    ))
+    (views, since_origin)
 }
 
 /// A task as it stands now.
@@ -282,6 +313,11 @@ struct TaskView {
 }
 
 impl TaskView {
+    /// Created, and not yet ended.
+    fn in_progress(&self) -> bool {
+        (0..self.run_ms as i64).contains(&self.age_ms)
+    }
+
     fn json(&self) -> serde_json::Value {
         let ended = self.age_ms >= self.run_ms as i64;
         let status = match (ended, self.final_status.as_str()) {

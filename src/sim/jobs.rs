@@ -49,10 +49,11 @@ pub(super) async fn get(state: &State, project_id: &str, job_id: &str, request_i
         .find(|j| j.job_id == job_id)
         .cloned();
     let Some(job) = scripted.or_else(|| lock(&state.started_jobs).get(job_id).cloned()) else {
+        // No route documents this answer; a code from DCS's published table.
         return Ok(error(
             StatusCode::NOT_FOUND,
-            "DCS.4404",
-            "The job does not exist.",
+            "111400070",
+            "Invalid job ID.",
             request_id,
         ));
     };

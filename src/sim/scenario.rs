@@ -504,12 +504,12 @@ impl Fault {
         }
     }
 
-    /// DCS's 404 for a job it does not know.
+    /// A 404 for a job DCS does not know (yet), with the code of its published table.
     pub fn not_found() -> Fault {
         Fault::Error {
             http_status: 404,
-            error_code: Some("DCS.4404".into()),
-            error_msg: Some("The job does not exist.".into()),
+            error_code: Some("111400070".into()),
+            error_msg: Some("Invalid job ID.".into()),
             retry_after: None,
         }
     }

@@ -202,11 +202,13 @@ impl Seen {
                 .iter()
                 .find(|t| t.id == task.id && t.name == task.name);
             if before.map(|t| &t.status) != Some(&task.status) {
-                tracing::info!(
-                    "{instance_id}: task {} {}",
-                    task.name.as_deref().unwrap_or("(unnamed)"),
-                    task.status.as_str()
-                );
+                let name = task.name.as_deref().unwrap_or("(unnamed)");
+                match &task.status {
+                    TaskStatus::Other(raw) => tracing::warn!(
+                        "{instance_id}: task {name}: unknown status {raw:?}, counted as in progress"
+                    ),
+                    status => tracing::info!("{instance_id}: task {name} {}", status.as_str()),
+                }
             }
         }
         self.counted = counted;
@@ -226,21 +228,9 @@ impl Seen {
         }
     }
 
-    /// The first counted task that ended `FAILED`, said as a reason.
+    /// The first counted task that ended without doing what it was for, as a reason.
     fn failed_task(&self) -> Option<String> {
-        let task = self
-            .counted
-            .iter()
-            .find(|task| task.status == TaskStatus::Failed)?;
-        let mut reason = format!(
-            "task {} FAILED",
-            task.name.as_deref().unwrap_or("(unnamed)")
-        );
-        if let Some(details) = &task.details {
-            reason.push_str(": ");
-            reason.push_str(details);
-        }
-        Some(reason)
+        self.counted.iter().find_map(Task::failure)
     }
 
     fn report(
