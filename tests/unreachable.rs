@@ -119,3 +119,121 @@ async fn a_proxy_refusing_the_tunnel_is_final_at_once() {
         assert_ended_by(&run, Duration::ZERO);
     }
 }
+
+/// Debian's tinyproxy with `BasicAuth`, as users meet it: no password (407), a wrong one
+/// (401), the right one to a target that is down (500). Each is final at once and named
+/// with the proxy and its status, never the password. `.ci/run` installs tinyproxy; on a
+/// machine without it the test says so and passes, unless `CI` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_proxy_refusing_is_final_at_once_with_its_status() {
+    let Some(proxy) = Tinyproxy::start("user", &format!("right-{SECRET_MARK}")) else {
+        return;
+    };
+    let target = format!("127.0.0.1:{}", closed_port());
+    let endpoint = format!("https://{target}");
+    let args = [
+        "--endpoint",
+        &endpoint,
+        "--project-id",
+        PROJECT,
+        "--output",
+        "json",
+        "job-1",
+    ];
+    for (credentials, says) in [
+        (
+            String::new(),
+            "the proxy answered 407 Proxy Authentication Required",
+        ),
+        (
+            format!("user:wrong-{SECRET_MARK}@"),
+            "the proxy answered 401 to CONNECT: check the user and password",
+        ),
+        (
+            format!("user:right-{SECRET_MARK}@"),
+            "the proxy answered 500 to CONNECT: it could not, or would not, reach",
+        ),
+    ] {
+        let env = [
+            ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
+            ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
+            ("HTTPS_PROXY", format!("http://{credentials}{}", proxy.addr)),
+        ];
+        let run = dcs_wait(&args, &env).await;
+        assert_eq!(run.code, 4, "{run:#?}");
+        let said = message(&run);
+        let named = format!(
+            "could not connect to {target} through the proxy {}",
+            proxy.addr
+        );
+        assert!(said.contains(&named) && said.contains(says), "{said}");
+        assert_eq!(run.report()["polls"], 1, "{run:#?}");
+        assert_no_secret(&run);
+        assert_ended_by(&run, Duration::ZERO);
+    }
+}
+
+/// A tinyproxy on a loopback port, stopped when dropped.
+struct Tinyproxy {
+    addr: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Tinyproxy {
+    fn start(user: &str, password: &str) -> Option<Tinyproxy> {
+        if std::process::Command::new("tinyproxy")
+            .arg("-v")
+            .output()
+            .is_err()
+        {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tinyproxy is missing: .ci/run installs it"
+            );
+            eprintln!("tinyproxy is not installed (.ci/run installs it): not tried here");
+            return None;
+        }
+        // tinyproxy takes no port 0: a port the system gave, let go just before.
+        let port = closed_port();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("tinyproxy.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListen 127.0.0.1\nTimeout 10\nMaxClients 20\nLogLevel Critical\n\
+                 BasicAuth {user} {password}\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tinyproxy did not start on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Tinyproxy {
+            addr,
+            child,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

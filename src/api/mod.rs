@@ -47,4 +47,4 @@ pub use iam::IamError;
 pub use ids::{InstanceId, InvalidId, JobId, ProjectId};
 pub use instance::{Instance, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
-pub use swap::{SwapStart, BUSY_CODES};
+pub use swap::{busy_with, SwapStart, BUSY_CODES};

@@ -136,13 +136,15 @@ impl Transport {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let failed = |e| transport_error(e, &self.proxies);
-        let mut response = request.send().await.map_err(failed)?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(transport_error(e, &self.proxies).await),
+        };
         let status = response.status().as_u16();
         let headers = AnswerHeaders::read(response.headers());
         let body = match http::read_body(&mut response).await {
             Ok(body) => body,
-            Err(BodyError::Transport(e)) => return Err(failed(e)),
+            Err(BodyError::Transport(e)) => return Err(transport_error(e, &self.proxies).await),
             Err(BodyError::TooLarge) => return Err(body_too_large(status, headers.request_id)),
         };
         Ok((
@@ -194,7 +196,7 @@ fn corrected(skew: jiff::SignedDuration) -> jiff::Timestamp {
 /// No answer at all: connect refused, reset, a timeout inside the HTTP stack, a cut body —
 /// worth another try. Except a certificate we do not trust, or a proxy that refuses the
 /// tunnel: no retry will change those.
-fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
+async fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
     let kind = if e.is_timeout() {
         ErrorKind::RequestTimeout
     } else if e.is_connect() {
@@ -219,7 +221,7 @@ fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
         source = cause.source();
     }
     if kind == ErrorKind::Connect {
-        let not = not_connected(&e, proxies);
+        let not = not_connected(&e, proxies).await;
         let error = ApiError::new(kind, not.message).with_source(e);
         return if not.refused_tunnel {
             PollError::Final(error)

@@ -1,8 +1,10 @@
 //! Why no connection opened, said so that a user can act on it: to which `host:port`,
 //! through which proxy (never with its credentials), and what the network said.
 
-use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use std::error::Error;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The proxies reqwest uses, read from the same environment by the same matcher, to say
 /// which one a request went through.
@@ -13,19 +15,9 @@ impl Proxies {
         Proxies(Matcher::from_system())
     }
 
-    /// The proxy for `url` as `host:port`: never its user or password.
-    fn for_url(&self, url: &url::Url) -> Option<String> {
-        let uri: http::Uri = url.as_str().parse().ok()?;
-        let proxy = self.0.intercept(&uri)?;
-        let proxy = proxy.uri();
-        let port = proxy
-            .port_u16()
-            .unwrap_or(if proxy.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            });
-        Some(format!("{}:{port}", proxy.host()?))
+    /// The proxy for `url`.
+    fn for_url(&self, url: &url::Url) -> Option<Intercept> {
+        self.0.intercept(&url.as_str().parse().ok()?)
     }
 }
 
@@ -44,7 +36,7 @@ pub(crate) struct NotConnected {
 }
 
 /// Why `error` (a connection that did not open) happened, in words.
-pub(crate) fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotConnected {
+pub(crate) async fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotConnected {
     let Some(url) = error.url() else {
         return NotConnected {
             message: "could not connect".into(),
@@ -53,8 +45,10 @@ pub(crate) fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotCon
     };
     let host = url.host_str().unwrap_or("?");
     let target = format!("{host}:{}", url.port_or_known_default().unwrap_or(443));
-    let via = proxies
-        .for_url(url)
+    let proxy = proxies.for_url(url);
+    let via = proxy
+        .as_ref()
+        .and_then(host_port)
         .map(|proxy| format!(" through the proxy {proxy}"))
         .unwrap_or_default();
     let cause = Cause::of(error);
@@ -63,10 +57,26 @@ pub(crate) fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotCon
         Cause::ProxyAuth => "the proxy answered 407 Proxy Authentication Required: check \
                              the user and password in HTTPS_PROXY (or HTTP_PROXY, ALL_PROXY)"
             .into(),
-        Cause::TunnelRefused => "the proxy refused the tunnel (CONNECT): check the user and \
-                                 password in HTTPS_PROXY, and that the proxy lets this host \
-                                 through"
-            .into(),
+        Cause::TunnelRefused => {
+            let status = match &proxy {
+                Some(proxy) => connect_status(proxy, &target).await,
+                None => None,
+            };
+            match status {
+                Some(status @ (401 | 403 | 407)) => format!(
+                    "the proxy answered {status} to CONNECT: check the user and password in \
+                     HTTPS_PROXY (or HTTP_PROXY, ALL_PROXY), and that the proxy lets this \
+                     host through"
+                ),
+                Some(status) => format!(
+                    "the proxy answered {status} to CONNECT: it could not, or would not, \
+                     reach {target}"
+                ),
+                None => "the proxy refused the tunnel (CONNECT): check the user and \
+                         password in HTTPS_PROXY, and that the proxy lets this host through"
+                    .into(),
+            }
+        }
         Cause::Dns => format!("the name {host} does not resolve: check the endpoint or region"),
         Cause::Refused if via.is_empty() => {
             "the connection was refused: nothing listens there".into()
@@ -80,6 +90,52 @@ pub(crate) fn not_connected(error: &reqwest::Error, proxies: &Proxies) -> NotCon
         message: format!("could not connect to {target}{via}: {why}"),
         refused_tunnel,
     }
+}
+
+/// A proxy as `host:port`: never its user or password.
+fn host_port(proxy: &Intercept) -> Option<String> {
+    let uri = proxy.uri();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    Some(format!("{}:{port}", uri.host()?))
+}
+
+/// The status a plain-HTTP proxy answers a `CONNECT` to `target` with, asked once more:
+/// hyper-util tells 407 apart and drops the others, and a user needs them too (401 or 403:
+/// the password; 5xx: the proxy could not go on). `None` when it cannot be had in a few
+/// seconds, or the proxy speaks TLS.
+async fn connect_status(proxy: &Intercept, target: &str) -> Option<u16> {
+    if proxy.uri().scheme_str() != Some("http") {
+        return None;
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(host_port(proxy)?)
+            .await
+            .ok()?;
+        let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+        if let Some(auth) = proxy.basic_auth().and_then(|v| v.to_str().ok()) {
+            head.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.ok()?;
+        let mut line = [0u8; 32];
+        let n = stream.read(&mut line).await.ok()?;
+        // "HTTP/1.1 401 Unauthorized"
+        let status = std::str::from_utf8(&line[..n])
+            .ok()?
+            .split_whitespace()
+            .nth(1)?;
+        status.parse().ok()
+    };
+    tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// What lies under a connection that did not open.
