@@ -114,6 +114,27 @@ async fn a_task_that_failed_fails_the_wait_and_is_named() {
     assert_eq!(report["outcome"], "failed");
     let reason = report["fail_reason"].as_str().unwrap();
     assert!(reason.contains("EXTEND FAILED: no capacity"), "{reason}");
+
+    // Details as DCS sends them, an object describing the change: in words in the reason
+    // and the text table, as the object in the JSON report's tasks.
+    let change = serde_json::json!({"old_capacity": "2", "new_capacity": "4"});
+    let mut failed = task("EXTEND", 0, 1_000, "FAILED");
+    failed.details = Some(change.clone());
+    let sim = sim_with(vec![span("EXTENDING", 1_000)], vec![failed]).await;
+    let run = wait_ready(&sim, &[]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let report = run.report();
+    assert_eq!(
+        report["fail_reason"],
+        "task EXTEND FAILED (capacity 2 → 4 GB)"
+    );
+    assert_eq!(report["tasks"][0]["details"], change);
+    let run = wait_ready(&sim, &["--output", "text"]).await;
+    assert!(
+        run.stdout
+            .contains("task EXTEND FAILED (capacity 2 → 4 GB)"),
+        "{run:#?}"
+    );
 }
 
 /// `CANCELLED` and `DELETED` have ended: not in progress, and for the operation waited on,

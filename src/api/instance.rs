@@ -6,7 +6,7 @@
 //! a string. Every text is made printable where it is parsed, like a job's.
 
 use super::job::{Job, Status};
-use super::untrusted::{opt_text, printable};
+use super::untrusted::{opt_text, printable_json};
 use serde::{Deserialize, Deserializer};
 
 /// The task a master/standby swap runs as.
@@ -137,9 +137,11 @@ pub struct Task {
     /// When it last changed, epoch milliseconds: its end, once it has ended.
     #[serde(default, deserialize_with = "opt_time")]
     pub updated_at: Option<i64>,
-    /// Its details, as text (an object is kept as compact JSON).
+    /// Its details as sent (an object that describes the change — `old_capacity`,
+    /// `new_capacity`, … — or a text), each string made printable; none when empty. See
+    /// [`details_in_words`](Task::details_in_words).
     #[serde(default, deserialize_with = "opt_details")]
-    pub details: Option<String>,
+    pub details: Option<serde_json::Value>,
 }
 
 impl Task {
@@ -170,20 +172,60 @@ impl Task {
     }
 
     /// Why it did not do what it was for, once it ended so: its name, its status and its
-    /// details (`task EXTEND CANCELLED: …`).
+    /// details in words (`task EXTEND FAILED (capacity 2 → 4 GB)`).
     pub fn failure(&self) -> Option<String> {
         if !self.status.is_failure() {
             return None;
         }
         let name = self.name.as_deref().unwrap_or("(unnamed)");
         let mut reason = format!("task {name} {}", self.status.as_str());
-        if let Some(details) = &self.details {
-            reason.push_str(": ");
-            reason.push_str(details);
+        if let Some(words) = self.details_in_words() {
+            reason.push_str(&format!(" ({words})"));
         }
         Some(reason)
     }
+
+    /// Its details said in words: the changes the API documents as `old_…`/`new_…` pairs
+    /// (`capacity 2 → 4 GB`, `replicas 1 → 2`), then any other field as `name value`; a text
+    /// as it is.
+    pub fn details_in_words(&self) -> Option<String> {
+        use serde_json::Value;
+        let fields = match self.details.as_ref()? {
+            Value::Object(fields) => fields,
+            Value::String(text) => return Some(text.clone()),
+            other => return Some(other.to_string()),
+        };
+        let word = |value: &Value| match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        let mut said = Vec::new();
+        let mut paired = Vec::new();
+        for (field, label, unit) in CHANGES {
+            let (old, new) = (format!("old_{field}"), format!("new_{field}"));
+            if let (Some(from), Some(to)) = (fields.get(&old), fields.get(&new)) {
+                said.push(format!("{label} {} → {}{unit}", word(from), word(to)));
+                paired.extend([old, new]);
+            }
+        }
+        for (field, value) in fields {
+            if !paired.contains(field) && !value.is_null() {
+                said.push(format!("{field} {}", word(value)));
+            }
+        }
+        (!said.is_empty()).then(|| said.join(", "))
+    }
 }
+
+/// The changes a task's details describe as `old_…`/`new_…` pairs (the SDK's
+/// `DetailsBody`): the field, its name in words, its unit.
+const CHANGES: &[(&str, &str, &str)] = &[
+    ("capacity", "capacity", " GB"),
+    ("resource_spec_code", "spec", ""),
+    ("replica_num", "replicas", ""),
+    ("cache_mode", "mode", ""),
+    ("port", "port", ""),
+];
 
 /// The answer of the task list.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -224,13 +266,13 @@ fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     })
 }
 
-fn opt_details<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
-        Some(serde_json::Value::String(s)) => Some(printable(&s)),
-        Some(serde_json::Value::Object(o)) if o.is_empty() => None,
-        Some(other) => Some(printable(&other.to_string())),
+fn opt_details<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    use serde_json::Value;
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::Object(o)) if o.is_empty() => None,
+        Some(sent) => Some(printable_json(sent)),
     })
 }
 
@@ -262,7 +304,7 @@ mod tests {
         assert_eq!(failed.duration_ms(), Some(60_000));
         let reason = failed.fail_reason.unwrap();
         assert!(
-            reason.starts_with("task EXTEND FAILED: EXTEND FAILED") && !reason.contains('\u{1b}')
+            reason.starts_with("task EXTEND FAILED (EXTEND FAILED") && !reason.contains('\u{1b}')
         );
         for (status, ended, failure) in [
             ("CANCELLED", true, true),
@@ -286,5 +328,21 @@ mod tests {
         assert!(!Instance::parse(br#"{"status": "EXTENDING"}"#)
             .unwrap()
             .is_running());
+    }
+
+    #[test]
+    fn details_are_said_in_words_and_kept_as_sent() {
+        let list = TaskList::parse(
+            br#"{"tasks": [{"name": "EXTEND", "status": "FAILED",
+                 "details": {"old_capacity": "2", "new_capacity": "4", "old_replica_num": 1,
+                             "new_replica_num": 2, "node_name": "n\u001b1", "enable_ssl": null}}]}"#,
+        )
+        .unwrap();
+        let task = &list.tasks[0];
+        assert_eq!(
+            task.failure().as_deref(),
+            Some("task EXTEND FAILED (capacity 2 → 4 GB, replicas 1 → 2, node_name n\\u{1b}1)")
+        );
+        assert_eq!(task.details.as_ref().unwrap()["new_capacity"], "4");
     }
 }

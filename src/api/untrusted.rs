@@ -41,6 +41,26 @@ pub(super) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>
     })
 }
 
+/// A JSON value of an answer, kept as sent but for its strings (keys too), each made
+/// [`printable`]; an object or array of more than [`MAX_CHARS`] entries is cut there.
+pub(super) fn printable_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(printable(&s)),
+        Value::Array(items) => items
+            .into_iter()
+            .take(MAX_CHARS)
+            .map(printable_json)
+            .collect(),
+        Value::Object(fields) => fields
+            .into_iter()
+            .take(MAX_CHARS)
+            .map(|(key, value)| (printable(&key), printable_json(value)))
+            .collect(),
+        other => other,
+    }
+}
+
 /// Code points reserved never to be characters (U+FDD0–U+FDEF, and the last two of every
 /// plane, U+FFFE and U+FFFF among them): XML does not allow U+FFFE and U+FFFF at all, so
 /// one left as it is would make a JUnit report unreadable.
@@ -72,6 +92,15 @@ mod tests {
         // Found by the fuzz property (a request id of U+FFFE broke the JUnit XML).
         assert_eq!(printable("a\u{fffe}b\u{10ffff}"), "a\\u{fffe}b\\u{10ffff}");
         assert_eq!(printable("\u{fdd0}"), "\\u{fdd0}");
+    }
+
+    #[test]
+    fn json_keeps_its_shape_with_its_strings_printable() {
+        let sent = serde_json::json!({"a\u{1b}": ["x\ny", 2, true, null], "b": {"c": "\u{202e}"}});
+        assert_eq!(
+            printable_json(sent),
+            serde_json::json!({"a\\u{1b}": ["x\\ny", 2, true, null], "b": {"c": "\\u{202e}"}})
+        );
     }
 
     #[test]

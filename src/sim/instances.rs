@@ -291,7 +291,7 @@ fn views(state: &State, instance: &SimInstance) -> (Vec<TaskView>, i64) {
             age_ms: task.created.elapsed().as_millis() as i64,
             run_ms: instance.swap_run_ms,
             final_status: instance.swap_final_status.clone(),
-            details: instance.swap_fail_reason.clone(),
+            details: instance.swap_fail_reason.clone().map(Into::into),
             params: format!("job {}", task.job_id),
         });
         scripted.chain(swaps).collect()
@@ -308,7 +308,7 @@ struct TaskView {
     age_ms: i64,
     run_ms: u64,
     final_status: String,
-    details: Option<String>,
+    details: Option<serde_json::Value>,
     params: String,
 }
 
@@ -336,8 +336,8 @@ impl TaskView {
             "created_at": rfc3339(self.created_ms),
             "updated_at": rfc3339(updated),
             "enable_show": true,
-            "details": match (&self.details, status) {
-                (Some(details), "FAILED") => json!(details),
+            "details": match &self.details {
+                Some(details) if ended => details.clone(),
                 _ => json!({}),
             },
         })

@@ -97,9 +97,10 @@ pub struct SimTask {
     /// How it ends (default `SUCCESS`).
     #[serde(default = "default_final_status")]
     pub final_status: String,
-    /// Its details once ended (a failure's reason, say).
+    /// Its details, served once it has ended: an object that describes the change, as
+    /// DCS sends it (`{"old_capacity": "2", "new_capacity": "4"}`), or a text.
     #[serde(default)]
-    pub details: Option<String>,
+    pub details: Option<serde_json::Value>,
 }
 
 impl SimInstance {

@@ -263,6 +263,7 @@ impl Seen {
                     status: t.status.as_str().to_string(),
                     created: t.created_at,
                     updated: t.updated_at,
+                    details: t.details.clone(),
                 })
                 .collect(),
         );

@@ -100,6 +100,9 @@ pub struct TaskSeen {
     pub created: Option<i64>,
     /// When it last changed, epoch milliseconds.
     pub updated: Option<i64>,
+    /// Its details as the API sent them (an object that describes the change), strings
+    /// made printable.
+    pub details: Option<serde_json::Value>,
 }
 
 /// One wait's report: exactly the fields of the JSON contract, in its order.
