@@ -191,6 +191,35 @@ async fn a_lost_answer_is_never_sent_again_and_its_task_is_followed() {
     }
 }
 
+/// A busy refusal in any of the API's spellings — the legacy numeric code, and the codes
+/// only Terraform's provider knew — means nothing started: the swap waits for the
+/// instance, then starts once.
+#[tokio::test]
+async fn busy_in_every_spelling_waits_for_the_instance() {
+    let busy = |code: &str| Fault::Error {
+        http_status: 400,
+        error_code: Some(code.into()),
+        error_msg: Some("busy".into()),
+        retry_after: None,
+    };
+    let faults = vec![
+        StartFault::on(&[1], busy("111400113"), false),
+        StartFault::on(&[2], busy("DCS.4121"), false),
+        StartFault::on(&[3], busy("DCS.4975"), false),
+    ];
+    let sim = sim_with(instance(faults)).await;
+    let run = swap(&sim, &[INSTANCE]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_started_job(&run.report());
+    assert_eq!(
+        swaps(&sim),
+        SwapStats {
+            starts: 4,
+            swaps: 1
+        }
+    );
+}
+
 /// dcs-sim refuses a swap as DCS does, by what the instance is doing: not `RUNNING`
 /// (`DCS.4049`) or a task in progress (`DCS.4017`) are busy, and the swap starts once the
 /// instance is free; not master/standby (`DCS.4086`) is final.
