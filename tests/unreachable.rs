@@ -48,6 +48,29 @@ async fn a_refused_endpoint_is_an_error_at_the_grace_naming_it() {
     }
 }
 
+/// `https://` to a server that speaks plain HTTP: no TLS session ever opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_tls_handshake_is_never_reaching_the_server() {
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let endpoint = sim.url().replace("http://", "https://");
+    let args = [
+        "--endpoint",
+        &endpoint,
+        "--project-id",
+        PROJECT,
+        "--output",
+        "json",
+        "--unreachable-grace",
+        "1s",
+        "swap-1",
+    ];
+    let run = dcs_wait(&args, &aksk(&sim)).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    let said = message(&run);
+    assert!(said.contains("the TLS handshake failed"), "{said}");
+    assert_eq!(sim.stats().requests, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_that_is_down_is_named_without_its_password() {
     let sim = sim(vec![job("swap-1", 0)]).await;
