@@ -89,10 +89,28 @@ impl Transport {
         url: &Url,
         project_id: Option<&str>,
     ) -> Result<Reply, PollError> {
-        let (reply, signed_with) = self.send(&method, url, project_id).await?;
+        let failed = match self.answer(&method, url, project_id).await {
+            Ok(reply) => return Ok(reply),
+            Err(Failed::Poll(error)) => return Err(error),
+            Err(Failed::Transport(e)) => e,
+        };
+        // Said here, where nothing else is held (awaited inside `send`, or in a `match` on
+        // the answer, it would make every request's future larger, and ten thousand can be
+        // in flight at once); its own future lives on the heap, for the failures alone.
+        Err(Box::pin(transport_error(failed, &self.proxies)).await)
+    }
+
+    /// The request, sent again once with the server's clock if that was what refused it.
+    async fn answer(
+        &self,
+        method: &Method,
+        url: &Url,
+        project_id: Option<&str>,
+    ) -> Result<Reply, Failed> {
+        let (reply, signed_with) = self.send(method, url, project_id).await?;
         if let (401, Some(skew)) = (reply.status, signed_with) {
             if self.learn_skew(&reply) || self.skew() != skew {
-                return Ok(self.send(&method, url, project_id).await?.0);
+                return Ok(self.send(method, url, project_id).await?.0);
             }
         }
         Ok(reply)
@@ -114,14 +132,14 @@ impl Transport {
         method: &Method,
         url: &Url,
         project_id: Option<&str>,
-    ) -> Result<(Reply, Option<jiff::SignedDuration>), PollError> {
+    ) -> Result<(Reply, Option<jiff::SignedDuration>), Failed> {
         // Never closed, so acquiring cannot fail; a permit is held until the body is read.
         let _permit = self.in_flight.acquire().await.ok();
         let credentials = self.provider.credentials().await.map_err(|e| {
-            PollError::transient(
+            Failed::Poll(PollError::transient(
                 ApiError::new(ErrorKind::Credentials, "no credentials for the request")
                     .with_source(e),
-            )
+            ))
         })?;
         let skew = self.skew();
         let headers = auth::headers(
@@ -136,16 +154,15 @@ impl Transport {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Err(transport_error(e, &self.proxies).await),
-        };
+        let mut response = request.send().await.map_err(Failed::Transport)?;
         let status = response.status().as_u16();
         let headers = AnswerHeaders::read(response.headers());
         let body = match http::read_body(&mut response).await {
             Ok(body) => body,
-            Err(BodyError::Transport(e)) => return Err(transport_error(e, &self.proxies).await),
-            Err(BodyError::TooLarge) => return Err(body_too_large(status, headers.request_id)),
+            Err(BodyError::Transport(e)) => return Err(Failed::Transport(e)),
+            Err(BodyError::TooLarge) => {
+                return Err(Failed::Poll(body_too_large(status, headers.request_id)))
+            }
         };
         Ok((
             Reply {
@@ -184,6 +201,12 @@ impl Transport {
         );
         true
     }
+}
+
+/// Why a request has no reply: said already, or a failure of the HTTP stack to be said.
+enum Failed {
+    Poll(PollError),
+    Transport(reqwest::Error),
 }
 
 /// Our clock, corrected by `skew`.
