@@ -13,6 +13,28 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// `--endpoint`, the test project and JSON output, then `extra`.
+fn args_to(endpoint: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--endpoint",
+        endpoint,
+        "--project-id",
+        PROJECT,
+        "--output",
+        "json",
+    ];
+    args.extend(extra);
+    args.into_iter().map(String::from).collect()
+}
+
+/// Keys for an endpoint that never checks them.
+fn keys() -> Vec<(&'static str, String)> {
+    vec![
+        ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
+        ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
+    ]
+}
+
 fn message(run: &Run) -> String {
     let report = run.report();
     assert_eq!(report["error"]["code"], "connect", "{run:#?}");
@@ -23,19 +45,16 @@ fn message(run: &Run) -> String {
 async fn a_refused_endpoint_is_an_error_at_the_grace_naming_it() {
     let port = closed_port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let keys = [
-        ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
-        ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
-    ];
     for command in [
         &["job-1"][..],
         &["swap", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"],
     ] {
-        let mut args: Vec<&str> = vec!["--endpoint", &endpoint, "--project-id", PROJECT];
-        args.extend(["--output", "json", "--unreachable-grace", "2s"]);
-        args.extend(command);
+        let args = args_to(
+            &endpoint,
+            &[&["--unreachable-grace", "2s"], command].concat(),
+        );
         let started = Instant::now();
-        let run = dcs_wait(&args, &keys).await;
+        let run = dcs_wait(&args, &keys()).await;
         assert_eq!(run.code, 4, "{run:#?}");
         assert_eq!(run.report()["outcome"], "error");
         let said = message(&run);
@@ -53,17 +72,7 @@ async fn a_refused_endpoint_is_an_error_at_the_grace_naming_it() {
 async fn a_failed_tls_handshake_is_never_reaching_the_server() {
     let sim = sim(vec![job("swap-1", 0)]).await;
     let endpoint = sim.url().replace("http://", "https://");
-    let args = [
-        "--endpoint",
-        &endpoint,
-        "--project-id",
-        PROJECT,
-        "--output",
-        "json",
-        "--unreachable-grace",
-        "1s",
-        "swap-1",
-    ];
+    let args = args_to(&endpoint, &["--unreachable-grace", "1s", "swap-1"]);
     let run = dcs_wait(&args, &aksk(&sim)).await;
     assert_eq!(run.code, 4, "{run:#?}");
     let said = message(&run);
@@ -110,27 +119,16 @@ async fn a_proxy_refusing_the_tunnel_is_final_at_once() {
                 .await;
         }
     });
-    let env = [
-        ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
-        ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
-        ("HTTPS_PROXY", format!("http://user:{SECRET_MARK}@{proxy}")),
-    ];
-    let args = [
-        "--endpoint",
-        "https://127.0.0.1:9",
-        "--project-id",
-        PROJECT,
-        "--output",
-        "json",
-        "--unreachable-grace",
-        "5m",
-    ];
+    let mut env = keys();
+    env.push(("HTTPS_PROXY", format!("http://user:{SECRET_MARK}@{proxy}")));
     for command in [
         &["job-1"][..],
         &["swap", "5560df16-cebf-4473-95c4-d8b0ba1ab0e6"],
     ] {
-        let mut args = args.to_vec();
-        args.extend(command);
+        let args = args_to(
+            "https://127.0.0.1:9",
+            &[&["--unreachable-grace", "5m"], command].concat(),
+        );
         let run = dcs_wait(&args, &env).await;
         assert_eq!(run.code, 4, "{run:#?}");
         let said = message(&run);
@@ -154,15 +152,7 @@ async fn a_real_proxy_refusing_is_final_at_once_with_its_status() {
     };
     let target = format!("127.0.0.1:{}", closed_port());
     let endpoint = format!("https://{target}");
-    let args = [
-        "--endpoint",
-        &endpoint,
-        "--project-id",
-        PROJECT,
-        "--output",
-        "json",
-        "job-1",
-    ];
+    let args = args_to(&endpoint, &["job-1"]);
     for (credentials, says) in [
         (
             String::new(),
@@ -177,11 +167,8 @@ async fn a_real_proxy_refusing_is_final_at_once_with_its_status() {
             "the proxy answered 500 to CONNECT: it could not, or would not, reach",
         ),
     ] {
-        let env = [
-            ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
-            ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
-            ("HTTPS_PROXY", format!("http://{credentials}{}", proxy.addr)),
-        ];
+        let mut env = keys();
+        env.push(("HTTPS_PROXY", format!("http://{credentials}{}", proxy.addr)));
         let run = dcs_wait(&args, &env).await;
         assert_eq!(run.code, 4, "{run:#?}");
         let said = message(&run);
