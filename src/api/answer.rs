@@ -199,6 +199,7 @@ where
             .map(dcs_form)
             .is_some_and(|c| c == "DCS.4070") =>
         {
+            error.kind = ErrorKind::NotFound;
             Err(PollError::NotFound(error))
         }
         408 | 500..=599 => Err(PollError::transient(error)),
@@ -333,9 +334,10 @@ mod tests {
                 r#"{"error_code": "111400070", "error_msg": "Invalid job ID."}"#,
             ),
         ] {
+            let answer = classify_plain(status, body);
             assert!(
-                matches!(classify_plain(status, body), Err(PollError::NotFound(_))),
-                "{status} {body}"
+                matches!(&answer, Err(PollError::NotFound(e)) if e.kind == ErrorKind::NotFound),
+                "{status} {body}: {answer:?}"
             );
         }
         for status in [400, 401, 403, 405, 301] {

@@ -20,7 +20,8 @@ use std::sync::Arc;
 pub enum ErrorKind {
     /// The server answered with an error status (4xx, 5xx): the API refused, or failed.
     Http,
-    /// 404: the job or instance does not exist (past the grace period, for a job).
+    /// 404, or 400 `DCS.4070` ("invalid task id"): the job or instance does not exist (past
+    /// the grace period, for a job).
     NotFound,
     /// A redirect, which is never followed (it would carry the signed headers away).
     Redirect,
