@@ -149,7 +149,7 @@ impl Task {
     /// (`INIT` before it executes), its times are its creation and, once ended, its last
     /// change, and a failure's reason is its details.
     pub fn as_job(&self, answered_at: Option<i64>) -> Job {
-        let ended = self.status == TaskStatus::Success || self.status.is_failure();
+        let ended = !self.status.is_in_progress();
         Job {
             job_id: None,
             job_type: self.name.clone(),
