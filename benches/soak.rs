@@ -21,7 +21,10 @@ fn transient_fault(rng: &mut fastrand::Rng) -> Fault {
     match rng.u8(0..11) {
         0 => Fault::server_error(500),
         1 => Fault::server_error(503),
-        2 => Fault::Html { http_status: 502 },
+        2 => Fault::Html {
+            http_status: 502,
+            title: None,
+        },
         3 => Fault::throttled("1"),
         4 => Fault::Drop,
         5 => Fault::Stall { ms: Some(3_000) },

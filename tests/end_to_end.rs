@@ -123,7 +123,13 @@ async fn every_transient_fault_is_ridden_out() {
     let faults = [
         ("e500", Fault::server_error(500)),
         ("e503", Fault::server_error(503)),
-        ("html502", Fault::Html { http_status: 502 }),
+        (
+            "html502",
+            Fault::Html {
+                http_status: 502,
+                title: None,
+            },
+        ),
         ("throttled", Fault::throttled("1")),
         ("stall", Fault::Stall { ms: Some(3000) }),
         ("dropped", Fault::Drop),
@@ -287,6 +293,7 @@ async fn several_jobs_at_once_one_report_each_and_the_worst_exit_code() {
             error_code: Some("111400094".into()),
             error_msg: Some("This job cannot be queried.".into()),
             retry_after: None,
+            request_id: None,
         },
     )];
     let sim = sim(vec![job("ok-1", 500), failing, refused]).await;
@@ -349,7 +356,10 @@ async fn no_secret_appears_in_any_output_at_the_highest_verbosity() {
         Fault::server_error(500),
         Fault::throttled("1"),
         Fault::Drop,
-        Fault::Html { http_status: 502 },
+        Fault::Html {
+            http_status: 502,
+            title: None,
+        },
         Fault::Stall { ms: Some(3_000) },
         Fault::Malformed,
         Fault::Empty,
@@ -367,6 +377,7 @@ async fn no_secret_appears_in_any_output_at_the_highest_verbosity() {
             error_code: Some("DCS.4403".into()),
             error_msg: Some("Forbidden.".into()),
             retry_after: None,
+            request_id: None,
         },
     ];
     let jobs: Vec<_> = faults

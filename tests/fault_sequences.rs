@@ -81,6 +81,7 @@ fn fault() -> impl Strategy<Value = Fault> {
                 error_code: Some(format!("SIM.{http_status}")),
                 error_msg: Some("injected".into()),
                 retry_after: retry_after.map(|s| s.to_string()),
+                request_id: None,
             })
     };
     // Transient kinds weigh more: final ones end a case at once, and long sequences of
@@ -90,7 +91,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         1 => error(vec![404]),
         1 => error(vec![400, 401, 403, 409]),
         2 => proptest::sample::select(vec![502u16, 503, 504])
-            .prop_map(|http_status| Fault::Html { http_status }),
+            .prop_map(|http_status| Fault::Html { http_status, title: None }),
         2 => proptest::option::of(0u64..40_000).prop_map(|ms| Fault::Stall { ms }),
         2 => Just(Fault::Drop),
         2 => Just(Fault::Malformed),

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use dcs_wait::sim::Scenario;
 use dcs_wait::sim::{Fault, FaultRule};
 use serde_json::Value;
 use std::time::Duration;
@@ -150,6 +151,7 @@ async fn server_text_cannot_rewrite_the_terminal_or_forge_log_lines() {
             error_code: Some("DCS.4403".into()),
             error_msg: Some(hostile.into()),
             retry_after: None,
+            request_id: None,
         },
     )];
     let sim = sim(vec![failed, refused]).await;
@@ -170,4 +172,160 @@ async fn server_text_cannot_rewrite_the_terminal_or_forge_log_lines() {
             "{output}"
         );
     }
+}
+#[test]
+fn the_parser_finds_what_the_runner_acts_on() {
+    let names =
+        |text| -> Vec<String> { runner::commands(text).into_iter().map(|c| c.name).collect() };
+    assert_eq!(
+        names("x ##[error file=a]b\n  ::warning::w\n::nope::x"),
+        ["error", "warning"]
+    );
+    assert_eq!(
+        names("#\u{200b}#[add-mask]x\r::Debug::y"),
+        ["add-mask", "Debug"]
+    );
+    assert_eq!(names("a ::error::x\n##[error x"), Vec::<String>::new());
+    assert_eq!(
+        names("::stop-commands::t1\n::error::x\n##[t1]\n::notice::y"),
+        ["notice"]
+    );
+}
+
+/// The runner's older command form anywhere in a line, the newer at a line's start (after
+/// blanks), and one hidden by invisible characters.
+const COMMANDS: &[&str] = &[
+    "##[error file=README.md;line=1;title=Security]deploy approved",
+    "##[add-mask]FAIL",
+    "#\u{200b}#[group]folded",
+    "  ::error::forged",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_text_becomes_a_runner_command() {
+    use dcs_wait::sim::{SimInstance, SimTask};
+    let command = |n: usize| COMMANDS[n % COMMANDS.len()].to_string();
+    // Each field a server fills, each with a runner command in it.
+    let reason = failed_job("reason-1", 0, Some(&COMMANDS.join(" | ")));
+    let mut job_type = job("type-1", 0);
+    job_type.job_type = command(1);
+    let mut status = job("status-1", 0);
+    status.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Status { status: command(2) },
+    )];
+    let mut refused = job("refused-1", 0);
+    refused.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Error {
+            http_status: 403,
+            error_code: Some(command(0)),
+            error_msg: Some(command(1)),
+            retry_after: None,
+            // A header carries visible ASCII only: no invisible character here.
+            request_id: Some(format!("req {}", command(0))),
+        },
+    )];
+    let mut page = job("page-1", 0);
+    page.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Html {
+            http_status: 502,
+            title: Some(command(0)),
+        },
+    )];
+    let mut moved = job("moved-1", 0);
+    moved.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Redirect {
+            location: format!("https://elsewhere.example/{}", command(1)),
+        },
+    )];
+    let mut instance = SimInstance::new("inst-1", 0);
+    instance.tasks = vec![SimTask {
+        name: command(0),
+        start_ms: -1_000,
+        run_ms: 0,
+        final_status: "FAILED".into(),
+        details: Some(serde_json::json!({ command(1): command(2) })),
+    }];
+    let sim = start(Scenario {
+        instances: vec![instance],
+        ..scenario(vec![reason, job_type, status, refused, page, moved])
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = [
+        "reason-1",
+        "type-1",
+        "status-1",
+        "refused-1",
+        "page-1",
+        "moved-1",
+    ];
+    let mut seen = Vec::new();
+    for (output, verbosity) in [("text", "-vv"), ("json", "-v")] {
+        for what in [&jobs[..], &["instance", "--since", "10m", "inst-1"]] {
+            let junit = dir.path().join(format!("{output}.xml"));
+            let summary = dir.path().join(format!("{output}.md"));
+            let mut args = args_for(&sim);
+            args.retain(|a| a != "--output" && a != "json");
+            args.extend(
+                [
+                    "--output",
+                    output,
+                    verbosity,
+                    "--timeout",
+                    "3s",
+                    "--heartbeat",
+                    "1s",
+                    "--junit",
+                ]
+                .map(String::from),
+            );
+            args.push(junit.display().to_string());
+            args.extend(what.iter().map(|s| s.to_string()));
+            let mut env = token(&sim);
+            env.push(("GITHUB_ACTIONS", "true".into()));
+            env.push(("GITHUB_STEP_SUMMARY", summary.display().to_string()));
+            let run = dcs_wait(&args, &env).await;
+            assert_ne!(run.code, 0, "{run:#?}");
+            let files = [&junit, &summary].map(|f| std::fs::read_to_string(f).unwrap());
+            for (name, text) in [
+                ("stdout", &run.stdout),
+                ("stderr", &run.stderr),
+                ("JUnit", &files[0]),
+                ("summary", &files[1]),
+            ] {
+                let found = runner::commands(text);
+                assert!(found.is_empty(), "{output} {name}: {found:#?}\n{text}");
+            }
+            if output == "json" {
+                seen.extend(run.reports());
+            }
+            // The text is there to read, escaped, not dropped.
+            assert!(run.stdout.contains("deploy approved"), "{run:#?}");
+        }
+    }
+    // JSON Lines decode to exactly what the server sent.
+    let field = |id: &str, key: &str| {
+        let report = seen
+            .iter()
+            .find(|r| r["job_id"] == id || r["instance_id"] == id)
+            .unwrap_or_else(|| panic!("no report for {id}: {seen:#?}"));
+        report.pointer(key).cloned().unwrap_or_default()
+    };
+    assert_eq!(
+        field("reason-1", "/fail_reason"),
+        COMMANDS.join(" | ").as_str()
+    );
+    assert_eq!(field("type-1", "/job_type"), command(1).as_str());
+    assert_eq!(field("status-1", "/status"), command(2).as_str());
+    assert_eq!(field("refused-1", "/error/code"), command(0).as_str());
+    assert_eq!(field("refused-1", "/error/message"), command(1).as_str());
+    assert_eq!(
+        field("refused-1", "/error/request_id"),
+        format!("req {}", command(0)).as_str()
+    );
+    assert_eq!(field("inst-1", "/tasks/0/name"), command(0).as_str());
 }

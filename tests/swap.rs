@@ -88,6 +88,7 @@ async fn throttled_and_busy_starts_are_sent_again_until_one_starts() {
         error_code: Some(code.into()),
         error_msg: Some("busy".into()),
         retry_after: None,
+        request_id: None,
     };
     let spelled = ["111400113", "DCS.4121", "DCS.4975"]
         .iter()

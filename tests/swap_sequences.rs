@@ -84,7 +84,10 @@ fn start_fault() -> impl Strategy<Value = StartFault> {
         prop_oneof![
             Just(Fault::Drop),
             Just(Fault::server_error(502)),
-            Just(Fault::Html { http_status: 504 }),
+            Just(Fault::Html {
+                http_status: 504,
+                title: None
+            }),
             (0u64..30_000).prop_map(|ms| Fault::Stall { ms: Some(ms) }),
             Just(Fault::Empty),
         ],

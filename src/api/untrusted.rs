@@ -2,12 +2,18 @@
 //!
 //! A fail reason, an error message or a status goes to a terminal, a CI log, a JUnit file
 //! and a GitHub step summary. Sent raw, a control character could rewrite the terminal
-//! (escape sequences), forge a log line — on GitHub Actions a line of its own starting with
-//! `::` is a workflow command — or hide text behind bidirectional overrides. So every string
-//! read from an answer passes through [`printable`] once, where it is parsed, and every
-//! output after that is safe without thinking about it.
+//! (escape sequences), forge a log line or hide text behind bidirectional overrides. So
+//! every string read from an answer passes through [`printable`] once, where it is parsed.
+//!
+//! Printable is not yet harmless in a CI log: GitHub's runner acts on `##[command]` anywhere
+//! in a line and on `::command::` at a line's start, whoever wrote them. A server's
+//! `##[error file=…]` would become an annotation on the user's repository, `##[add-mask]`
+//! would hide words. That is a property of the whole line, not of one field (two fields
+//! side by side can form it), so it is undone where lines leave the process: [`defused`],
+//! applied to everything the command line writes. See `docs/security.md`.
 
 use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
 
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
 pub const MAX_CHARS: usize = 1_000;
@@ -61,6 +67,86 @@ pub(super) fn printable_json(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The syntax of an output, which decides how [`defused`] writes the character it escapes:
+/// an escape that reads back as the character, so a JSON or XML reader gets the exact text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// `\u005b`: valid inside a JSON string, and plain enough in a text line.
+    Json,
+    /// `&#91;`: a character reference, valid in XML text and attributes, and in Markdown.
+    Xml,
+}
+
+/// `text` with nothing left that a CI runner would take for a command: in every `##[` the
+/// `[` is escaped, and where a line starts with `::` (after blanks) the second `:` is.
+///
+/// Invisible characters do not hide either: the runner's .NET searches are culture-aware
+/// (ICU), which skips default-ignorable code points, so `#\u{200b}#[` counts as `##[` here.
+pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
+    let needs = |c: char| c == '[' || c == ':';
+    if !text.contains(needs) {
+        return Cow::Borrowed(text);
+    }
+    let (bracket, colon) = match syntax {
+        Syntax::Json => ("\\u005b", "\\u003a"),
+        Syntax::Xml => ("&#91;", "&#58;"),
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    // The last two characters that count, and where the line is: before its first such
+    // character, after a first `:` there, or past its start.
+    let mut last = ['\0'; 2];
+    #[derive(PartialEq)]
+    enum At {
+        Start,
+        Colon,
+        Inside,
+    }
+    let mut at = At::Start;
+    let mut changed = false;
+    for c in text.chars() {
+        if c == '\n' || c == '\r' {
+            out.push(c);
+            last = ['\0'; 2];
+            at = At::Start;
+            continue;
+        }
+        if is_default_ignorable(c) || (at == At::Start && (c.is_whitespace() || c.is_control())) {
+            out.push(c);
+            continue;
+        }
+        if c == '[' && last == ['#', '#'] {
+            out.push_str(bracket);
+            changed = true;
+        } else if c == ':' && at == At::Colon {
+            out.push_str(colon);
+            changed = true;
+        } else {
+            out.push(c);
+        }
+        at = match (at, c) {
+            (At::Start, ':') => At::Colon,
+            _ => At::Inside,
+        };
+        last = [last[1], c];
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Unicode's Default_Ignorable_Code_Point: characters that render as nothing and that
+/// culture-aware comparison skips.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
 /// Code points reserved never to be characters (U+FDD0–U+FDEF, and the last two of every
 /// plane, U+FFFE and U+FFFF among them): XML does not allow U+FFFE and U+FFFF at all, so
 /// one left as it is would make a JUnit report unreadable.
@@ -101,6 +187,40 @@ mod tests {
             printable_json(sent),
             serde_json::json!({"a\\u{1b}": ["x\\ny", 2, true, null], "b": {"c": "\\u{202e}"}})
         );
+    }
+
+    #[test]
+    fn no_runner_command_survives_and_json_reads_back_exact() {
+        let d = |t| defused(t, Syntax::Json).into_owned();
+        assert_eq!(d("disk full: 90%"), "disk full: 90%");
+        assert!(matches!(
+            defused("a: b [c]", Syntax::Json),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(d("x ##[error]y"), "x ##\\u005berror]y");
+        assert_eq!(d("##[add-mask]FAIL"), "##\\u005badd-mask]FAIL");
+        assert_eq!(
+            d("#\u{200b}#\u{ad}[group]"),
+            "#\u{200b}#\u{ad}\\u005bgroup]"
+        );
+        assert_eq!(d("# #[x]"), "# #[x]");
+        assert_eq!(d("::error::x"), ":\\u003aerror::x");
+        assert_eq!(
+            d("ok\n \u{a0}\t::warning::x"),
+            "ok\n \u{a0}\t:\\u003awarning::x"
+        );
+        assert_eq!(d("a\r::x::"), "a\r:\\u003ax::");
+        assert_eq!(d("a ::error::x"), "a ::error::x", "not at a line's start");
+        assert_eq!(d(":\u{200b}:debug::x"), ":\u{200b}\\u003adebug::x");
+        assert_eq!(d(":::"), ":\\u003a:");
+        // A JSON Lines report still decodes to what the server sent.
+        let sent = "##[error file=README.md;line=1]approved";
+        let line = serde_json::json!({ "fail_reason": sent }).to_string();
+        let read: serde_json::Value = serde_json::from_str(&d(&line)).unwrap();
+        assert_eq!(read["fail_reason"], sent);
+        assert!(!d(&line).contains("##["));
+        assert_eq!(defused("##[x]", Syntax::Xml), "##&#91;x]");
+        assert_eq!(defused("::x::", Syntax::Xml), ":&#58;x::");
     }
 
     #[test]

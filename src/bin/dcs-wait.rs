@@ -9,8 +9,13 @@ fn main() -> ExitCode {
     let args = match Args::parse_from_args(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
-            // Help and version print on stdout and exit 0; mistakes on stderr, exit 2.
-            let _ = e.print();
+            // Help and version print on stdout and exit 0; mistakes on stderr, exit 2, said
+            // through `say`: they quote the arguments, which in CI may come from anyone.
+            if e.use_stderr() {
+                cli::say(e.render().to_string().trim_end());
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };

@@ -1,5 +1,6 @@
 //! Logs go to stderr through tracing, so stdout carries only reports.
 
+use crate::api::untrusted::{defused, Syntax};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
@@ -22,12 +23,13 @@ pub fn init(verbosity: i8) {
 }
 
 /// stderr, above the live progress display when one is shown. tracing hands over each event
-/// whole, in one write.
+/// whole, in one write, so a line is defused whole.
 struct LogWriter;
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        super::progress::write_log(buf)?;
+        let text = String::from_utf8_lossy(buf);
+        super::progress::write_log(defused(&text, Syntax::Json).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -47,8 +49,9 @@ fn default_directives(verbosity: i8) -> &'static str {
     }
 }
 
-/// A line on stderr that must not panic when stderr is closed (`eprintln!` would).
+/// A line on stderr that must not panic when stderr is closed (`eprintln!` would), and that
+/// no text in it (a server's, an argument's) can make a CI runner act on.
 pub fn say(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", defused(line, Syntax::Json));
 }

@@ -8,6 +8,7 @@
 //! of status, and the board adds a heartbeat line at a steady interval, so that CI systems
 //! that kill silent steps do not kill a long wait.
 
+use crate::api::untrusted::{defused, Syntax};
 use crate::wait::{JobReport, Observer, Subject, WaitEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -140,7 +141,8 @@ impl Board {
         if entry.outcome.is_some() {
             bar.disable_steady_tick();
         }
-        bar.set_message(self.line(&entry));
+        // indicatif writes to stderr itself, so its lines are defused here, not in `say`.
+        bar.set_message(defused(&self.line(&entry), Syntax::Json).into_owned());
     }
 
     /// Keeps the countdowns of a live display moving; returns when every wait is over.

@@ -6,6 +6,7 @@ use super::export;
 use super::options::{Outputs, Run};
 use super::progress::Board;
 use super::signals::SignalWatch;
+use crate::api::untrusted::{defused, Syntax};
 use crate::wait::{ExitStatus, JobReport, Subject, WaitOptions};
 use std::future::Future;
 use std::io::Write;
@@ -50,7 +51,7 @@ pub fn publish(reports: &[JobReport], status: ExitStatus, outputs: &Outputs) {
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
-        .write_all(rendered.as_bytes())
+        .write_all(defused(&rendered, Syntax::Json).as_bytes())
         .and_then(|_| stdout.flush());
     if let Some(path) = &outputs.junit {
         if let Err(e) = export::junit::write(path, reports) {

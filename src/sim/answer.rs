@@ -118,6 +118,7 @@ pub(super) async fn fault_answer(fault: &Fault, request_id: &str) -> Option<Answ
             error_code,
             error_msg,
             retry_after,
+            request_id: sent_id,
         } => {
             let status =
                 StatusCode::from_u16(*http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -125,17 +126,18 @@ pub(super) async fn fault_answer(fault: &Fault, request_id: &str) -> Option<Answ
                 status,
                 error_code.as_deref().unwrap_or("DCS.5000"),
                 error_msg.as_deref().unwrap_or("Internal server error."),
-                request_id,
+                sent_id.as_deref().unwrap_or(request_id),
             );
             if let Some(value) = retry_after.as_deref().and_then(|v| v.parse().ok()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             Ok(response)
         }
-        Fault::Html { http_status } => {
+        Fault::Html { http_status, title } => {
             let status = StatusCode::from_u16(*http_status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let title = title.clone().unwrap_or_else(|| status.to_string());
             let body = format!(
-                "<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n<center><h1>{status}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+                "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{status}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
             );
             Ok(response(status, "text/html", body.into(), request_id))
         }

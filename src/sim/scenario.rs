@@ -377,12 +377,18 @@ pub enum Fault {
         /// `Retry-After`, as sent.
         #[serde(default)]
         retry_after: Option<String>,
+        /// `X-Request-Id`, in place of the generated one.
+        #[serde(default)]
+        request_id: Option<String>,
     },
     /// An HTML error page, as a proxy or load balancer sends.
     Html {
         /// The HTTP status (default 502).
         #[serde(default = "bad_gateway")]
         http_status: u16,
+        /// The page's title, in place of the status.
+        #[serde(default)]
+        title: Option<String>,
     },
     /// Holds the answer for `ms` (forever when absent), then answers normally.
     Stall {
@@ -441,7 +447,7 @@ impl std::fmt::Display for FaultRule {
                     write!(f, " (Retry-After {after})")?;
                 }
             }
-            Fault::Html { http_status } => write!(f, "HTML {http_status} page")?,
+            Fault::Html { http_status, .. } => write!(f, "HTML {http_status} page")?,
             Fault::Stall { ms: Some(ms) } => write!(f, "{ms} ms stall")?,
             Fault::Stall { ms: None } => f.write_str("endless stall")?,
             Fault::Drop => f.write_str("dropped connection")?,
@@ -472,6 +478,7 @@ impl Fault {
             error_code: Some("DCS.5000".into()),
             error_msg: Some("Internal server error.".into()),
             retry_after: None,
+            request_id: None,
         }
     }
 
@@ -482,6 +489,7 @@ impl Fault {
             error_code: Some("APIG.0308".into()),
             error_msg: Some("The request is throttled.".into()),
             retry_after: Some(retry_after.into()),
+            request_id: None,
         }
     }
 
@@ -492,6 +500,7 @@ impl Fault {
             error_code: Some("DCS.4049".into()),
             error_msg: Some("The instance status is not running.".into()),
             retry_after: None,
+            request_id: None,
         }
     }
 
@@ -502,6 +511,7 @@ impl Fault {
             error_code: Some("DCS.4855".into()),
             error_msg: Some("Master/standby switchover is not supported.".into()),
             retry_after: None,
+            request_id: None,
         }
     }
 
@@ -512,6 +522,7 @@ impl Fault {
             error_code: Some("111400070".into()),
             error_msg: Some("Invalid job ID.".into()),
             retry_after: None,
+            request_id: None,
         }
     }
 }
@@ -530,7 +541,7 @@ impl Scenario {
                     run_ms: 2_800,
                     final_status: "SUCCESS".into(),
                     fail_reason: None,
-                    faults: vec![FaultRule::on(&[2], Fault::Html { http_status: 502 })],
+                    faults: vec![FaultRule::on(&[2], Fault::Html { http_status: 502, title: None })],
                     expect: Some("success".into()),
                 },
                 SimJob {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod runner;
+
 use dcs_wait::sim::{Scenario, SimAuth, SimJob, SimServer};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};

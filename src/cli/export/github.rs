@@ -25,6 +25,7 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
         header.join(" | "),
         "---|".repeat(header.len())
     );
+    // Ids are checked to be letters, digits, `-` and `_`: safe inside a code span as they are.
     let code = |id: Option<&str>| id.map_or_else(|| "—".to_string(), |id| format!("`{id}`"));
     for r in reports {
         let duration = match r.duration() {
@@ -35,16 +36,19 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
         if instances {
             cells.push(code(r.instance_id.as_ref().map(|i| i.as_str())));
         }
-        cells.extend([
-            code(r.job_id.as_ref().map(|j| j.as_str())),
-            r.job_type.clone().unwrap_or_default(),
-            r.status.clone().unwrap_or_default(),
-            r.outcome.as_str().to_string(),
-            duration,
-            r.polls.to_string(),
-            r.detail(),
-        ]);
-        let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+        cells.push(code(r.job_id.as_ref().map(|j| j.as_str())));
+        cells.extend(
+            [
+                r.job_type.clone().unwrap_or_default(),
+                r.status.clone().unwrap_or_default(),
+                r.outcome.as_str().to_string(),
+                duration,
+                r.polls.to_string(),
+                r.detail(),
+            ]
+            .iter()
+            .map(|text| cell(text)),
+        );
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
@@ -78,14 +82,32 @@ fn outcome(status: ExitStatus) -> &'static str {
     }
 }
 
-/// A table cell: pipes escaped, lines joined, so a fail reason cannot break the table.
+/// A table cell that shows its text as text: lines joined, and every character that HTML or
+/// Markdown would act on (a tag, a link, an image, emphasis, a code span, a cell's end)
+/// written as a character reference, which renders as the character itself.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
+    let mut out = String::with_capacity(text.len());
+    for (n, line) in text
         .split(['\r', '\n'])
         .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+        .enumerate()
+    {
+        if n > 0 {
+            out.push(' ');
+        }
+        for c in line.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '[' | ']' | '(' | ')' | '*' | '_' | '`' | '!' | '|' | '\\' | '~' | '#' => {
+                    out.push_str(&format!("&#{};", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
 }
 
 /// Appends to the files the environment names; a failure is a warning, never a changed
@@ -124,9 +146,50 @@ mod tests {
         let row = md.lines().last().unwrap();
         assert_eq!(
             row,
-            "| `j1` | masterStandbySwapJob | FAIL | failed | 2.869s | 3 | a \\| b c |"
+            "| `j1` | masterStandbySwapJob | FAIL | failed | 2.869s | 3 | a &#124; b c |"
         );
         assert!(md.starts_with("### dcs-wait: failed (exit 1)"));
+    }
+
+    #[test]
+    fn the_summary_shows_server_html_and_markdown_as_text() {
+        let hostile = "<img src=https://t.example/p.gif> <h1>DEPLOY APPROVED</h1> \
+                       [log in](https://evil.example) ![x](y) **b** _e_ `c` ~~s~~ | \\ & ##[x]";
+        let mut r = sample(Outcome::Failed);
+        r.fail_reason = Some(hostile.into());
+        r.job_type = Some("<b>swap</b>".into());
+        let md = summary(&[r], ExitStatus::JobFailed);
+        let mut html = String::new();
+        let parser = pulldown_cmark::Parser::new_ext(
+            &md,
+            pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
+        );
+        pulldown_cmark::html::push_html(&mut html, parser);
+        for tag in ["<img", "<h1", "<a ", "<strong", "<em", "<del", "<b>"] {
+            assert!(!html.contains(tag), "{tag} rendered: {html}");
+        }
+        assert_eq!(html.matches("<code>").count(), 1, "only the job id: {html}");
+        let row = html.split("<tbody>").nth(1).unwrap();
+        assert_eq!(
+            row.matches("<td>").count(),
+            7,
+            "the table is intact: {html}"
+        );
+        // What a reader sees is the reason, character for character.
+        let shown = row
+            .split("<td>")
+            .last()
+            .unwrap()
+            .split("</td>")
+            .next()
+            .unwrap();
+        let read = shown
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        assert_eq!(read, hostile, "{html}");
+        assert!(!md.contains("##["));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! failure too (the job did not finish in time); an unreadable job is an error; an
 //! interrupted wait is skipped. The job's duration is the case's time.
 
+use crate::api::untrusted::{defused, Syntax};
 use crate::wait::{JobReport, Outcome};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
@@ -68,7 +69,10 @@ pub fn render(reports: &[JobReport]) -> Result<String, quick_junit::SerializeErr
     }
     let mut junit = Report::new("dcs-wait");
     junit.add_test_suite(suite);
-    junit.to_string()
+    // Test-report actions print messages into the log; a reader still gets the exact text.
+    junit
+        .to_string()
+        .map(|xml| defused(&xml, Syntax::Xml).into_owned())
 }
 
 #[cfg(test)]
@@ -99,5 +103,22 @@ mod tests {
             .find(|n| n.has_tag_name("testsuite"))
             .unwrap();
         assert_eq!(suite.attribute("failures"), Some("2"));
+    }
+
+    #[test]
+    fn a_runner_command_in_a_reason_is_escaped_and_reads_back_exact() {
+        let mut failed = sample(Outcome::Failed);
+        failed.fail_reason = Some("##[error file=a.rs]approved".into());
+        let xml = render(&[failed]).unwrap();
+        assert!(!xml.contains("##["), "{xml}");
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let failure = doc
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(
+            failure.attribute("message"),
+            Some("##[error file=a.rs]approved")
+        );
     }
 }
