@@ -3,12 +3,14 @@
 # lines (outcome, duration_ms, exit_code, job_id) to the step. The extra arguments are split
 # on white space with globbing off and never evaluated: an input is data, not shell code.
 set -u
+# shellcheck source=action/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 fail_on_error=${DCS_WAIT_ACTION_FAIL_ON_ERROR:-true}
 case "$fail_on_error" in
     true | false) ;;
     *)
-        echo "::error::fail-on-error must be true or false, not '$fail_on_error'"
+        error "fail-on-error must be true or false, not '$fail_on_error'"
         exit 2
         ;;
 esac
@@ -19,7 +21,7 @@ case "$command" in
     wait) ;;
     swap | instance) args+=("$command") ;;
     *)
-        echo "::error::command must be wait, swap or instance, not '$command'"
+        error "command must be wait, swap or instance, not '$command'"
         exit 2
         ;;
 esac
@@ -30,16 +32,34 @@ set -f
 # shellcheck disable=SC2206 # splitting on white space is the input's documented meaning
 args+=(${DCS_WAIT_ACTION_ARGS:-})
 set +f
+# An argument that makes dcs-wait print something and exit 0 would pass the step without a
+# wait: refused here, and caught below if one gets past (exit 0 with no report).
+refused=""
+for arg in "${args[@]}"; do
+    case "$arg" in
+        --help | --version | --man-page | --demo | --completions | --completions=* | help | \
+            -[hV]* | -[!-]*[hV]*) refused=$arg ;;
+    esac
+done
 args+=(-)
 
 # dcs-wait writes its outputs to a file of ours first: if it could not start (exit 2 before
 # any report), the step still gets outcome and exit_code.
 outputs=$(mktemp "${RUNNER_TEMP:?}/dcs-wait-outputs.XXXXXX")
-printf '%s\n' "${DCS_WAIT_ACTION_IDS:-}" | GITHUB_OUTPUT="$outputs" dcs-wait "${args[@]}"
-code=${PIPESTATUS[1]}
+if [ -n "$refused" ]; then
+    error "args: '$refused' ends dcs-wait without waiting; remove it (the action is for waits)"
+    code=2
+else
+    printf '%s\n' "${DCS_WAIT_ACTION_IDS:-}" | GITHUB_OUTPUT="$outputs" dcs-wait "${args[@]}"
+    code=${PIPESTATUS[1]}
+fi
 if grep -q '^exit_code=' "$outputs"; then
     cat "$outputs" >>"${GITHUB_OUTPUT:?}"
 else
+    if [ "$code" = 0 ]; then
+        error "dcs-wait exited 0 without a report, so it did not wait: check the args input"
+        code=2
+    fi
     printf 'outcome=error\nduration_ms=\nexit_code=%s\njob_id=\n' "$code" >>"${GITHUB_OUTPUT:?}"
 fi
 rm -f "$outputs"

@@ -231,6 +231,15 @@ impl Runner {
         self.home.path().join("tool-cache")
     }
 
+    /// Where the action keeps this release's archive.
+    fn cached_archive(&self) -> PathBuf {
+        let (_, _, target) = platform();
+        self.tool_cache().join(format!(
+            "dcs-wait/{}/{target}/dcs-wait-{target}.tar.gz",
+            env!("CARGO_PKG_VERSION")
+        ))
+    }
+
     /// Runs the action with `with` as its inputs, on a blocking thread: the steps are
     /// processes, and dcs-sim answers them from this test's runtime meanwhile.
     async fn run(&self, with: &[(&str, &str)]) -> ActionRun {
@@ -479,30 +488,124 @@ async fn installs_once_then_waits_from_the_tool_cache() {
     assert_eq!(output(&first, "duration_ms"), "500");
     assert_eq!(output(&first, "job_id"), "ok-1 ok-2");
     assert!(first.summary.contains("| `ok-2` |"), "{}", first.summary);
-    assert_eq!(
-        t.releases.asked(),
-        [
-            format!("/dcs-wait-{target}.tar.gz"),
-            format!("/dcs-wait-{target}.tar.gz.sha256")
-        ]
-    );
-    let version = env!("CARGO_PKG_VERSION");
-    let cached = t
-        .runner
-        .tool_cache()
-        .join(format!("dcs-wait/{version}/{target}"));
-    assert!(cached.join("dcs-wait").is_file(), "{first:#?}");
-    assert!(cached.join("dcs-sim").is_file());
-    assert!(cached.with_extension("complete").is_file());
+    let archive = format!("/dcs-wait-{target}.tar.gz");
+    let checksum = format!("{archive}.sha256");
+    assert_eq!(t.releases.asked(), [checksum.as_str(), &archive]);
+    assert!(t.runner.cached_archive().is_file(), "{first:#?}");
 
+    // The cache holds the archive; each run checks it against the release's checksum.
     let second = t.runner.run(&[("ids", "ok-1")]).await;
     assert_ended(&second, true, "success", "0");
-    assert!(second.log.contains("from the tool cache"), "{}", second.log);
-    assert_eq!(
-        t.releases.asked().len(),
-        2,
-        "the second run downloaded again"
+    assert!(
+        second.log.contains("from the tool cache, checked against"),
+        "{}",
+        second.log
     );
+    assert_eq!(t.releases.asked(), [checksum.as_str(), &archive, &checksum]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_tool_cache_is_caught_and_replaced_before_it_runs() {
+    let t = set_up(release_files()).await;
+    let first = t.runner.run(&[("ids", "ok-1")]).await;
+    assert_ended(&first, true, "success", "0");
+    // What an attacker with write access to a shared runner's cache would leave: an archive
+    // whose dcs-wait reports success without asking anyone.
+    let fake = t.runner.home.path().join("fake");
+    let (_, _, target) = platform();
+    let dir = fake.join(format!("dcs-wait-{target}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = "#!/bin/sh\necho outcome=success >>\"$GITHUB_OUTPUT\"\necho exit_code=0 >>\"$GITHUB_OUTPUT\"\n";
+    std::fs::write(dir.join("dcs-wait"), script).unwrap();
+    std::fs::set_permissions(
+        dir.join("dcs-wait"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let packed = Command::new("tar")
+        .arg("-czf")
+        .arg(t.runner.cached_archive())
+        .arg("-C")
+        .arg(&fake)
+        .arg(format!("dcs-wait-{target}"))
+        .status()
+        .unwrap();
+    assert!(packed.success());
+
+    let run = t.runner.run(&[("ids", "fail-1")]).await;
+    assert!(
+        run.log.contains("does not match the release"),
+        "{}",
+        run.log
+    );
+    assert_ended(&run, false, "failed", "1");
+    assert_eq!(
+        std::fs::read(t.runner.cached_archive()).unwrap(),
+        release_files()[&format!("dcs-wait-{target}.tar.gz")],
+        "the cache holds the release's archive again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_input_quoted_in_an_error_cannot_start_a_command_of_its_own() {
+    let t = set_up(release_files()).await;
+    let evil = "x\n::add-mask::secret\r##[group]y %0A";
+    for input in ["command", "fail-on-error", "version"] {
+        let run = t.runner.run(&[("ids", "ok-1"), (input, evil)]).await;
+        assert!(!run.passed, "{run:#?}");
+        let found = runner::commands(&run.log);
+        let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["error"], "{input}: {found:#?}\n{}", run.log);
+        assert!(
+            found[0]
+                .line
+                .contains("x%0A::add-mask::secret%0D##[group]y %250A"),
+            "{input}: {}",
+            run.log
+        );
+    }
+    assert_eq!(t.sim.stats().requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn args_that_end_dcs_wait_without_waiting_are_refused() {
+    let t = set_up(release_files()).await;
+    for args in [
+        "--version",
+        "-V",
+        "--help",
+        "-h",
+        "-vh",
+        "--completions bash",
+        "--completions=zsh",
+        "--man-page",
+        "--demo",
+        "help",
+    ] {
+        let run = t.runner.run(&[("ids", "ok-1"), ("args", args)]).await;
+        assert_ended(&run, false, "error", "2");
+        assert!(
+            run.log.contains("ends dcs-wait without waiting"),
+            "{args}: {}",
+            run.log
+        );
+    }
+    assert_eq!(t.sim.stats().requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_url_must_be_https_unless_it_is_loopback() {
+    let t = set_up(release_files()).await;
+    let mut runner = Runner::new("http://downloads.example/dcs-wait", sim_env(&t.sim));
+    let run = runner.run(&[("ids", "ok-1")]).await;
+    assert!(!run.passed);
+    assert!(run.log.contains("must be https"), "{}", run.log);
+    // The tests' own server is plain http on 127.0.0.1: allowed, and used by every test.
+    runner.env.retain(|(k, _)| k != "DCS_WAIT_DOWNLOAD_URL");
+    runner
+        .env
+        .push(("DCS_WAIT_DOWNLOAD_URL".into(), t.releases.url.clone()));
+    assert_ended(&runner.run(&[("ids", "ok-1")]).await, true, "success", "0");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -630,24 +733,6 @@ fn no_expression_inside_a_script_and_the_version_is_this_release() {
     assert_eq!(action.inputs["version"], env!("CARGO_PKG_VERSION"));
 }
 
-/// Every `run:` in a YAML document, however deep.
-fn scripts(yaml: &Yaml, found: &mut Vec<String>) {
-    match yaml {
-        Yaml::Hash(hash) => {
-            for (key, value) in hash {
-                match (key, value) {
-                    (Yaml::String(k), Yaml::String(script)) if k == "run" => {
-                        found.push(script.clone())
-                    }
-                    _ => scripts(value, found),
-                }
-            }
-        }
-        Yaml::Array(items) => items.iter().for_each(|item| scripts(item, found)),
-        _ => {}
-    }
-}
-
 #[test]
 fn the_readmes_workflows_parse_and_keep_expressions_out_of_scripts() {
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
@@ -661,7 +746,7 @@ fn the_readmes_workflows_parse_and_keep_expressions_out_of_scripts() {
     for block in blocks {
         let docs = YamlLoader::load_from_str(block)
             .unwrap_or_else(|e| panic!("the README's YAML does not parse: {e}\n{block}"));
-        docs.iter().for_each(|doc| scripts(doc, &mut found));
+        docs.iter().for_each(|doc| found.extend(run_scripts(doc)));
     }
     assert!(!found.is_empty());
     for script in found {

@@ -179,6 +179,23 @@ async fn bad_input_exits_2_says_what_to_do_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn arguments_quoted_in_a_usage_error_cannot_become_runner_commands() {
+    // In CI the arguments may come from anyone (a previous step's output, a PR's title).
+    for args in [
+        &["--##[error title=x]approved"][..],
+        &["##[add-mask]swap-1"],
+        &["--timeout", "##[error]x", "swap-1"],
+        &["-", "--project-id", "##[group]p"],
+    ] {
+        let run = dcs_wait_with_stdin(args, &[], b"##[endgroup]swap-1").await;
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(!run.stderr.trim().is_empty(), "{run:#?}");
+        let found = runner::commands(&run.stderr);
+        assert!(found.is_empty(), "{args:?}: {found:#?}");
+    }
+}
+
+#[tokio::test]
 async fn help_and_version_exit_0() {
     for flag in ["--help", "--version"] {
         let run = dcs_wait(&[flag], &[]).await;

@@ -231,3 +231,28 @@ pub fn assert_no_secret(run: &Run) {
 pub fn trace() -> (&'static str, String) {
     ("RUST_LOG", "trace".to_string())
 }
+
+/// Every `run:` in a YAML document, however deep.
+pub fn run_scripts(yaml: &yaml_rust2::Yaml) -> Vec<String> {
+    let mut found = Vec::new();
+    collect(yaml, &mut found);
+    found
+}
+
+fn collect(yaml: &yaml_rust2::Yaml, found: &mut Vec<String>) {
+    use yaml_rust2::Yaml;
+    match yaml {
+        Yaml::Hash(hash) => {
+            for (key, value) in hash {
+                match (key, value) {
+                    (Yaml::String(k), Yaml::String(script)) if k == "run" => {
+                        found.push(script.clone())
+                    }
+                    _ => collect(value, found),
+                }
+            }
+        }
+        Yaml::Array(items) => items.iter().for_each(|item| collect(item, found)),
+        _ => {}
+    }
+}

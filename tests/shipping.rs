@@ -1,0 +1,108 @@
+//! What is shipped beside the binary, read as its tools read it: the Dockerfile's images
+//! (pinned bases, no root, no test server in a job image) and the release workflow (the tag
+//! never inside a script, write access in one job). Neither is built here (no Docker daemon,
+//! no GitHub), so these are the checks that run on every `cargo test`.
+
+mod common;
+
+use common::run_scripts;
+use yaml_rust2::{Yaml, YamlLoader};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The Dockerfile's stages: (the `FROM` line, the comment line above it, its other lines).
+fn stages() -> Vec<(String, String, Vec<String>)> {
+    let text = std::fs::read_to_string(format!("{ROOT}/Dockerfile")).unwrap();
+    let mut stages: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut above = String::new();
+    for line in text.lines() {
+        if line.starts_with("FROM ") {
+            stages.push((line.to_string(), above.clone(), Vec::new()));
+        } else if let Some(stage) = stages.last_mut() {
+            stage.2.push(line.to_string());
+        }
+        above = line.to_string();
+    }
+    stages
+}
+
+#[test]
+fn images_start_from_pinned_bases_and_run_as_no_root() {
+    let stages = stages();
+    assert_eq!(stages.len(), 4, "{stages:#?}");
+    for (from, above, lines) in &stages {
+        let image = from.split_whitespace().nth(1).unwrap();
+        if image == "scratch" {
+            continue;
+        }
+        let (tag, digest) = image
+            .split_once("@sha256:")
+            .unwrap_or_else(|| panic!("{from}: not pinned by digest"));
+        assert!(
+            digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{from}"
+        );
+        assert_eq!(above, &format!("# {tag}"), "the tag beside {from}");
+        let build = from.ends_with(" AS build");
+        let user = lines.iter().rev().find_map(|l| l.strip_prefix("USER "));
+        if !build {
+            let user = user.unwrap_or_else(|| panic!("{from}: runs as root"));
+            assert!(
+                !user.starts_with('0') && !user.starts_with("root"),
+                "{from}: {user}"
+            );
+        }
+    }
+    let (_, _, last) = stages.last().unwrap();
+    assert!(
+        last.iter().any(|l| l.starts_with("USER 65532")),
+        "{last:#?}"
+    );
+    let alpine = stages
+        .iter()
+        .find(|(from, _, _)| from.ends_with(" AS alpine"))
+        .expect("an alpine target");
+    assert!(
+        !alpine
+            .2
+            .iter()
+            .any(|l| !l.starts_with('#') && l.contains("dcs-sim")),
+        "the job image carries the test server: {alpine:#?}"
+    );
+}
+
+fn release_workflow() -> Yaml {
+    let text = std::fs::read_to_string(format!("{ROOT}/.github/workflows/release.yml")).unwrap();
+    YamlLoader::load_from_str(&text).unwrap().remove(0)
+}
+
+#[test]
+fn the_release_keeps_the_tag_out_of_scripts_and_writes_from_one_job() {
+    let workflow = release_workflow();
+    for script in run_scripts(&workflow) {
+        // Only the plan's own matrix (dist's settings) is expanded inside a script.
+        let mut rest = script.as_str();
+        while let Some(start) = rest.find("${{") {
+            let expr = rest[start + 3..].split("}}").next().unwrap().trim();
+            assert!(
+                expr.starts_with("matrix."),
+                "`{expr}` expanded inside a script: pass it through env:\n{script}"
+            );
+            rest = &rest[start + 3..];
+        }
+    }
+    assert_eq!(
+        workflow["permissions"]["contents"].as_str(),
+        Some("read"),
+        "the workflow's default"
+    );
+    let Yaml::Hash(jobs) = &workflow["jobs"] else {
+        panic!("no jobs")
+    };
+    let writers: Vec<&str> = jobs
+        .iter()
+        .filter(|(_, job)| job["permissions"]["contents"].as_str() == Some("write"))
+        .map(|(name, _)| name.as_str().unwrap())
+        .collect();
+    assert_eq!(writers, ["host"]);
+}
