@@ -204,11 +204,22 @@ async fn help_and_version_exit_0() {
     }
     let run = dcs_wait(&["--help"], &[]).await;
     for phrase in [
+        "Usage: dcs-wait [OPTIONS] <JOB_ID>...\n       dcs-wait swap [OPTIONS] <INSTANCE_ID>...",
+        "Examples:\n  dcs-wait --region cn-north-4",
         "Exit codes:",
         "--timeout",
         "--not-found-grace",
         "DCS_WAIT_AUTH_TOKEN",
     ] {
         assert!(run.stdout.contains(phrase), "{phrase}");
+    }
+    for command in ["swap", "instance"] {
+        let run = dcs_wait(&[command, "--help"], &[]).await;
+        assert_eq!(run.code, 0, "{run:#?}");
+        let usage = format!("Usage: dcs-wait {command} [OPTIONS] <INSTANCE_ID>...");
+        assert!(run.stdout.contains(&usage), "{}", run.stdout);
+        assert!(run
+            .stdout
+            .contains(&format!("Examples:\n  dcs-wait {command} ")));
     }
 }

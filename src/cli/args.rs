@@ -9,7 +9,23 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-const EXIT_CODES: &str = "\
+/// How the commands are typed: clap's own line would put ids before a command.
+const USAGE: &str = "\
+dcs-wait [OPTIONS] <JOB_ID>...
+       dcs-wait swap [OPTIONS] <INSTANCE_ID>...
+       dcs-wait instance [OPTIONS] <INSTANCE_ID>...
+       dcs-wait --demo";
+
+/// The main help's epilogue: examples, exit codes, where credentials come from.
+const AFTER_HELP: &str = "\
+Examples:
+  dcs-wait --region cn-north-4 ff8080818822bbf70188235afc24141a
+  dcs-wait --timeout 15m --output json $JOB_ID | jq .duration_ms
+  echo \"$RESPONSE\" | dcs-wait -            # job_id fields of an API answer
+  dcs-wait swap $INSTANCE_ID               # start the swap once, wait for it
+  dcs-wait instance --since 10m $INSTANCE_ID
+  dcs-wait --demo                          # no cloud account needed
+
 Exit codes:
   0    every job SUCCESS
   1    a job FAIL
@@ -24,12 +40,26 @@ Credentials, never from a flag, in this order: an IAM token in DCS_WAIT_AUTH_TOK
 HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the profile file
 ~/.huaweicloud/credentials (or HUAWEICLOUD_SDK_CREDENTIALS_FILE); ECS instance metadata.";
 
+const SWAP_EXAMPLES: &str = "\
+Examples:
+  dcs-wait swap --dry-run $INSTANCE_ID     # prove credentials, project, instance; start nothing
+  dcs-wait swap --timeout 15m $INSTANCE_ID
+  dcs-wait swap --output json $A $B | jq -r .job_id";
+
+const INSTANCE_EXAMPLES: &str = "\
+Examples:
+  dcs-wait instance $INSTANCE_ID           # after a resize, restart or password change
+  dcs-wait instance --since 20m $INSTANCE_ID
+      # count the tasks created in the 20 minutes before: pick a --since that reaches back
+      # to the operation's start, and no further";
+
 /// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "dcs-wait",
     version,
-    after_help = EXIT_CODES,
+    override_usage = USAGE,
+    after_help = AFTER_HELP,
     max_term_width = 100,
     subcommand_negates_reqs = true
 )]
@@ -134,9 +164,11 @@ pub struct Args {
     #[arg(long, value_name = "SHELL", conflicts_with_all = ["job_ids", "demo", "man_page"])]
     pub completions: Option<clap_complete::Shell>,
 
-    /// Print the man page (roff) and exit.
-    #[arg(long, conflicts_with_all = ["job_ids", "demo"])]
-    pub man_page: bool,
+    /// Print a man page (roff) and exit: dcs-wait(1), or with a command's name its own page,
+    /// dcs-wait-swap(1) or dcs-wait-instance(1), which dcs-wait(1) refers to.
+    #[arg(long, value_name = "COMMAND", num_args = 0..=1, default_missing_value = "dcs-wait",
+          conflicts_with_all = ["job_ids", "demo"])]
+    pub man_page: Option<ManPage>,
 
     /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
     #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
@@ -147,11 +179,13 @@ pub struct Args {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Start a master/standby swap on each instance, then wait for it like a job: never
-    /// twice, even when an answer is lost (see the README's "Starting a swap").
+    /// twice, even when an answer is lost (see docs/swap.md).
+    #[command(after_help = SWAP_EXAMPLES)]
     Swap(SwapArgs),
     /// Wait until each instance is really ready after an operation that returns no job
     /// (resize, restart, flush, port or password change): RUNNING, with no background task
-    /// in progress, seen twice in a row (see the README's "Waiting for an instance").
+    /// in progress, seen twice in a row (see docs/instance.md).
+    #[command(after_help = INSTANCE_EXAMPLES)]
     Instance(InstanceArgs),
 }
 
@@ -183,6 +217,18 @@ pub struct SwapArgs {
     pub dry_run: bool,
 }
 
+/// The man pages there are: one for each command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManPage {
+    /// dcs-wait(1)
+    #[value(name = "dcs-wait")]
+    DcsWait,
+    /// dcs-wait-swap(1)
+    Swap,
+    /// dcs-wait-instance(1)
+    Instance,
+}
+
 /// The report format on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -207,10 +253,25 @@ impl Args {
         out
     }
 
-    /// The man page, from this very definition.
-    pub fn man_page() -> std::io::Result<Vec<u8>> {
+    /// A man page, from this very definition; a command's has the options it inherits.
+    pub fn man_page(page: ManPage) -> std::io::Result<Vec<u8>> {
+        let mut command = Args::command();
+        command.build();
+        let (name, page_name) = match page {
+            ManPage::DcsWait => (None, "dcs-wait"),
+            ManPage::Swap => (Some("swap"), "dcs-wait-swap"),
+            ManPage::Instance => (Some("instance"), "dcs-wait-instance"),
+        };
+        let command = match name {
+            None => command,
+            Some(name) => command
+                .find_subcommand(name)
+                .cloned()
+                .map(|sub| sub.name(page_name).version(env!("CARGO_PKG_VERSION")))
+                .ok_or_else(|| std::io::Error::other(format!("no command {name}")))?,
+        };
         let mut out = Vec::new();
-        clap_mangen::Man::new(Args::command()).render(&mut out)?;
+        clap_mangen::Man::new(command).render(&mut out)?;
         Ok(out)
     }
 
@@ -301,19 +362,27 @@ mod tests {
     fn completions_and_man_page_come_from_the_definition() {
         let bash = String::from_utf8(Args::completion_script(clap_complete::Shell::Bash)).unwrap();
         assert!(bash.contains("--not-found-grace") && bash.contains("--fail-fast"));
-        let man = String::from_utf8(Args::man_page().unwrap()).unwrap();
-        assert!(
-            man.starts_with(".ie") || man.contains(".TH dcs-wait"),
-            "{}",
-            &man[..80]
-        );
+        let man = String::from_utf8(Args::man_page(ManPage::DcsWait).unwrap()).unwrap();
+        assert!(man.contains(".TH dcs-wait 1"), "{}", &man[..80]);
         assert!(man.contains(r"not\-found\-grace"));
+        // Every page it refers to is one that can be made, with the options it inherits.
+        for (name, page) in [("swap", ManPage::Swap), ("instance", ManPage::Instance)] {
+            assert!(man.contains(&format!(r"dcs\-wait\-{name}(1)")), "{name}");
+            let sub = String::from_utf8(Args::man_page(page).unwrap()).unwrap();
+            assert!(sub.contains(&format!(".TH dcs-wait-{name} 1")), "{sub}");
+            assert!(
+                sub.contains(r"\-\-timeout") && sub.contains("INSTANCE_ID"),
+                "{sub}"
+            );
+        }
         let cli = Args::parse_from_args(["dcs-wait", "--completions", "zsh"]).unwrap();
         assert_eq!(cli.completions, Some(clap_complete::Shell::Zsh));
-        assert!(
-            Args::parse_from_args(["dcs-wait", "--man-page"])
-                .unwrap()
-                .man_page
-        );
+        for (args, page) in [
+            (&["dcs-wait", "--man-page"][..], ManPage::DcsWait),
+            (&["dcs-wait", "--man-page", "swap"], ManPage::Swap),
+            (&["dcs-wait", "--man-page=instance"], ManPage::Instance),
+        ] {
+            assert_eq!(Args::parse_from_args(args).unwrap().man_page, Some(page));
+        }
     }
 }

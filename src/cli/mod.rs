@@ -29,7 +29,7 @@ use std::io::Write;
 pub async fn run(mode: Mode) -> ExitStatus {
     match mode {
         Mode::Completions(shell) => print_or_fail(Ok(Args::completion_script(shell))),
-        Mode::ManPage => print_or_fail(Args::man_page()),
+        Mode::ManPage(page) => print_or_fail(Args::man_page(page)),
         Mode::Demo(run) => demo::run(*run).await,
         Mode::Wait(wait) => jobs::run(*wait).await,
     }

@@ -7,7 +7,7 @@
 //! files and services (the credentials, the project id) is the library's
 //! [`ClientBuilder::connect`].
 
-use super::args::{Args, Command, OutputFormat};
+use super::args::{Args, Command, ManPage, OutputFormat};
 use super::stdin::{self, InputError, StdinId};
 use crate::api::{
     endpoint, ClientBuilder, EndpointError, Env, InstanceId, InvalidId, JobId, ProjectId,
@@ -38,7 +38,7 @@ pub enum Mode {
     /// Print a completion script.
     Completions(clap_complete::Shell),
     /// Print the man page.
-    ManPage,
+    ManPage(ManPage),
 }
 
 /// A wait on the user's jobs or instances.
@@ -145,14 +145,14 @@ impl Options {
         stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
     ) -> Result<Options, UsageError> {
         let verbosity = args.verbosity();
-        let other_mode = args.demo || args.man_page || args.completions.is_some();
+        let other_mode = args.demo || args.man_page.is_some() || args.completions.is_some();
         if args.command.is_some() && (other_mode || !args.job_ids.is_empty()) {
             return Err(UsageError::TwoCommands);
         }
         let mode = if let Some(shell) = args.completions {
             Mode::Completions(shell)
-        } else if args.man_page {
-            Mode::ManPage
+        } else if let Some(page) = args.man_page {
+            Mode::ManPage(page)
         } else if args.demo {
             Mode::Demo(Box::new(run(&args, env, verbosity)?))
         } else {
@@ -450,7 +450,7 @@ mod tests {
         ));
         assert!(matches!(
             check(&["--man-page"], &[], b"").unwrap().mode,
-            Mode::ManPage
+            Mode::ManPage(ManPage::DcsWait)
         ));
         let demo = check(&["--demo", "--timeout", "5m", "-q"], &[], b"").unwrap();
         assert_eq!(demo.verbosity, -1);
