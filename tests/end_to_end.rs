@@ -513,21 +513,37 @@ async fn the_dcs_sim_binary_serves_its_scenario() {
         .unwrap_or_else(|| panic!("{first}"))
         .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // Then what a newcomer copies: the settings, and a command for each scripted job.
+    let mut banner = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        let end = line.starts_with("Or authenticate");
+        banner.push(line);
+        if end {
+            break;
+        }
+    }
+    let env: Vec<(&str, String)> = banner
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|word| word.split_once('='))
+        .filter(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    assert_eq!(env.len(), 4, "{banner:#?}");
     let demo = dcs_wait::sim::Scenario::demo();
     let failing = &demo.jobs[1];
-    let args = [
-        "--endpoint",
-        &url,
-        "--project-id",
-        demo.project_id.as_deref().unwrap(),
-        "--output",
-        "json",
-        &failing.job_id,
-    ];
-    let env = [
-        ("HUAWEICLOUD_SDK_AK", demo.auth.access_key.clone()),
-        ("HUAWEICLOUD_SDK_SK", demo.auth.secret_key.clone()),
-    ];
+    let command = banner
+        .iter()
+        .find(|l| l.contains(&failing.job_id))
+        .unwrap_or_else(|| panic!("no command for {}: {banner:#?}", failing.job_id));
+    let mut args: Vec<&str> = command
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    args.extend(["--output", "json"]);
     let run = dcs_wait(&args, &env).await;
     assert_eq!(run.code, 1, "{run:#?}");
     assert_eq!(

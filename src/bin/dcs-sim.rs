@@ -87,16 +87,17 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        // The first line is what scripts read: keep its form.
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "dcs-sim listening on {}", server.url());
+        let banner = sim::banner(
+            server.scenario(),
+            &server.url(),
+            args.tls_cert_out.as_deref(),
+        );
+        let _ = writeln!(stdout, "{banner}");
         let _ = stdout.flush();
         drop(stdout);
-        let auth = &server.scenario().auth;
-        say(&format!(
-            "dcs-sim: test credentials: HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK=<in the scenario>{}",
-            auth.access_key,
-            if auth.auth_token.is_some() { ", or DCS_WAIT_AUTH_TOKEN" } else { "" }
-        ));
         wait_for_stop().await;
         ExitCode::SUCCESS
     });

@@ -11,9 +11,11 @@
 //! - `server`: the HTTP server ([`SimServer`]);
 //! - `in_process`: the same job API without the socket ([`InProcess`]), for the wait loop
 //!   in virtual time;
-//! - `tls`: HTTPS with a self-signed certificate ([`TlsIdentity`]).
+//! - `tls`: HTTPS with a self-signed certificate ([`TlsIdentity`]);
+//! - `banner`: what it says at start, so that a newcomer can use it at once ([`banner`]).
 
 mod answer;
+mod banner;
 mod iam;
 mod in_process;
 mod instances;
@@ -26,6 +28,7 @@ mod state;
 mod tls;
 mod verify;
 
+pub use banner::banner;
 pub use in_process::InProcess;
 pub use scenario::{
     Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimProject, SimTask,

@@ -1,0 +1,101 @@
+//! What dcs-sim says when it starts: how to point dcs-wait at it, and a command for each
+//! scripted job and instance, so that a newcomer needs nothing else to try it.
+
+use super::Scenario;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The lines after dcs-sim's first (`dcs-sim listening on URL`, which scripts read): the
+/// settings to copy — the scenario's own test credentials, not secrets — and one ready
+/// command for each job and instance. `ca_bundle` is the certificate file of `--tls-cert-out`.
+pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> String {
+    let auth = &scenario.auth;
+    let mut out =
+        String::from("\nIn another terminal (the test credentials of this scenario):\n\n");
+    let mut settings = vec![
+        format!("HUAWEICLOUD_SDK_AK={}", auth.access_key),
+        format!("HUAWEICLOUD_SDK_SK={}", auth.secret_key),
+    ];
+    if let Some(token) = &auth.security_token {
+        settings.push(format!("HUAWEICLOUD_SDK_SECURITY_TOKEN={token}"));
+    }
+    if let Some(project) = &scenario.project_id {
+        settings.push(format!("HUAWEICLOUD_SDK_PROJECT_ID={project}"));
+    }
+    settings.push(format!("DCS_WAIT_ENDPOINT={url}"));
+    if let Some(path) = ca_bundle {
+        settings.push(format!("{}={}", crate::api::ENV_CA_BUNDLE, path.display()));
+    }
+    let _ = writeln!(out, "  export {}", settings.join(" \\\n         "));
+    out.push('\n');
+    let mut commands: Vec<(String, String)> = Vec::new();
+    for job in &scenario.jobs {
+        let ends = (job.start_delay_ms + job.run_ms) as f64 / 1000.0;
+        commands.push((
+            format!("dcs-wait {}", job.job_id),
+            format!("{}, {} after {ends:.1} s", job.job_type, job.final_status),
+        ));
+    }
+    for instance in &scenario.instances {
+        let id = &instance.instance_id;
+        commands.push((
+            format!("dcs-wait swap {id}"),
+            format!(
+                "swap, {} after {:.1} s",
+                instance.swap_final_status,
+                instance.swap_run_ms as f64 / 1000.0
+            ),
+        ));
+        commands.push((
+            format!("dcs-wait instance {id}"),
+            "ready: RUNNING, no task in progress".into(),
+        ));
+    }
+    let width = commands.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (command, what) in commands {
+        let _ = writeln!(out, "  {command:<width$}  # {what}");
+    }
+    if auth.auth_token.is_some() {
+        out.push_str(
+            "\nOr authenticate with its IAM token: DCS_WAIT_AUTH_TOKEN (see --print-scenario).\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_banner_holds_everything_to_copy() {
+        let demo = Scenario::demo();
+        let text = banner(&demo, "http://127.0.0.1:4000", None);
+        for needed in [
+            format!("HUAWEICLOUD_SDK_AK={}", demo.auth.access_key),
+            format!("HUAWEICLOUD_SDK_SK={}", demo.auth.secret_key),
+            format!(
+                "HUAWEICLOUD_SDK_PROJECT_ID={}",
+                demo.project_id.clone().unwrap()
+            ),
+            "DCS_WAIT_ENDPOINT=http://127.0.0.1:4000".into(),
+        ] {
+            assert!(text.contains(&needed), "{needed}\n{text}");
+        }
+        for job in &demo.jobs {
+            assert!(
+                text.contains(&format!("dcs-wait {} ", job.job_id)),
+                "{text}"
+            );
+        }
+        let id = &demo.instances[0].instance_id;
+        assert!(text.contains(&format!("dcs-wait swap {id} ")), "{text}");
+        assert!(text.contains(&format!("dcs-wait instance {id} ")), "{text}");
+        let tls = banner(
+            &demo,
+            "https://127.0.0.1:4000",
+            Some(Path::new("/tmp/ca.pem")),
+        );
+        assert!(tls.contains("SSL_CERT_FILE=/tmp/ca.pem"), "{tls}");
+    }
+}
