@@ -72,7 +72,7 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    fn parse(raw: &str) -> TaskStatus {
+    pub(crate) fn parse(raw: &str) -> TaskStatus {
         match raw.trim().to_ascii_uppercase().as_str() {
             "CREATED" => TaskStatus::Created,
             "WAITING" => TaskStatus::Waiting,

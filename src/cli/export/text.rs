@@ -1,8 +1,9 @@
-//! Aligned text: a header and one line per job (or instance), for people.
+//! Aligned text: a header and one line per job (or instance), for people; then, for an
+//! instance wait, the tasks it counted, so that its duration explains itself.
 
 use super::human_duration;
-use crate::api::JobDuration;
-use crate::wait::JobReport;
+use crate::api::{JobDuration, TaskStatus};
+use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
 /// The table: an INSTANCE column when some report is about an instance.
@@ -57,7 +58,54 @@ pub fn render(reports: &[JobReport]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    for report in reports {
+        if let (Some(instance), Some(tasks)) = (&report.instance_id, &report.tasks) {
+            counted_tasks(&mut out, instance.as_str(), tasks);
+        }
+    }
     out
+}
+
+/// `inst-1: 2 tasks counted, the ones created within --since before the wait began:` and a
+/// line for each: name, status, its own duration (created to last change, once it ended).
+fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
+    let _ = match tasks.len() {
+        0 => writeln!(
+            out,
+            "\n{instance}: no task was created within --since before the wait began"
+        ),
+        n => writeln!(
+            out,
+            "\n{instance}: {n} task{} counted, the ones created within --since before the wait began:",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let name = |t: &TaskSeen| t.name.clone().unwrap_or_else(|| "-".into());
+    let width = tasks
+        .iter()
+        .map(|t| name(t).chars().count())
+        .max()
+        .unwrap_or(0);
+    let status_width = tasks
+        .iter()
+        .map(|t| t.status.chars().count())
+        .max()
+        .unwrap_or(0);
+    for task in tasks {
+        let own = match (task.created, task.updated) {
+            (Some(c), Some(u)) if u >= c && !TaskStatus::parse(&task.status).is_in_progress() => {
+                human_duration((u - c) as u64)
+            }
+            _ => "-".into(),
+        };
+        let line = format!(
+            "  {:<width$}  {:<status_width$}  {own}",
+            name(task),
+            task.status
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +126,39 @@ mod tests {
         assert_eq!(col(lines[1]), col(lines[2]));
         assert!(lines[1].contains("2.869s") && lines[1].ends_with("disk full"));
         assert!(lines[0].starts_with("JOB "));
+    }
+
+    #[test]
+    fn an_instance_report_lists_the_tasks_it_counted() {
+        let mut r = sample(Outcome::Success);
+        r.instance_id = Some("inst-1".parse().unwrap());
+        let task = |name: &str, status: &str, created, updated| TaskSeen {
+            name: Some(name.into()),
+            status: status.into(),
+            created: Some(created),
+            updated: Some(updated),
+            details: None,
+        };
+        r.tasks = Some(vec![
+            task("EXTEND", "SUCCESS", 1_000, 541_000),
+            task("masterStandbySwapJob", "SUCCESS", 600_000, 602_500),
+            task("RESTART", "EXECUTING", 700_000, 701_000),
+        ]);
+        let text = render(&[r.clone()]);
+        let tail: Vec<&str> = text.lines().skip(3).collect();
+        assert_eq!(
+            tail,
+            [
+                "inst-1: 3 tasks counted, the ones created within --since before the wait began:",
+                "  EXTEND                SUCCESS    9m 00s",
+                "  masterStandbySwapJob  SUCCESS    2.500s",
+                "  RESTART               EXECUTING  -",
+            ],
+            "{text}"
+        );
+        r.tasks = Some(Vec::new());
+        assert!(render(&[r])
+            .ends_with("inst-1: no task was created within --since before the wait began\n"));
     }
 
     #[test]
