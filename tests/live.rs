@@ -1,0 +1,203 @@
+//! The live display, read as a person sees it: the real binary with its stderr on a
+//! pseudo-terminal, the screen rebuilt by a terminal emulator (vt100) from every byte it
+//! wrote. Waits are for what appears on the screen, with a generous bound, never for a time.
+
+mod common;
+
+use common::*;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 30;
+const COLUMNS: u16 = 100;
+
+/// dcs-wait with its stderr on a new pseudo-terminal of ROWS × COLUMNS; the screen as a
+/// terminal would show it.
+fn spawn_on_a_terminal(
+    args: &[String],
+    env: &[(&str, String)],
+) -> (Child, Arc<Mutex<vt100::Parser>>) {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: ROWS,
+        ws_col: COLUMNS,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes the two descriptors it is given; the size is only read.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &size as *const libc::winsize as *mut libc::winsize,
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (master, slave) = unsafe { (File::from_raw_fd(master), File::from_raw_fd(slave)) };
+    let child = {
+        let mut command = dcs_wait_command(args, env);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(slave));
+        command.spawn().expect("dcs-wait starts")
+        // The command, and with it this process's copy of the terminal's slave end, is
+        // dropped here: the reader below sees the end when dcs-wait exits.
+    };
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(
+        ROWS.try_into().unwrap(),
+        COLUMNS.try_into().unwrap(),
+        0,
+    )));
+    let feed = screen.clone();
+    std::thread::spawn(move || {
+        let mut master = master;
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            feed.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    (child, screen)
+}
+
+/// The screen's rows as text.
+fn rows(screen: &Mutex<vt100::Parser>) -> Vec<String> {
+    screen.lock().unwrap().screen().rows(0, COLUMNS).collect()
+}
+
+/// The row holding `text`, as the escapes and characters that draw it.
+fn row_bytes(screen: &Mutex<vt100::Parser>, text: &str) -> Option<String> {
+    let parser = screen.lock().unwrap();
+    let found = parser
+        .screen()
+        .rows(0, COLUMNS)
+        .position(|row| row.contains(text))?;
+    let row = parser.screen().rows_formatted(0, COLUMNS).nth(found);
+    row
+}
+
+/// Waits until some row holds `text`.
+fn wait_for(screen: &Mutex<vt100::Parser>, text: &str) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(row) = rows(screen).into_iter().find(|row| row.contains(text)) {
+            return row;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no {text:?} on the screen:\n{}",
+            rows(screen).join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn interrupt(child: &Child) {
+    // SAFETY: kill with a valid signal on the child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+}
+
+const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
+    let sim = sim(vec![
+        job("job-short", 1_000),
+        failed_job("job-fail", 1_500, Some("the standby is not in sync")),
+        job("job-long", 600_000),
+    ])
+    .await;
+    let mut args = args_for(&sim);
+    args.retain(|a| a != "--output" && a != "json");
+    args.extend(["job-short", "job-fail", "job-long"].map(String::from));
+    let mut env = token(&sim);
+    env.extend([
+        ("TERM", "xterm-256color".into()),
+        ("LANG", "C.UTF-8".into()),
+    ]);
+    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
+        .await
+        .unwrap();
+    let screen2 = screen.clone();
+    let (short, failed) = tokio::task::spawn_blocking(move || {
+        let short = wait_for(&screen2, "✔ job-short");
+        let failed = wait_for(&screen2, "✘ job-fail");
+        (short, failed)
+    })
+    .await
+    .unwrap();
+    let first = rows(&screen).join("\n");
+    eprintln!("while running, after two jobs ended:\n{first}");
+    let running = rows(&screen)
+        .into_iter()
+        .find(|r| r.contains("job-long ") && r.contains("next poll in"));
+    assert!(
+        running.is_some_and(|r| r.contains(SPINNER) && r.contains("RUNNING")),
+        "{first}"
+    );
+    assert!(short.trim_end().ends_with("SUCCESS  1.000s"), "{first}");
+    assert!(
+        failed.contains("FAIL  1.500s  the standby is not in sync"),
+        "{first}"
+    );
+    assert!(
+        !short.contains(SPINNER) && !failed.contains(SPINNER),
+        "{first}"
+    );
+    let frozen = row_bytes(&screen, "job-short").unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        row_bytes(&screen, "job-short").unwrap(),
+        frozen,
+        "the finished line changed:\n{}",
+        rows(&screen).join("\n")
+    );
+
+    interrupt(&child);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    // The reader has seen the last byte once the terminal is closed on the other side.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let last = rows(&screen).join("\n");
+    eprintln!("after Ctrl-C:\n{last}");
+    assert!(
+        !last.contains("next poll") && !last.contains(SPINNER),
+        "{last}"
+    );
+    assert_eq!(row_bytes(&screen, "job-short").unwrap(), frozen, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_are_words_where_symbols_are_not_wanted() {
+    let sim = sim(vec![job("job-short", 200), job("job-long", 600_000)]).await;
+    let mut args = args_for(&sim);
+    args.retain(|a| a != "--output" && a != "json");
+    args.extend(["job-short", "job-long"].map(String::from));
+    let mut env = token(&sim);
+    env.extend([
+        ("TERM", "xterm-256color".into()),
+        ("LANG", "C.UTF-8".into()),
+        ("NO_COLOR", "1".into()),
+    ]);
+    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
+        .await
+        .unwrap();
+    let line = tokio::task::spawn_blocking(move || wait_for(&screen, "job-short  SUCCESS"))
+        .await
+        .unwrap();
+    assert!(line.starts_with("ok "), "{line}");
+    assert!(!line.contains('✔'), "{line}");
+    interrupt(&child);
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+}
