@@ -785,3 +785,34 @@ async fn durations_are_remembered_in_a_history_that_never_fails_a_wait() {
     assert_eq!(run.code, 0, "{run:#?}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "untouched");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_lines_when_asked_and_keep_full_timestamps_in_a_ci_log() {
+    let sim = sim(vec![failed_job("fail-1", 200, Some("no luck"))]).await;
+    let json = wait_on(&sim, &["--log-format", "json", "-v", "fail-1"]).await;
+    assert_eq!(json.code, 1, "{json:#?}");
+    let lines: Vec<Value> = json
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() >= 2, "{json:#?}");
+    assert!(lines
+        .iter()
+        .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "fail-1: FAIL"));
+    assert!(lines
+        .iter()
+        .all(|l| l["timestamp"].as_str().is_some_and(|t| t.ends_with('Z'))));
+
+    // Off a terminal (this pipe), text lines carry the full UTC time.
+    let text = wait_on(&sim, &["fail-1"]).await;
+    let line = text
+        .stderr
+        .lines()
+        .find(|l| l.contains("fail-1: FAIL"))
+        .unwrap();
+    assert!(
+        line.starts_with("20") && line.contains('T') && line.contains("Z "),
+        "{line}"
+    );
+}

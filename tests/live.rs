@@ -201,3 +201,58 @@ async fn outcomes_are_words_where_symbols_are_not_wanted() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminal_log_is_short_and_says_a_repeat_once() {
+    use dcs_wait::sim::{Fault, FaultRule};
+    let mut busy = job("busy-1", 0);
+    busy.faults = vec![FaultRule::on(
+        &[1, 2, 3],
+        Fault::Error {
+            http_status: 503,
+            error_code: Some("DCS.5003".into()),
+            error_msg: Some("the service is busy".into()),
+            retry_after: None,
+            request_id: Some("req-0123456789abcdef".into()),
+        },
+    )];
+    let sim = sim(vec![busy]).await;
+    let mut args = args_for(&sim);
+    args.retain(|a| a != "--output" && a != "json");
+    args.push("busy-1".into());
+    let mut env = token(&sim);
+    env.extend([
+        ("TERM", "xterm-256color".into()),
+        ("LANG", "C.UTF-8".into()),
+    ]);
+    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
+        .await
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = rows(&screen).join("\n");
+    eprintln!("{text}");
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "one line for three alike:\n{text}");
+    let time = &warnings[0][..8];
+    assert!(
+        time.len() == 8 && time.chars().all(|c| c.is_ascii_digit() || c == ':'),
+        "a short local time: {text}"
+    );
+    assert!(
+        warnings[0].contains("busy-1: HTTP 503: DCS.5003: the service is busy"),
+        "{text}"
+    );
+    assert!(text.contains("… 2 more like this in "), "{text}");
+    assert!(
+        !text.contains("request id"),
+        "a retried fault's id is for -v: {text}"
+    );
+    assert!(
+        !text.contains("Z  "),
+        "no UTC timestamps at a terminal: {text}"
+    );
+}

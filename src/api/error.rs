@@ -193,7 +193,10 @@ impl ApiError {
     /// Displays as the error does, with its causes: for a log or a report, where nothing
     /// walks the sources.
     pub fn with_causes(&self) -> WithCauses<'_> {
-        WithCauses(self)
+        WithCauses {
+            error: self,
+            request_id: true,
+        }
     }
 
     /// The code the report gives: the API's own, else the kind's word.
@@ -285,12 +288,12 @@ impl Error for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.show(f, &self.message)
+        self.show(f, &self.message, true)
     }
 }
 
 impl ApiError {
-    fn show(&self, f: &mut fmt::Formatter<'_>, message: &str) -> fmt::Result {
+    fn show(&self, f: &mut fmt::Formatter<'_>, message: &str, request_id: bool) -> fmt::Result {
         if let Some(status) = self.http_status {
             write!(f, "HTTP {status}: ")?;
         }
@@ -298,20 +301,35 @@ impl ApiError {
             write!(f, "{code}: ")?;
         }
         f.write_str(message)?;
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+        match &self.request_id {
+            Some(id) if request_id => write!(f, " (request id {id})"),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
 /// An [`ApiError`] displayed with its causes ([`ApiError::with_causes`]).
 #[derive(Debug)]
-pub struct WithCauses<'a>(&'a ApiError);
+pub struct WithCauses<'a> {
+    error: &'a ApiError,
+    request_id: bool,
+}
+
+impl WithCauses<'_> {
+    /// Without the request id: for a fault that is retried, where the id only matters to
+    /// support once it is final.
+    pub fn without_request_id(self) -> Self {
+        WithCauses {
+            request_id: false,
+            ..self
+        }
+    }
+}
 
 impl fmt::Display for WithCauses<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.show(f, &self.0.message_and_causes())
+        self.error
+            .show(f, &self.error.message_and_causes(), self.request_id)
     }
 }
 

@@ -13,6 +13,7 @@
 //! applied to everything the command line writes. See `docs/security.md`.
 
 use serde::{Deserialize, Deserializer};
+#[cfg(feature = "cli")]
 use std::borrow::Cow;
 
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
@@ -67,6 +68,7 @@ pub(super) fn printable_json(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The syntax of an output, which decides how [`defused`] writes the character it escapes:
 /// an escape that reads back as the character, so a JSON or XML reader gets the exact text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +79,7 @@ pub enum Syntax {
     Xml,
 }
 
+#[cfg(feature = "cli")]
 /// `text` with nothing left that a CI runner would take for a command: in every `##[` the
 /// `[` is escaped, and where a line starts with `::` (after blanks) the second `:` is.
 ///
@@ -136,6 +139,7 @@ pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Unicode's Default_Ignorable_Code_Point: characters that render as nothing and that
 /// culture-aware comparison skips.
 fn is_default_ignorable(c: char) -> bool {
@@ -189,6 +193,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn no_runner_command_survives_and_json_reads_back_exact() {
         let d = |t| defused(t, Syntax::Json).into_owned();

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    dcs_wait::cli::logging::init(0);
+    dcs_wait::cli::logging::init(0, dcs_wait::cli::args::LogFormat::Text);
     let scenario = match &args.scenario {
         Some(path) => match sim::load(path) {
             Ok(scenario) => scenario,

@@ -152,6 +152,11 @@ pub struct Args {
     #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub heartbeat: Duration,
 
+    /// How log lines on stderr are written: text for people (at a terminal: the local time,
+    /// repeats collapsed; elsewhere: full UTC timestamps), or JSON, one object a line.
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
     /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, global = true, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -227,6 +232,13 @@ pub enum ManPage {
     Swap,
     /// dcs-wait-instance(1)
     Instance,
+}
+
+/// The log format on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The report format on stdout.

@@ -7,7 +7,7 @@
 //! files and services (the credentials, the project id) is the library's
 //! [`ClientBuilder::connect`].
 
-use super::args::{Args, Command, ManPage, OutputFormat};
+use super::args::{Args, Command, LogFormat, ManPage, OutputFormat};
 use super::stdin::{self, InputError, StdinId};
 use crate::api::{
     endpoint, ClientBuilder, EndpointError, Env, InstanceId, InvalidId, JobId, ProjectId,
@@ -24,6 +24,8 @@ use url::Url;
 pub struct Options {
     /// `-v` count minus `-q` count.
     pub verbosity: i8,
+    /// How log lines are written.
+    pub log_format: LogFormat,
     /// What to do.
     pub mode: Mode,
 }
@@ -158,7 +160,11 @@ impl Options {
         } else {
             Mode::Wait(Box::new(wait_run(&args, env, verbosity, stdin)?))
         };
-        Ok(Options { verbosity, mode })
+        Ok(Options {
+            verbosity,
+            log_format: args.log_format,
+            mode,
+        })
     }
 }
 
@@ -434,7 +440,10 @@ mod tests {
 
     #[test]
     fn swap_is_a_command_of_its_own() {
-        for args in [&["--demo", "swap", "i"][..], &["--man-page", "swap", "i"]] {
+        for args in [
+            &["--demo", "swap", "i"][..],
+            &["--man-page", "instance", "swap", "i"],
+        ] {
             assert!(
                 matches!(check(args, &[], b""), Err(UsageError::TwoCommands)),
                 "{args:?}"

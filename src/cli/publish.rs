@@ -35,6 +35,7 @@ where
     let reports = waits(wait, &signals).await;
     shown.abort();
     board.clear();
+    super::logging::flush();
     let status = signals
         .received()
         .unwrap_or_else(|| ExitStatus::of_all(&reports));

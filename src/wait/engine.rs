@@ -264,7 +264,15 @@ fn ride_out(
                 // Try once more right at the end of the grace rather than past it.
                 delay = delay.min(end - now);
             }
-            tracing::warn!("{name}: {}; {retrying} in {delay:.1?}", error.with_causes());
+            // The request id is said where the fault is final; a retried one has it at -v.
+            tracing::warn!(
+                "{name}: {}; {retrying} in {:.1}s",
+                error.with_causes().without_request_id(),
+                delay.as_secs_f64()
+            );
+            if let Some(id) = &error.request_id {
+                tracing::debug!("{name}: request id {id}");
+            }
             Ok((delay, error))
         }
     }
