@@ -734,18 +734,21 @@ fn no_expression_inside_a_script_and_the_version_is_this_release() {
 }
 
 #[test]
-fn the_readmes_workflows_parse_and_keep_expressions_out_of_scripts() {
-    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    let blocks: Vec<&str> = readme
-        .split("```yaml\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap())
-        .collect();
+fn the_documented_workflows_parse_and_keep_expressions_out_of_scripts() {
+    let mut blocks = Vec::new();
+    for page in ["README.md", "docs/ci.md", "docs/install.md"] {
+        let text = std::fs::read_to_string(Path::new(ROOT).join(page)).unwrap();
+        blocks.extend(
+            text.split("```yaml\n")
+                .skip(1)
+                .map(|rest| (page, rest.split("```").next().unwrap().to_string())),
+        );
+    }
     assert!(blocks.len() >= 5, "{}", blocks.len());
     let mut found = Vec::new();
-    for block in blocks {
-        let docs = YamlLoader::load_from_str(block)
-            .unwrap_or_else(|e| panic!("the README's YAML does not parse: {e}\n{block}"));
+    for (page, block) in blocks {
+        let docs = YamlLoader::load_from_str(&block)
+            .unwrap_or_else(|e| panic!("{page}: the YAML does not parse: {e}\n{block}"));
         docs.iter().for_each(|doc| found.extend(run_scripts(doc)));
     }
     assert!(!found.is_empty());

@@ -106,3 +106,78 @@ fn the_release_keeps_the_tag_out_of_scripts_and_writes_from_one_job() {
         .collect();
     assert_eq!(writers, ["host"]);
 }
+
+/// The README and every page under docs/.
+fn pages() -> Vec<std::path::PathBuf> {
+    let mut pages = vec![std::path::PathBuf::from(format!("{ROOT}/README.md"))];
+    for entry in std::fs::read_dir(format!("{ROOT}/docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    pages
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            found.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_link_between_the_pages_resolves() {
+    let mut broken = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let dir = page.parent().unwrap();
+        for (start, _) in text.match_indices("](") {
+            let rest = &text[start + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with("mailto:") || target.contains(' ') {
+                continue;
+            }
+            let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let path = if file.is_empty() {
+                page.clone()
+            } else {
+                dir.join(file)
+            };
+            let ok = path.exists()
+                && (fragment.is_empty()
+                    || anchors(&std::fs::read_to_string(&path).unwrap_or_default())
+                        .iter()
+                        .any(|a| a == fragment));
+            if !ok {
+                broken.push(format!("{}: {target}", page.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_readme_is_a_front_page() {
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(lines <= 300, "the README has {lines} lines; depth goes to docs/");
+}

@@ -2,7 +2,7 @@
 //! into the typed options that everything after reads.
 //!
 //! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
-//! environment only (see the README's "Credentials").
+//! environment only (see docs/credentials.md).
 
 use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -123,7 +123,7 @@ pub struct Args {
     pub max_lag: Duration,
 
     /// Do not read or write the history of job durations (kept in the user's cache
-    /// directory to plan polls; see the README).
+    /// directory to plan polls; see docs/polling.md).
     #[arg(long, global = true, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
 

@@ -202,7 +202,7 @@ impl JobReport {
     }
 }
 
-/// The process exit code, by the contract in the README.
+/// The process exit code, by the contract in the README ("Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Every job SUCCESS.

@@ -60,7 +60,7 @@ pub fn prior(job_type: &str) -> Option<Window> {
 /// # Default
 ///
 /// - max_lag: 10 s — measured on the standard workload (`cargo bench --bench schedule`): the
-///   best balance of lag and requests against every other waiter; see the README.
+///   best balance of lag and requests against every other waiter; see docs/polling.md.
 /// - jitter: 0.1 — each delay of the ramp (below `max_lag`, outside a known window) shortened
 ///   at random by up to a tenth, so that many waiters started together spread out; it never
 ///   makes a poll later, and a tenth spreads them as well as a fifth did for half the extra
