@@ -104,13 +104,17 @@ fn interrupt(child: &Child) {
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
 }
 
+/// A reason longer than the terminal is wide.
+static LONG_REASON: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("the standby is not in sync: {}", "lag ".repeat(40)));
+
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
     let sim = sim(vec![
         job("job-short", 1_000),
-        failed_job("job-fail", 1_500, Some("the standby is not in sync")),
+        failed_job("job-fail", 1_500, Some(&LONG_REASON)),
         job("job-long", 600_000),
     ])
     .await;
@@ -144,9 +148,16 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
     );
     assert!(short.trim_end().ends_with("SUCCESS  1.000s"), "{first}");
     assert!(
-        failed.contains("FAIL  1.500s  the standby is not in sync"),
+        failed.contains("FAIL  1.500s  the standby is not in sync: lag lag"),
         "{first}"
     );
+    // Cut to the width, on its own row: the row below is not its rest.
+    assert!(failed.trim_end().ends_with('…'), "{first}");
+    assert!(
+        failed.trim_end().chars().count() < COLUMNS as usize,
+        "{first}"
+    );
+    assert!(!first.contains("\nlag lag"), "{first}");
     assert!(
         !short.contains(SPINNER) && !failed.contains(SPINNER),
         "{first}"

@@ -179,5 +179,8 @@ fn every_link_between_the_pages_resolves() {
 fn the_readme_is_a_front_page() {
     let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
     let lines = readme.lines().count();
-    assert!(lines <= 300, "the README has {lines} lines; depth goes to docs/");
+    assert!(
+        lines <= 300,
+        "the README has {lines} lines; depth goes to docs/"
+    );
 }
