@@ -5,7 +5,7 @@
 //! counted rather than printed, then said once as `… 5 more like this in 12s`. Off a terminal
 //! (a CI log, kept and searched later): full UTC timestamps, every line. `--log-format json`:
 //! one JSON object a line, for machines. Whatever the way, a line is defused before it is
-//! written ([`defused`]): no server text in it becomes a CI runner's command.
+//! written (`defused`, in `api::untrusted`): no server text in it becomes a CI runner's command.
 
 use super::args::LogFormat;
 use crate::api::untrusted::{defused, Syntax};
