@@ -184,3 +184,36 @@ fn the_readme_is_a_front_page() {
         "the README has {lines} lines; depth goes to docs/"
     );
 }
+
+#[test]
+fn wheels_are_built_for_every_archive_and_published_only_when_switched_on() {
+    let workflow = release_workflow();
+    let dist = std::fs::read_to_string(format!("{ROOT}/dist-workspace.toml")).unwrap();
+    let targets_line = dist.lines().find(|l| l.starts_with("targets = ")).unwrap();
+    let wheels: Vec<&str> = workflow["jobs"]["build-wheels"]["strategy"]["matrix"]["include"]
+        .as_vec()
+        .expect("a wheel matrix")
+        .iter()
+        .map(|entry| entry["target"].as_str().unwrap())
+        .collect();
+    for target in targets_line
+        .split('"')
+        .filter(|t| t.contains('-') && !t.contains(' '))
+    {
+        assert!(wheels.contains(&target), "no wheel for {target}");
+    }
+    assert!(workflow["jobs"]["build-sdist"]["steps"].as_vec().is_some());
+    let publish = &workflow["jobs"]["publish-pypi"];
+    assert_eq!(publish["environment"].as_str(), Some("pypi"));
+    assert_eq!(publish["permissions"]["id-token"].as_str(), Some("write"));
+    assert!(
+        publish["if"]
+            .as_str()
+            .unwrap()
+            .contains("vars.PYPI_PUBLISH == 'true'"),
+        "publishing must wait until it is switched on"
+    );
+    // One version: maturin reads Cargo.toml's.
+    let pyproject = std::fs::read_to_string(format!("{ROOT}/pyproject.toml")).unwrap();
+    assert!(pyproject.contains("dynamic = [\"version\"]") && !pyproject.contains("\nversion ="));
+}
