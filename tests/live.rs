@@ -67,6 +67,27 @@ fn spawn_on_a_terminal(
     (child, screen)
 }
 
+/// dcs-wait waiting on `ids` at dcs-sim, with text output, at a UTF-8 terminal, with `env`
+/// added to its environment.
+async fn on_a_terminal(
+    sim: &dcs_wait::sim::SimServer,
+    ids: &[&str],
+    env: &[(&'static str, &str)],
+) -> (Child, Arc<Mutex<vt100::Parser>>) {
+    let mut args = args_for(sim);
+    args.retain(|a| a != "--output" && a != "json");
+    args.extend(ids.iter().map(|id| id.to_string()));
+    let mut all = token(sim);
+    all.extend([
+        ("TERM", "xterm-256color".into()),
+        ("LANG", "C.UTF-8".into()),
+    ]);
+    all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+    tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &all))
+        .await
+        .unwrap()
+}
+
 /// The screen's rows as text.
 fn rows(screen: &Mutex<vt100::Parser>) -> Vec<String> {
     screen.lock().unwrap().screen().rows(0, COLUMNS).collect()
@@ -118,17 +139,8 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
         job("job-long", 600_000),
     ])
     .await;
-    let mut args = args_for(&sim);
-    args.retain(|a| a != "--output" && a != "json");
-    args.extend(["job-short", "job-fail", "job-long"].map(String::from));
-    let mut env = token(&sim);
-    env.extend([
-        ("TERM", "xterm-256color".into()),
-        ("LANG", "C.UTF-8".into()),
-    ]);
-    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
-        .await
-        .unwrap();
+    let (mut child, screen) =
+        on_a_terminal(&sim, &["job-short", "job-fail", "job-long"], &[]).await;
     let screen2 = screen.clone();
     let (short, failed) = tokio::task::spawn_blocking(move || {
         let short = wait_for(&screen2, "✔ job-short");
@@ -190,18 +202,8 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_are_words_where_symbols_are_not_wanted() {
     let sim = sim(vec![job("job-short", 200), job("job-long", 600_000)]).await;
-    let mut args = args_for(&sim);
-    args.retain(|a| a != "--output" && a != "json");
-    args.extend(["job-short", "job-long"].map(String::from));
-    let mut env = token(&sim);
-    env.extend([
-        ("TERM", "xterm-256color".into()),
-        ("LANG", "C.UTF-8".into()),
-        ("NO_COLOR", "1".into()),
-    ]);
-    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
-        .await
-        .unwrap();
+    let (mut child, screen) =
+        on_a_terminal(&sim, &["job-short", "job-long"], &[("NO_COLOR", "1")]).await;
     let line = tokio::task::spawn_blocking(move || wait_for(&screen, "job-short  SUCCESS"))
         .await
         .unwrap();
@@ -228,17 +230,7 @@ async fn the_terminal_log_is_short_and_says_a_repeat_once() {
         },
     )];
     let sim = sim(vec![busy]).await;
-    let mut args = args_for(&sim);
-    args.retain(|a| a != "--output" && a != "json");
-    args.push("busy-1".into());
-    let mut env = token(&sim);
-    env.extend([
-        ("TERM", "xterm-256color".into()),
-        ("LANG", "C.UTF-8".into()),
-    ]);
-    let (mut child, screen) = tokio::task::spawn_blocking(move || spawn_on_a_terminal(&args, &env))
-        .await
-        .unwrap();
+    let (mut child, screen) = on_a_terminal(&sim, &["busy-1"], &[]).await;
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
