@@ -37,7 +37,7 @@ set +f
 refused=""
 for arg in "${args[@]}"; do
     case "$arg" in
-        --help | --version | --man-page | --demo | --completions | --completions=* | help | \
+        --help | --version | --man-page | --man-page=* | --demo | --completions | --completions=* | help | \
             -[hV]* | -[!-]*[hV]*) refused=$arg ;;
     esac
 done

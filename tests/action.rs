@@ -579,6 +579,7 @@ async fn args_that_end_dcs_wait_without_waiting_are_refused() {
         "--completions bash",
         "--completions=zsh",
         "--man-page",
+        "--man-page=swap",
         "--demo",
         "help",
     ] {
