@@ -2,6 +2,8 @@
 //! scripted job and instance, so that a newcomer needs nothing else to try it.
 
 use super::Scenario;
+use crate::api::auth::credentials::{ENV_AK, ENV_AUTH_TOKEN, ENV_SECURITY_TOKEN, ENV_SK};
+use crate::api::{ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -12,19 +14,20 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
     let auth = &scenario.auth;
     let mut out =
         String::from("\nIn another terminal (the test credentials of this scenario):\n\n");
+    // The names dcs-wait reads, from where it reads them.
     let mut settings = vec![
-        format!("HUAWEICLOUD_SDK_AK={}", auth.access_key),
-        format!("HUAWEICLOUD_SDK_SK={}", auth.secret_key),
+        format!("{ENV_AK}={}", auth.access_key),
+        format!("{ENV_SK}={}", auth.secret_key),
     ];
     if let Some(token) = &auth.security_token {
-        settings.push(format!("HUAWEICLOUD_SDK_SECURITY_TOKEN={token}"));
+        settings.push(format!("{ENV_SECURITY_TOKEN}={token}"));
     }
     if let Some(project) = &scenario.project_id {
-        settings.push(format!("HUAWEICLOUD_SDK_PROJECT_ID={project}"));
+        settings.push(format!("{ENV_PROJECT_ID}={project}"));
     }
-    settings.push(format!("DCS_WAIT_ENDPOINT={url}"));
+    settings.push(format!("{ENV_ENDPOINT}={url}"));
     if let Some(path) = ca_bundle {
-        settings.push(format!("{}={}", crate::api::ENV_CA_BUNDLE, path.display()));
+        settings.push(format!("{ENV_CA_BUNDLE}={}", path.display()));
     }
     let _ = writeln!(out, "  export {}", settings.join(" \\\n         "));
     out.push('\n');
@@ -56,8 +59,9 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
         let _ = writeln!(out, "  {command:<width$}  # {what}");
     }
     if auth.auth_token.is_some() {
-        out.push_str(
-            "\nOr authenticate with its IAM token: DCS_WAIT_AUTH_TOKEN (see --print-scenario).\n",
+        let _ = writeln!(
+            out,
+            "\nOr authenticate with its IAM token: {ENV_AUTH_TOKEN} (see --print-scenario)."
         );
     }
     out
