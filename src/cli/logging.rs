@@ -79,10 +79,17 @@ fn likeness(line: &str) -> String {
     key
 }
 
-/// Says how often the last line came again, if it did; called before another line and at
-/// the end of a run.
+fn last() -> std::sync::MutexGuard<'static, Option<Repeats>> {
+    LAST.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Says how often the last line came again, if it did: at the end of a run.
 pub fn flush() {
-    let repeats = LAST.lock().unwrap_or_else(|e| e.into_inner()).take();
+    say_repeats(last().take());
+}
+
+/// `… 5 more like this in 12s`, when the line of `repeats` came again.
+fn say_repeats(repeats: Option<Repeats>) {
     if let Some(r) = repeats.filter(|r| r.more > 0) {
         let secs = r.last.duration_since(r.first).as_secs_f64();
         let _ = super::progress::write_log(
@@ -101,20 +108,21 @@ impl std::io::Write for LogWriter {
         if COLLAPSE.load(Ordering::Relaxed) {
             let key = likeness(&text);
             let now = Instant::now();
-            let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(repeats) = last.as_mut().filter(|r| r.key == key) {
-                repeats.more += 1;
-                repeats.last = now;
-                return Ok(buf.len());
-            }
-            drop(last);
-            flush();
-            *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Repeats {
-                key,
-                more: 0,
-                first: now,
-                last: now,
-            });
+            let previous = {
+                let mut last = last();
+                if let Some(repeats) = last.as_mut().filter(|r| r.key == key) {
+                    repeats.more += 1;
+                    repeats.last = now;
+                    return Ok(buf.len());
+                }
+                last.replace(Repeats {
+                    key,
+                    more: 0,
+                    first: now,
+                    last: now,
+                })
+            };
+            say_repeats(previous);
         }
         super::progress::write_log(defused(&text, Syntax::Json).as_bytes())?;
         Ok(buf.len())
