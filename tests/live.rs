@@ -120,6 +120,13 @@ fn wait_for(screen: &Mutex<vt100::Parser>, text: &str) -> String {
     }
 }
 
+/// How dcs-wait exited, waited for off the runtime.
+async fn exit_code(mut child: Child) -> Option<i32> {
+    tokio::task::spawn_blocking(move || child.wait().unwrap().code())
+        .await
+        .unwrap()
+}
+
 fn interrupt(child: &Child) {
     // SAFETY: kill with a valid signal on the child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
@@ -139,8 +146,7 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
         job("job-long", 600_000),
     ])
     .await;
-    let (mut child, screen) =
-        on_a_terminal(&sim, &["job-short", "job-fail", "job-long"], &[]).await;
+    let (child, screen) = on_a_terminal(&sim, &["job-short", "job-fail", "job-long"], &[]).await;
     let screen2 = screen.clone();
     let (short, failed) = tokio::task::spawn_blocking(move || {
         let short = wait_for(&screen2, "✔ job-short");
@@ -184,10 +190,7 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
     );
 
     interrupt(&child);
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(exit_code(child).await, Some(130));
     // The reader has seen the last byte once the terminal is closed on the other side.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let last = rows(&screen).join("\n");
@@ -202,7 +205,7 @@ async fn a_finished_line_settles_and_ctrl_c_clears_what_still_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_are_words_where_symbols_are_not_wanted() {
     let sim = sim(vec![job("job-short", 200), job("job-long", 600_000)]).await;
-    let (mut child, screen) =
+    let (child, screen) =
         on_a_terminal(&sim, &["job-short", "job-long"], &[("NO_COLOR", "1")]).await;
     let line = tokio::task::spawn_blocking(move || wait_for(&screen, "job-short  SUCCESS"))
         .await
@@ -210,9 +213,7 @@ async fn outcomes_are_words_where_symbols_are_not_wanted() {
     assert!(line.starts_with("ok "), "{line}");
     assert!(!line.contains('✔'), "{line}");
     interrupt(&child);
-    tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    exit_code(child).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,11 +231,8 @@ async fn the_terminal_log_is_short_and_says_a_repeat_once() {
         },
     )];
     let sim = sim(vec![busy]).await;
-    let (mut child, screen) = on_a_terminal(&sim, &["busy-1"], &[]).await;
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    let (child, screen) = on_a_terminal(&sim, &["busy-1"], &[]).await;
+    assert_eq!(exit_code(child).await, Some(0));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let text = rows(&screen).join("\n");
     eprintln!("{text}");
