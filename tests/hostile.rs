@@ -174,56 +174,90 @@ async fn server_text_cannot_rewrite_the_terminal_or_forge_log_lines() {
     }
 }
 #[test]
-fn the_parser_finds_what_the_runner_acts_on() {
-    let names =
-        |text| -> Vec<String> { runner::commands(text).into_iter().map(|c| c.name).collect() };
+fn the_parsers_find_what_the_runners_act_on() {
+    let names = |runner: &str, text| -> Vec<String> {
+        runner::commands(text)
+            .into_iter()
+            .filter(|c| c.runner == runner)
+            .map(|c| c.name)
+            .collect()
+    };
     assert_eq!(
-        names("x ##[error file=a]b\n  ::warning::w\n::nope::x"),
+        names("github", "x ##[error file=a]b\n  ::warning::w\n::nope::x"),
         ["error", "warning"]
     );
     assert_eq!(
-        names("#\u{200b}#[add-mask]x\r::Debug::y"),
+        names("github", "#\u{200b}#[add-mask]x\r::Debug::y"),
         ["add-mask", "Debug"]
     );
-    assert_eq!(names("a ::error::x\n##[error x"), Vec::<String>::new());
     assert_eq!(
-        names("::stop-commands::t1\n::error::x\n##[t1]\n::notice::y"),
+        names("github", "a ::error::x\n##[error x\n##[section]s"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(
+            "github",
+            "::stop-commands::t1\n::error::x\n##[t1]\n::notice::y"
+        ),
         ["notice"]
     );
+    assert_eq!(
+        names(
+            "azure",
+            "x ##VSO[task.setvariable variable=A]b\n##[section]s\n##vso[task.complete"
+        ),
+        ["task.setvariable", "section"]
+    );
+    assert_eq!(
+        names("teamcity", "a ##teamcity[setParameter name='x' value='y']"),
+        ["setParameter"]
+    );
+    assert!(runner::commands("#\\u0023vso[x] #&#35;teamcity[y] &#35;&#35;[z]").is_empty());
 }
 
-/// The runner's older command form anywhere in a line, the newer at a line's start (after
-/// blanks), and one hidden by invisible characters.
+/// GitHub's older command form anywhere in a line, the newer at a line's start (after
+/// blanks), one hidden by invisible characters, Azure Pipelines' and TeamCity's.
 const COMMANDS: &[&str] = &[
     "##[error file=README.md;line=1;title=Security]deploy approved",
     "##[add-mask]FAIL",
     "#\u{200b}#[group]folded",
     "  ::error::forged",
+    "##vso[task.setvariable variable=DCS_WAIT_ENDPOINT]https://evil.example",
+    "##VSO[task.uploadfile]/home/vsts/.huaweicloud/credentials",
+    "##teamcity[setParameter name='env.DCS_WAIT_ENDPOINT' value='x']",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_server_text_becomes_a_runner_command() {
     use dcs_wait::sim::{SimInstance, SimTask};
-    let command = |n: usize| COMMANDS[n % COMMANDS.len()].to_string();
-    // Each field a server fills, each with a runner command in it.
-    let reason = failed_job("reason-1", 0, Some(&COMMANDS.join(" | ")));
+    // Every runner's commands in each field a server fills; a header (request id, location)
+    // carries visible ASCII only, so no invisible character there.
+    let all = COMMANDS.join(" | ");
+    let ascii = COMMANDS
+        .iter()
+        .filter(|c| c.is_ascii())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let reason = failed_job("reason-1", 0, Some(&all));
     let mut job_type = job("type-1", 0);
-    job_type.job_type = command(1);
+    job_type.job_type = all.clone();
     let mut status = job("status-1", 0);
     status.faults = vec![FaultRule::until(
         u64::MAX,
-        Fault::Status { status: command(2) },
+        Fault::Status {
+            status: all.clone(),
+        },
     )];
     let mut refused = job("refused-1", 0);
     refused.faults = vec![FaultRule::until(
         u64::MAX,
         Fault::Error {
             http_status: 403,
-            error_code: Some(command(0)),
-            error_msg: Some(command(1)),
+            error_code: Some(all.clone()),
+            error_msg: Some(all.clone()),
             retry_after: None,
-            // A header carries visible ASCII only: no invisible character here.
-            request_id: Some(format!("req {}", command(0))),
+            request_id: Some(format!("req {ascii}")),
         },
     )];
     let mut page = job("page-1", 0);
@@ -231,26 +265,31 @@ async fn no_server_text_becomes_a_runner_command() {
         u64::MAX,
         Fault::Html {
             http_status: 502,
-            title: Some(command(0)),
+            title: Some(all.clone()),
         },
     )];
     let mut moved = job("moved-1", 0);
     moved.faults = vec![FaultRule::until(
         u64::MAX,
         Fault::Redirect {
-            location: format!("https://elsewhere.example/{}", command(1)),
+            location: format!("https://elsewhere.example/{ascii}"),
         },
     )];
     let mut instance = SimInstance::new("inst-1", 0);
     instance.tasks = vec![SimTask {
-        name: command(0),
+        name: all.clone(),
         start_ms: -1_000,
         run_ms: 0,
         final_status: "FAILED".into(),
-        details: Some(serde_json::json!({ command(1): command(2) })),
+        details: Some(serde_json::json!({ all.clone(): all.clone() })),
     }];
     let sim = start(Scenario {
         instances: vec![instance],
+        // IAM's answer for a run given a region and no project id.
+        iam_projects: vec![dcs_wait::sim::SimProject {
+            id: all.clone(),
+            name: "sim-region-1".into(),
+        }],
         ..scenario(vec![reason, job_type, status, refused, page, moved])
     })
     .await;
@@ -315,17 +354,31 @@ async fn no_server_text_becomes_a_runner_command() {
             .unwrap_or_else(|| panic!("no report for {id}: {seen:#?}"));
         report.pointer(key).cloned().unwrap_or_default()
     };
-    assert_eq!(
-        field("reason-1", "/fail_reason"),
-        COMMANDS.join(" | ").as_str()
-    );
-    assert_eq!(field("type-1", "/job_type"), command(1).as_str());
-    assert_eq!(field("status-1", "/status"), command(2).as_str());
-    assert_eq!(field("refused-1", "/error/code"), command(0).as_str());
-    assert_eq!(field("refused-1", "/error/message"), command(1).as_str());
+    assert_eq!(field("reason-1", "/fail_reason"), all.as_str());
+    assert_eq!(field("type-1", "/job_type"), all.as_str());
+    assert_eq!(field("status-1", "/status"), all.as_str());
+    assert_eq!(field("refused-1", "/error/code"), all.as_str());
+    assert_eq!(field("refused-1", "/error/message"), all.as_str());
     assert_eq!(
         field("refused-1", "/error/request_id"),
-        format!("req {}", command(0)).as_str()
+        format!("req {ascii}").as_str()
     );
-    assert_eq!(field("inst-1", "/tasks/0/name"), command(0).as_str());
+    assert_eq!(field("inst-1", "/tasks/0/name"), all.as_str());
+
+    // IAM's project id, refused as an id and quoted in the error, in text and JSON.
+    for output in ["text", "json"] {
+        let mut args = vec!["--endpoint".to_string(), sim.url()];
+        args.extend(
+            ["--region", "sim-region-1", "--output", output, "-v", "swap-1"].map(String::from),
+        );
+        let mut env = aksk(&sim);
+        env.push(("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url()));
+        let run = dcs_wait(&args, &env).await;
+        assert_ne!(run.code, 0, "{run:#?}");
+        assert!(run.stderr.contains("deploy approved"), "{run:#?}");
+        for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            let found = runner::commands(text);
+            assert!(found.is_empty(), "IAM {output} {name}: {found:#?}\n{text}");
+        }
+    }
 }

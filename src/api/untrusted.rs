@@ -73,31 +73,37 @@ pub(super) fn printable_json(value: serde_json::Value) -> serde_json::Value {
 /// an escape that reads back as the character, so a JSON or XML reader gets the exact text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
-    /// `\u005b`: valid inside a JSON string, and plain enough in a text line.
+    /// `\u0023`: valid inside a JSON string, and plain enough in a text line.
     Json,
-    /// `&#91;`: a character reference, valid in XML text and attributes, and in Markdown.
+    /// `&#35;`: a character reference, valid in XML text and attributes, and in Markdown.
     Xml,
 }
 
 #[cfg(feature = "cli")]
-/// `text` with nothing left that a CI runner would take for a command: in every `##[` the
-/// `[` is escaped, and where a line starts with `::` (after blanks) the second `:` is.
+/// `text` with nothing left that a CI runner would take for a command: the second `#` of
+/// every `##` is escaped, and where a line starts with `::` (after blanks) the second `:` is.
 ///
-/// Invisible characters do not hide either: the runner's .NET searches are culture-aware
-/// (ICU), which skips default-ignorable code points, so `#\u{200b}#[` counts as `##[` here.
+/// Every runner that reads commands out of a log marks them with `##` and a word before `[`
+/// — GitHub's `##[error]`, Azure Pipelines' `##vso[task.setvariable]` and `##[section]`,
+/// TeamCity's `##teamcity[…]` — or, GitHub's newer form, with `::` at a line's start. Breaking
+/// the `##` itself covers every word, known or future, as Azure's agent does for its own
+/// output.
+///
+/// Invisible characters do not hide either: the runners' .NET searches are culture-aware
+/// (ICU), which skips default-ignorable code points, so `#\u{200b}#` counts as `##` here.
 pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
-    let needs = |c: char| c == '[' || c == ':';
+    let needs = |c: char| c == '#' || c == ':';
     if !text.contains(needs) {
         return Cow::Borrowed(text);
     }
-    let (bracket, colon) = match syntax {
-        Syntax::Json => ("\\u005b", "\\u003a"),
-        Syntax::Xml => ("&#91;", "&#58;"),
+    let (hash, colon) = match syntax {
+        Syntax::Json => ("\\u0023", "\\u003a"),
+        Syntax::Xml => ("&#35;", "&#58;"),
     };
     let mut out = String::with_capacity(text.len() + 8);
-    // The last two characters that count, and where the line is: before its first such
-    // character, after a first `:` there, or past its start.
-    let mut last = ['\0'; 2];
+    // The last character that counts (an escaped one does not), and where the line is:
+    // before its first such character, after a first `:` there, or past its start.
+    let mut last = '\0';
     #[derive(PartialEq)]
     enum At {
         Start,
@@ -109,7 +115,7 @@ pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
     for c in text.chars() {
         if c == '\n' || c == '\r' {
             out.push(c);
-            last = ['\0'; 2];
+            last = '\0';
             at = At::Start;
             continue;
         }
@@ -117,20 +123,28 @@ pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
             out.push(c);
             continue;
         }
-        if c == '[' && last == ['#', '#'] {
-            out.push_str(bracket);
-            changed = true;
+        let escaped = if c == '#' && last == '#' {
+            Some(hash)
         } else if c == ':' && at == At::Colon {
-            out.push_str(colon);
-            changed = true;
+            Some(colon)
         } else {
-            out.push(c);
+            None
+        };
+        match escaped {
+            Some(escape) => {
+                out.push_str(escape);
+                changed = true;
+                last = '\0';
+            }
+            None => {
+                out.push(c);
+                last = c;
+            }
         }
         at = match (at, c) {
             (At::Start, ':') => At::Colon,
             _ => At::Inside,
         };
-        last = [last[1], c];
     }
     if changed {
         Cow::Owned(out)
@@ -202,12 +216,20 @@ mod tests {
             defused("a: b [c]", Syntax::Json),
             Cow::Borrowed(_)
         ));
-        assert_eq!(d("x ##[error]y"), "x ##\\u005berror]y");
-        assert_eq!(d("##[add-mask]FAIL"), "##\\u005badd-mask]FAIL");
+        assert_eq!(d("x ##[error]y"), "x #\\u0023[error]y");
+        assert_eq!(d("##[add-mask]FAIL"), "#\\u0023[add-mask]FAIL");
         assert_eq!(
             d("#\u{200b}#\u{ad}[group]"),
-            "#\u{200b}#\u{ad}\\u005bgroup]"
+            "#\u{200b}\\u0023\u{ad}[group]"
         );
+        // Azure Pipelines and TeamCity, in any case, and a run of more than two.
+        assert_eq!(
+            d("a ##VSO[task.setvariable variable=X]y"),
+            "a #\\u0023VSO[task.setvariable variable=X]y"
+        );
+        assert_eq!(d("##teamcity[x]"), "#\\u0023teamcity[x]");
+        assert_eq!(d("###vso["), "#\\u0023#vso[");
+        assert_eq!(d("####"), "#\\u0023#\\u0023");
         assert_eq!(d("# #[x]"), "# #[x]");
         assert_eq!(d("::error::x"), ":\\u003aerror::x");
         assert_eq!(
@@ -223,8 +245,8 @@ mod tests {
         let line = serde_json::json!({ "fail_reason": sent }).to_string();
         let read: serde_json::Value = serde_json::from_str(&d(&line)).unwrap();
         assert_eq!(read["fail_reason"], sent);
-        assert!(!d(&line).contains("##["));
-        assert_eq!(defused("##[x]", Syntax::Xml), "##&#91;x]");
+        assert!(!d(&line).contains("##"));
+        assert_eq!(defused("##[x]", Syntax::Xml), "#&#35;[x]");
         assert_eq!(defused("::x::", Syntax::Xml), ":&#58;x::");
     }
 

@@ -1,11 +1,17 @@
-//! How GitHub's runner finds workflow commands in what a step prints, ported from
-//! actions/runner (`src/Runner.Worker/ActionCommandManager.cs` and
-//! `src/Runner.Common/ActionCommand.cs`): each line (split at `\n` and `\r`, as .NET's
-//! `ReadLine` does) is tried as `::name props::data` after its leading blanks, then as
-//! `##[name props]data` anywhere in it; only registered names count, compared without
-//! case; `stop-commands` turns every command off until its token comes back as one.
+//! How CI runners find commands in what a step prints, each line split at `\n` and `\r`
+//! (as .NET's `ReadLine` does):
 //!
-//! Stricter than the runner on one point: its searches are culture-aware and skip
+//! - GitHub's runner, ported from actions/runner (`src/Runner.Worker/ActionCommandManager.cs`
+//!   and `src/Runner.Common/ActionCommand.cs`): `::name props::data` after a line's leading
+//!   blanks, then `##[name props]data` anywhere in it; only registered names count, compared
+//!   without case; `stop-commands` turns every command off until its token comes back.
+//! - Azure Pipelines' agent (`src/Agent.Worker/Command.cs`, `TryParse`): `##vso[area.event
+//!   props]data` anywhere in a line, and its formatting commands `##[section]`, `##[group]`,
+//!   `##[command]`… — both matched here without case, which the agent does for the prefix.
+//! - TeamCity's service messages: `##teamcity[name …]` anywhere in a line (the build agent
+//!   reads them at a line's start; anywhere is stricter).
+//!
+//! Stricter than the runners on one point: their searches are culture-aware and skip
 //! invisible characters, so these are removed from a line before it is parsed.
 
 const REGISTERED: &[&str] = &[
@@ -26,15 +32,48 @@ const REGISTERED: &[&str] = &[
     "warning",
 ];
 
-/// A command the runner would have acted on, and the line it was found in.
+/// A command a runner would have acted on, which runner, and the line it was found in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
+    pub runner: &'static str,
     pub name: String,
     pub line: String,
 }
 
-/// The commands the runner would act on in `output`.
+/// The commands any of the runners would act on in `output`.
 pub fn commands(output: &str) -> Vec<Command> {
+    let mut found = github(output);
+    for line in output.split(['\n', '\r']) {
+        let line: String = line.chars().filter(|c| !is_invisible(*c)).collect();
+        // Azure's formatting commands are few (`section`, `command`, `group`…); any name is
+        // stricter.
+        for (runner, prefix) in [
+            ("azure", "##vso["),
+            ("azure", "##["),
+            ("teamcity", "##teamcity["),
+        ] {
+            if let Some(name) = marked(&line, prefix) {
+                found.push(Command {
+                    runner,
+                    name,
+                    line: line.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// `{prefix}name props]` anywhere in `line`, the prefix matched without case.
+fn marked(line: &str, prefix: &str) -> Option<String> {
+    let start = line.to_ascii_lowercase().find(prefix)? + prefix.len();
+    let end = start + line[start..].find(']')?;
+    Some(name(&line[start..end]))
+}
+
+/// The commands GitHub's runner would act on in `output` (Azure's `##[section]`-style
+/// formatting commands are among them: the same form, anywhere in a line).
+fn github(output: &str) -> Vec<Command> {
     let mut stopped: Option<String> = None;
     let mut found = Vec::new();
     for line in output.split(['\n', '\r']) {
@@ -56,6 +95,7 @@ pub fn commands(output: &str) -> Vec<Command> {
             Some(_) => {}
             None if name.eq_ignore_ascii_case("stop-commands") => stopped = Some(data),
             None => found.push(Command {
+                runner: "github",
                 name,
                 line: line.clone(),
             }),
