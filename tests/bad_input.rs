@@ -187,8 +187,17 @@ async fn arguments_quoted_in_a_usage_error_cannot_become_runner_commands() {
         &["--timeout", "##[error]x", "swap-1"],
         &["-", "--project-id", "##[group]p"],
         &["##vso[task.setvariable variable=X]y"],
-        &["--timeout", "##teamcity[setParameter name='x' value='y']", "swap-1"],
-        &["instance", "--since", "##VSO[task.complete result=Succeeded]", "i-1"],
+        &[
+            "--timeout",
+            "##teamcity[setParameter name='x' value='y']",
+            "swap-1",
+        ],
+        &[
+            "instance",
+            "--since",
+            "##VSO[task.complete result=Succeeded]",
+            "i-1",
+        ],
     ] {
         let run = dcs_wait_with_stdin(args, &[], b"##[endgroup]swap-1").await;
         assert_eq!(run.code, 2, "{run:#?}");

@@ -334,33 +334,56 @@ async fn an_iam_refusal_is_reported_for_every_job_with_exit_4() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_go_through_an_http_proxy_unless_no_proxy_says_otherwise() {
+async fn an_http_loopback_endpoint_is_never_reached_through_a_proxy() {
+    // Plain HTTP through a proxy would hand it the token or the signature in the clear.
     let proxy = Proxy::start().await;
-    let sim = sim(vec![job("swap-1", 300)]).await;
-    let mut args = args_for(&sim);
-    args.push("swap-1".into());
-    let mut env = aksk(&sim);
-    env.push(("HTTP_PROXY", proxy.url.clone()));
-    let run = dcs_wait(&args, &env).await;
-    assert_eq!(run.code, 0, "{run:#?}");
-    assert!(proxy.forwarded() >= 1, "the proxy saw nothing");
-    let through_proxy = proxy.forwarded();
+    let sim = start(Scenario {
+        iam_projects: vec![SimProject {
+            id: PROJECT.into(),
+            name: "sim-region-1".into(),
+        }],
+        ..scenario(vec![job("swap-1", 300)])
+    })
+    .await;
+    let proxies =
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"].map(|v| (v, proxy.url.clone()));
+    for (run_number, credentials) in [aksk(&sim), token(&sim)].into_iter().enumerate() {
+        // The DCS endpoint, and IAM's (the project id looked up), both plain loopback HTTP.
+        let args = args_without_project(&sim, &["--region", "sim-region-1", "swap-1"]);
+        let mut env = credentials;
+        env.extend(proxies.clone());
+        env.push(("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url()));
+        let run = dcs_wait(&args, &env).await;
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert_eq!(sim.stats().iam_requests, run_number as u64 + 1);
+    }
+    assert_eq!(proxy.accepted(), 0, "a request reached the proxy");
 
-    env.push(("NO_PROXY", "127.0.0.1".into()));
-    let run = dcs_wait(&args, &env).await;
-    assert_eq!(run.code, 0, "{run:#?}");
-    assert_eq!(
-        proxy.forwarded(),
-        through_proxy,
-        "NO_PROXY was not honoured"
+    // The proxy is real: an https:// endpoint is taken to it.
+    let endpoint = sim.url().replace("http://", "https://");
+    let mut args = vec!["--endpoint".to_string(), endpoint];
+    args.extend(
+        [
+            "--project-id",
+            PROJECT,
+            "--unreachable-grace",
+            "1s",
+            "swap-1",
+        ]
+        .map(String::from),
     );
+    let mut env = aksk(&sim);
+    env.extend(proxies);
+    let run = dcs_wait(&args, &env).await;
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(proxy.accepted() >= 1, "the proxy saw nothing");
 }
 
 /// A forward proxy for plain HTTP: reads the request head to learn the target, then relays
-/// bytes both ways. Counts the connections it forwarded.
+/// bytes both ways. Counts the connections it accepted, whatever they asked.
 struct Proxy {
     url: String,
-    forwarded: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Proxy {
@@ -369,11 +392,11 @@ impl Proxy {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let count = forwarded.clone();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let count = count.clone();
+                count.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let mut head = vec![0u8; 8192];
                     let n = client.read(&mut head).await.unwrap_or(0);
@@ -391,18 +414,17 @@ impl Proxy {
                     let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
                         return;
                     };
-                    count.fetch_add(1, Ordering::SeqCst);
                     if upstream.write_all(&head[..n]).await.is_ok() {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                     }
                 });
             }
         });
-        Proxy { url, forwarded }
+        Proxy { url, accepted }
     }
 
-    fn forwarded(&self) -> usize {
-        self.forwarded.load(std::sync::atomic::Ordering::SeqCst)
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -369,7 +369,15 @@ async fn no_server_text_becomes_a_runner_command() {
     for output in ["text", "json"] {
         let mut args = vec!["--endpoint".to_string(), sim.url()];
         args.extend(
-            ["--region", "sim-region-1", "--output", output, "-v", "swap-1"].map(String::from),
+            [
+                "--region",
+                "sim-region-1",
+                "--output",
+                output,
+                "-v",
+                "swap-1",
+            ]
+            .map(String::from),
         );
         let mut env = aksk(&sim);
         env.push(("HUAWEICLOUD_SDK_IAM_ENDPOINT", sim.url()));

@@ -85,13 +85,14 @@ async fn a_proxy_that_is_down_is_named_without_its_password() {
     let sim = sim(vec![job("swap-1", 0)]).await;
     let proxy = format!("http://user:{SECRET_MARK}@127.0.0.1:{}", closed_port());
     let mut env = aksk(&sim);
-    env.extend([("HTTP_PROXY", proxy), trace()]);
-    let mut args = args_for(&sim);
-    args.extend(["--unreachable-grace", "1s", "swap-1"].map(String::from));
+    env.extend([("HTTPS_PROXY", proxy), trace()]);
+    // https://: plain HTTP to a loopback endpoint never goes through a proxy.
+    let endpoint = sim.url().replace("http://", "https://");
+    let args = args_to(&endpoint, &["--unreachable-grace", "1s", "swap-1"]);
     let run = dcs_wait(&args, &env).await;
     assert_eq!(run.code, 4, "{run:#?}");
     let said = message(&run);
-    let host = sim.url().trim_start_matches("http://").to_string();
+    let host = endpoint.trim_start_matches("https://").to_string();
     assert!(
         said.contains(&format!(
             "could not connect to {host} through the proxy 127.0.0.1:"

@@ -1,6 +1,6 @@
-//! The HTTP clients. One for the DCS and IAM APIs: rustls with the platform's trust roots
-//! plus any `--ca-bundle`, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, no
-//! redirects. One for instance metadata: never through a proxy, short timeouts.
+//! The HTTP clients. For the DCS and IAM APIs: rustls with the platform's trust roots plus
+//! any `--ca-bundle`, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` for `https://`
+//! only, no redirects. For instance metadata: never through a proxy, short timeouts.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,22 +82,59 @@ fn builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-/// The client for DCS and IAM. Without `tls`, no request will use HTTPS (every URL is a
+/// The clients for DCS and IAM, one for each scheme.
+///
+/// A plain `http://` URL is a loopback one (the endpoint check allows no other), and it is
+/// never reached through a proxy: the request would reach the proxy in the clear, with its
+/// `X-Auth-Token`, `X-Security-Token` or signature, to be read or replayed there.
+#[derive(Debug, Clone)]
+pub struct ApiHttp {
+    https: reqwest::Client,
+    plain: reqwest::Client,
+}
+
+impl ApiHttp {
+    /// The client for `url`.
+    pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
+        if may_use_proxy(url) {
+            &self.https
+        } else {
+            &self.plain
+        }
+    }
+}
+
+/// Whether a request to `url` may go through the proxies the environment names: only over
+/// TLS, which a proxy can carry but not read.
+pub fn may_use_proxy(url: &url::Url) -> bool {
+    url.scheme() != "http"
+}
+
+/// The clients for DCS and IAM. Without `tls`, no request will use HTTPS (every URL is a
 /// loopback `http://` one), so the platform's trust roots — about a hundred and fifty
 /// certificates read and parsed — are not loaded: the client then trusts no certificate.
-pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<reqwest::Client, HttpError> {
+pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<ApiHttp, HttpError> {
+    let plain = builder().tls_certs_only(Vec::new()).no_proxy().build()?;
+    if !tls {
+        return Ok(ApiHttp {
+            https: plain.clone(),
+            plain,
+        });
+    }
+    Ok(ApiHttp {
+        https: https_client(ca_bundle)?,
+        plain,
+    })
+}
+
+fn https_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, HttpError> {
     let extra = match ca_bundle {
         Some(path) => read_ca_bundle(path)?,
         None => Vec::new(),
     };
-    let builder = if tls {
-        builder().tls_certs_merge(extra)
-    } else {
-        builder().tls_certs_only(extra)
-    };
-    builder.build().map_err(|e| {
+    builder().tls_certs_merge(extra).build().map_err(|e| {
         // The platform verifier refuses to start with no roots at all; rustls says why.
-        if tls && is_rustls(&e) {
+        if is_rustls(&e) {
             HttpError::NoTrustRoots(e)
         } else {
             HttpError::Build(e)

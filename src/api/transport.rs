@@ -56,7 +56,7 @@ pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins
 /// every job), with the credentials of the moment and a correction for a skewed clock.
 #[derive(Debug)]
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: http::ApiHttp,
     proxies: Proxies,
     provider: Arc<Provider>,
     in_flight: tokio::sync::Semaphore,
@@ -65,7 +65,7 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(http: reqwest::Client, provider: Arc<Provider>) -> Transport {
+    pub(crate) fn new(http: http::ApiHttp, provider: Arc<Provider>) -> Transport {
         Transport {
             http,
             proxies: Proxies::from_system(),
@@ -150,7 +150,7 @@ impl Transport {
             corrected(skew),
         );
         let signed_with = matches!(*credentials, Credentials::AkSk { .. }).then_some(skew);
-        let mut request = self.http.request(method.clone(), url.clone());
+        let mut request = self.http.for_url(url).request(method.clone(), url.clone());
         for (name, value) in headers {
             request = request.header(name, value);
         }

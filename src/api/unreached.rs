@@ -17,6 +17,9 @@ impl Proxies {
 
     /// The proxy for `url`.
     fn for_url(&self, url: &url::Url) -> Option<Intercept> {
+        if !super::http::may_use_proxy(url) {
+            return None;
+        }
         self.0.intercept(&url.as_str().parse().ok()?)
     }
 }
