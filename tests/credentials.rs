@@ -225,12 +225,12 @@ async fn a_metadata_endpoint_that_never_answers_fails_fast_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skewed_clock_is_corrected_once_and_for_all() {
-    // The server's clock is an hour ahead: every X-Sdk-Date of ours looks an hour old. Three
-    // jobs are refused at once; one learns the correction, all three try again.
+    // The server's clock is half an hour ahead: every X-Sdk-Date of ours looks half an hour
+    // old. Three jobs are refused at once; one learns the correction, all three try again.
     // At the highest verbosity, with a secret that must not show.
     let ids = ["swap-1", "swap-2", "swap-3"];
     let mut skewed = Scenario {
-        clock_offset_secs: 3600,
+        clock_offset_secs: 1800,
         ..scenario(ids.iter().map(|id| job(id, 1500)).collect())
     };
     skewed.auth.secret_key = "sk-VERY-SECRET-skew".into();
@@ -250,7 +250,7 @@ async fn a_skewed_clock_is_corrected_once_and_for_all() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no skew message: {}", run.stderr));
-    assert!((3590..=3610).contains(&said), "{said}");
+    assert!((1790..=1810).contains(&said), "{said}");
     let stats = sim.stats();
     assert!(
         (1..=3).contains(&stats.rejected),
@@ -258,6 +258,32 @@ async fn a_skewed_clock_is_corrected_once_and_for_all() {
     );
     for report in run.reports() {
         assert_eq!(report["duration_ms"], 1500);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_clock_a_day_away_is_not_believed_and_nothing_is_resent() {
+    // A day ahead: whoever answers would have us sign for tomorrow, a request to replay then.
+    for command in [&["swap-1"][..], &["swap", "inst-1"]] {
+        let sim = start(Scenario {
+            clock_offset_secs: 24 * 3600,
+            instances: vec![dcs_wait::sim::SimInstance::new("inst-1", 0)],
+            ..scenario(vec![job("swap-1", 0)])
+        })
+        .await;
+        let mut args = args_for(&sim);
+        args.extend(command.iter().map(|s| s.to_string()));
+        let run = dcs_wait(&args, &aksk(&sim)).await;
+        assert_eq!(run.code, 4, "{run:#?}");
+        let report = run.report();
+        assert_eq!(report["error"]["code"], "clock_skew", "{run:#?}");
+        assert_eq!(report["error"]["http_status"], 401);
+        let message = report["error"]["message"].as_str().unwrap();
+        assert!(message.contains("Set this machine's clock right"), "{message}");
+        assert!(message.contains("ahead of this machine's clock"), "{message}");
+        let stats = sim.stats();
+        assert_eq!((stats.requests, stats.rejected), (1, 1), "{stats:?}");
+        assert_ended_by(&run, Duration::from_secs(2));
     }
 }
 

@@ -43,6 +43,9 @@ pub enum ErrorKind {
     Credentials,
     /// The server's certificate is not trusted.
     Tls,
+    /// API Gateway refused our signature with a clock further from ours than dcs-wait will
+    /// correct: the machine's clock is wrong, or the answer is not the real gateway's.
+    ClockSkew,
     /// A swap's start got an answer that proves nothing, and no task showed that it started.
     StartUnknown,
     /// A swap's dry run found the instance in a state where DCS refuses a swap.
@@ -77,6 +80,7 @@ impl ErrorKind {
             ErrorKind::JobIdMismatch => "job_id_mismatch",
             ErrorKind::Credentials => "credentials",
             ErrorKind::Tls => "tls",
+            ErrorKind::ClockSkew => "clock_skew",
             ErrorKind::StartUnknown => "start_unknown",
             ErrorKind::NotRunning => "not_running",
             ErrorKind::FailFast => "fail_fast",

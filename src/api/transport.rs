@@ -48,9 +48,20 @@ impl Exchange for Transport {
 /// otherwise open ten thousand connections, each with its buffers and its handshake.
 pub const MAX_IN_FLIGHT: usize = 64;
 
-/// How far our clock may be from the server's before a refused signature is blamed on it.
-/// API Gateway allows 15 minutes; honest clocks are within seconds.
-pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+/// How far the server's clock must be from ours (as corrected so far) before a refused
+/// signature is blamed on it and signed again with the server's time. Honest clocks are
+/// within seconds, and a `Date` header has a resolution of one.
+pub const SKEW_THRESHOLD: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
+
+/// The largest clock difference learnt from a server. Past it the server is not believed:
+/// a man in the middle could otherwise have us sign a swap for tomorrow and replay it then.
+/// The user sets the machine's clock right instead (exit 4, `clock_skew`).
+pub const MAX_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// The codes API Gateway refuses a signature with, a signing date too far from its clock
+/// among the reasons ("Incorrect IAM authentication information"); a 401 of the service
+/// behind it (a token DCS refused) says nothing of clocks.
+const SIGNATURE_REFUSED: &[&str] = &["APIG.0301", "APIGW.0301"];
 
 /// Signed GETs to Huawei Cloud APIs over one reused HTTP client (one connection pool for
 /// every job), with the credentials of the moment and a correction for a skewed clock.
@@ -108,12 +119,19 @@ impl Transport {
         project_id: Option<&str>,
     ) -> Result<Reply, Failed> {
         let (reply, signed_with) = self.send(method, url, project_id).await?;
-        if let (401, Some(skew)) = (reply.status, signed_with) {
-            if self.learn_skew(&reply) || self.skew() != skew {
-                return Ok(self.send(method, url, project_id).await?.0);
+        let Some(signed_with) = signed_with.filter(|_| reply.status == 401) else {
+            return Ok(reply);
+        };
+        match judge_clock(&reply, jiff::Timestamp::now(), self.skew()) {
+            Clock::Learn(skew) => self.learn(skew),
+            Clock::TooFar(skew) => {
+                return Err(Failed::Poll(PollError::Final(too_far(skew, reply))))
             }
+            // Another request learnt the server's clock since this one was signed.
+            Clock::Unrelated if self.skew() != signed_with => {}
+            Clock::Unrelated => return Ok(reply),
         }
-        Ok(reply)
+        Ok(self.send(method, url, project_id).await?.0)
     }
 
     /// Our clock corrected by what refused signatures taught: the server's time, as near as
@@ -174,33 +192,82 @@ impl Transport {
         ))
     }
 
-    /// Takes the server's clock from a refused reply; true when that changed ours enough to
-    /// be worth another try.
-    fn learn_skew(&self, reply: &Reply) -> bool {
-        let Some(server) = reply
-            .headers
-            .date
-            .as_deref()
-            .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
-            .map(|z| z.timestamp())
-        else {
-            return false;
-        };
-        let skew = server.duration_since(jiff::Timestamp::now());
-        if (skew - self.skew()).abs() < SKEW_THRESHOLD {
-            return false;
-        }
+    fn learn(&self, skew: jiff::SignedDuration) {
         tracing::debug!(
             "the server refused our signature and its clock is {:.0} s from ours: \
              signing with its time from now on and trying once more",
             skew.as_secs_f64()
         );
-        self.skew_ms.store(
-            skew.as_millis().clamp(i64::MIN as i128, i64::MAX as i128) as i64,
-            Ordering::Relaxed,
-        );
-        true
+        self.skew_ms
+            .store(skew.as_millis() as i64, Ordering::Relaxed);
     }
+}
+
+/// What a 401 to a signed request says of our clock.
+#[derive(Debug, PartialEq)]
+enum Clock {
+    /// Nothing: not API Gateway refusing a signature, no usable `Date`, or a server clock
+    /// no further from ours than what is already corrected.
+    Unrelated,
+    /// The server's clock is this far from ours (server minus ours), within [`MAX_SKEW`].
+    Learn(jiff::SignedDuration),
+    /// This far, past [`MAX_SKEW`]: not believed.
+    TooFar(jiff::SignedDuration),
+}
+
+/// Judges a refused reply by its error code and its `Date`, at our time `now`, with `known`
+/// the correction in use. Only a refused signature teaches: any other answer's `Date` (a
+/// 5xx, a 200) may say what it likes.
+fn judge_clock(reply: &Reply, now: jiff::Timestamp, known: jiff::SignedDuration) -> Clock {
+    if reply.status != 401 {
+        return Clock::Unrelated;
+    }
+    let refused = ApiError::from_response(reply.status, &reply.body, None);
+    if !refused
+        .code
+        .as_deref()
+        .is_some_and(|code| SIGNATURE_REFUSED.contains(&code))
+    {
+        return Clock::Unrelated;
+    }
+    let Some(server) = reply
+        .headers
+        .date
+        .as_deref()
+        .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+        .map(|z| z.timestamp())
+    else {
+        return Clock::Unrelated;
+    };
+    let skew = server.duration_since(now);
+    if (skew - known).abs() < SKEW_THRESHOLD {
+        Clock::Unrelated
+    } else if skew.abs() > MAX_SKEW {
+        Clock::TooFar(skew)
+    } else {
+        Clock::Learn(skew)
+    }
+}
+
+/// The final error for a server clock past [`MAX_SKEW`]: what was refused, by how much, and
+/// what to do.
+fn too_far(skew: jiff::SignedDuration, reply: Reply) -> ApiError {
+    let seconds = skew.as_secs();
+    let side = if seconds > 0 { "ahead of" } else { "behind" };
+    let hours = seconds.unsigned_abs() as f64 / 3600.0;
+    // The answer's request id (made printable there), with our words and our code.
+    let mut error = ApiError::from_response(reply.status, &reply.body, reply.headers.request_id);
+    error.kind = ErrorKind::ClockSkew;
+    error.code = None;
+    error.message = format!(
+        "the server refused our signature, and its Date is {} s ({hours:.1} h) {side} \
+             this machine's clock: more than the {} h dcs-wait will correct, so nothing was \
+             signed with it (a request signed for another time could be replayed then). Set \
+             this machine's clock right (NTP), or check that the endpoint is the real one",
+        seconds.unsigned_abs(),
+        MAX_SKEW.as_hours(),
+    );
+    error
 }
 
 /// Why a request has no reply: said already, or a failure of the HTTP stack to be said.
@@ -278,5 +345,118 @@ fn is_untrusted_certificate(mut cause: &(dyn std::error::Error + 'static)) -> bo
             Some(inner) => cause = inner,
             None => return false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply of `status` with `body`, dated `offset` from `now`.
+    fn reply(status: u16, body: &str, now: jiff::Timestamp, offset: jiff::SignedDuration) -> Reply {
+        let date = (now + offset)
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        Reply {
+            status,
+            headers: AnswerHeaders {
+                date: Some(date),
+                ..AnswerHeaders::default()
+            },
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const REFUSED: &str = r#"{"error_code":"APIG.0301","error_msg":"Incorrect IAM authentication information: x-sdk-date expired"}"#;
+
+    #[test]
+    fn only_a_refused_signature_teaches_and_only_up_to_the_bound() {
+        let now: jiff::Timestamp = "2026-12-04T08:00:00Z".parse().unwrap();
+        let none = jiff::SignedDuration::ZERO;
+        let mins = jiff::SignedDuration::from_mins;
+        let judge = |r: &Reply, known| judge_clock(r, now, known);
+
+        // Three minutes: corrected.
+        assert_eq!(
+            judge(&reply(401, REFUSED, now, mins(3)), none),
+            Clock::Learn(mins(3))
+        );
+        assert_eq!(
+            judge(&reply(401, REFUSED, now, -mins(3)), none),
+            Clock::Learn(-mins(3))
+        );
+        let gateway = REFUSED.replace("APIG.", "APIGW.");
+        assert_eq!(
+            judge(&reply(401, &gateway, now, mins(30)), none),
+            Clock::Learn(mins(30))
+        );
+        // A day, five years: refused.
+        for far in [mins(24 * 60), -mins(24 * 60), mins(5 * 365 * 24 * 60)] {
+            assert_eq!(
+                judge(&reply(401, REFUSED, now, far), none),
+                Clock::TooFar(far)
+            );
+        }
+        // Just past the bound, and at it.
+        assert_eq!(
+            judge(&reply(401, REFUSED, now, mins(61)), none),
+            Clock::TooFar(mins(61))
+        );
+        assert_eq!(
+            judge(&reply(401, REFUSED, now, mins(60)), none),
+            Clock::Learn(mins(60))
+        );
+        // Already known, or too close to matter.
+        assert_eq!(
+            judge(&reply(401, REFUSED, now, mins(30)), mins(30)),
+            Clock::Unrelated
+        );
+        assert_eq!(
+            judge(
+                &reply(401, REFUSED, now, jiff::SignedDuration::from_secs(20)),
+                none
+            ),
+            Clock::Unrelated
+        );
+        // Any other answer's Date says nothing: a 5xx, a 200, a 403, DCS's own 401.
+        for status in [500, 502, 503, 200, 403] {
+            let odd = reply(status, REFUSED, now, mins(24 * 60));
+            assert_eq!(judge(&odd, none), Clock::Unrelated, "{status}");
+        }
+        let token = r#"{"error_code":"DCS.4001","error_msg":"token expired"}"#;
+        assert_eq!(
+            judge(&reply(401, token, now, mins(30)), none),
+            Clock::Unrelated
+        );
+        assert_eq!(
+            judge(&reply(401, "<html>", now, mins(30)), none),
+            Clock::Unrelated
+        );
+        let mut undated = reply(401, REFUSED, now, mins(30));
+        undated.headers.date = Some("yesterday".into());
+        assert_eq!(judge(&undated, none), Clock::Unrelated);
+    }
+
+    #[test]
+    fn a_clock_too_far_is_named_with_what_to_do() {
+        let now: jiff::Timestamp = "2026-12-04T08:00:00Z".parse().unwrap();
+        let mut refused = reply(401, REFUSED, now, jiff::SignedDuration::from_hours(24));
+        refused.headers.request_id = Some("req-1".into());
+        let error = too_far(jiff::SignedDuration::from_hours(24), refused);
+        assert_eq!(error.kind, ErrorKind::ClockSkew);
+        assert_eq!(error.kind.code(), Some("clock_skew"));
+        assert_eq!(error.code, None);
+        assert_eq!(error.http_status, Some(401));
+        assert_eq!(error.request_id.as_deref(), Some("req-1"));
+        assert!(
+            error.message.contains("86400 s (24.0 h) ahead of"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("Set this machine's clock right"),
+            "{}",
+            error.message
+        );
     }
 }
