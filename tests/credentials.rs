@@ -279,8 +279,14 @@ async fn a_server_clock_a_day_away_is_not_believed_and_nothing_is_resent() {
         assert_eq!(report["error"]["code"], "clock_skew", "{run:#?}");
         assert_eq!(report["error"]["http_status"], 401);
         let message = report["error"]["message"].as_str().unwrap();
-        assert!(message.contains("Set this machine's clock right"), "{message}");
-        assert!(message.contains("ahead of this machine's clock"), "{message}");
+        assert!(
+            message.contains("Set this machine's clock right"),
+            "{message}"
+        );
+        assert!(
+            message.contains("ahead of this machine's clock"),
+            "{message}"
+        );
         let stats = sim.stats();
         assert_eq!((stats.requests, stats.rejected), (1, 1), "{stats:?}");
         assert_ended_by(&run, Duration::from_secs(2));
@@ -575,4 +581,60 @@ async fn no_secret_of_a_profile_or_of_metadata_appears_at_the_highest_verbosity(
         assert!(run.stderr.contains("broken"), "{}", run.stderr);
         assert_no_secret(&run);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_no_header_can_carry_is_refused_before_any_request() {
+    // Sent, the header would be dropped and the request go out unauthenticated.
+    let sim = sim(vec![job("swap-1", 0)]).await;
+    let mut args = args_for(&sim);
+    args.push("swap-1".into());
+    let keys = aksk(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let file = profile(&dir, "[basic]\nak = AK\u{7f}x\nsk = sk-VERY-SECRET\n");
+    for (env, name, says) in [
+        (
+            vec![(
+                "DCS_WAIT_AUTH_TOKEN",
+                "tok-VERY-SECRET\u{1b}[2J".to_string(),
+            )],
+            "DCS_WAIT_AUTH_TOKEN".to_string(),
+            "a control character at character 16",
+        ),
+        (
+            vec![
+                ("HUAWEICLOUD_SDK_AK", "AK\u{1}x".to_string()),
+                keys[1].clone(),
+            ],
+            "HUAWEICLOUD_SDK_AK".to_string(),
+            "a control character at character 3",
+        ),
+        (
+            vec![
+                keys[0].clone(),
+                keys[1].clone(),
+                (
+                    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                    "sts-VERY-SECRETé".to_string(),
+                ),
+            ],
+            "HUAWEICLOUD_SDK_SECURITY_TOKEN".to_string(),
+            "a character outside ASCII at character 16",
+        ),
+        (
+            vec![("HUAWEICLOUD_SDK_CREDENTIALS_FILE", file.clone())],
+            format!("ak in {file}"),
+            "a control character at character 3",
+        ),
+    ] {
+        let run = dcs_wait(&args, &env).await;
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(
+            run.stderr.contains(&format!("{name} holds {says}")),
+            "{run:#?}"
+        );
+        assert!(!run.stderr.contains("VERY-SECRET"), "{run:#?}");
+        assert!(!run.stderr.contains('\u{1b}'), "{run:#?}");
+    }
+    assert_eq!(sim.stats().requests, 0, "a request was sent");
 }

@@ -2,6 +2,7 @@
 //! (the chain of [`super::auth::provider`], or fixed ones) and the project id (given, from the
 //! profile, or asked of IAM). The command line builds its client here too.
 
+use super::auth::credentials::Names;
 use super::auth::metadata::Metadata;
 use super::auth::{provider, Credentials, CredentialsError, Provider, Source};
 use super::client::Client;
@@ -213,7 +214,16 @@ impl ClientBuilder {
         let tls = endpoint.scheme() == "https" || self.project_id.is_none();
         let http = http::api_client(self.ca_bundle.as_deref(), tls)?;
         let (provider, profile) = match self.credentials {
-            Some(credentials) => (Provider::fixed(Source::Explicit, credentials), None),
+            Some(credentials) => {
+                credentials.check_sendable(&Names::keys(
+                    "the access key",
+                    "the secret key",
+                    "the security token",
+                    "the IAM token",
+                    "given to the client builder",
+                ))?;
+                (Provider::fixed(Source::Explicit, credentials), None)
+            }
             None => {
                 let metadata = match Metadata::endpoint_from_env(&env) {
                     Some(base) => Some(Metadata::new(base, http::metadata_client()?)),

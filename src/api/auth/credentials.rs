@@ -95,6 +95,81 @@ pub enum CredentialsError {
     /// Temporary credentials that lapsed, with no fresh ones to be had: when they expired.
     #[error("the credentials expired at {0} and could not be refreshed")]
     Expired(String),
+    /// A credential holding a character that cannot be sent: HTTP would drop the header, and
+    /// the request go out with no authentication at all. Names the credential and where the
+    /// character is, never the value.
+    #[error(
+        "{name} holds a {what} at character {position}, which cannot be sent in an HTTP \
+         header: set it again without it (a copy from a terminal, or a file with Windows line \
+         ends, often brings one)"
+    )]
+    Unsendable {
+        /// Which credential: a variable's name, or a key and its file.
+        name: String,
+        /// What kind of character: a control character, or one outside ASCII.
+        what: &'static str,
+        /// Where, counted in characters from 1.
+        position: usize,
+    },
+}
+
+/// What each part of a set of credentials is called where they came from, for a message.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// The access key's.
+    pub access_key: String,
+    /// The secret key's.
+    pub secret_key: String,
+    /// The security token's.
+    pub security_token: String,
+    /// The IAM token's.
+    pub auth_token: String,
+}
+
+impl Names {
+    /// The environment variables'.
+    pub fn env() -> Names {
+        Names {
+            access_key: ENV_AK.into(),
+            secret_key: ENV_SK.into(),
+            security_token: ENV_SECURITY_TOKEN.into(),
+            auth_token: ENV_AUTH_TOKEN.into(),
+        }
+    }
+
+    /// Each `key` followed by `where_`.
+    pub fn keys(ak: &str, sk: &str, token: &str, auth_token: &str, where_: &str) -> Names {
+        let name = |key: &str| format!("{key} {where_}");
+        Names {
+            access_key: name(ak),
+            secret_key: name(sk),
+            security_token: name(token),
+            auth_token: name(auth_token),
+        }
+    }
+}
+
+/// `value` unless a character in it cannot go in a header. The secret key is never sent,
+/// but a control character in it is as surely a mistake (a line end), and its 401 would not
+/// say which.
+fn sendable(name: &str, value: &str) -> Result<(), CredentialsError> {
+    // HTTP header values are visible ASCII, space and tab.
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t'));
+    match bad {
+        None => Ok(()),
+        Some((index, c)) => Err(CredentialsError::Unsendable {
+            name: name.to_string(),
+            what: if c.is_control() {
+                "control character"
+            } else {
+                "character outside ASCII"
+            },
+            position: index + 1,
+        }),
+    }
 }
 
 impl Credentials {
@@ -115,6 +190,27 @@ impl Credentials {
             (None, Some(_)) => Err(CredentialsError::AkMissing),
             (None, None) if security_token.is_some() => Err(CredentialsError::TokenWithoutKeys),
             (None, None) => Ok(None),
+        }
+    }
+
+    /// Refuses credentials that hold a character an HTTP header cannot carry, naming the part
+    /// by `names` and where the character is: sent, its header would be dropped.
+    pub fn check_sendable(&self, names: &Names) -> Result<(), CredentialsError> {
+        use secrecy::ExposeSecret;
+        match self {
+            Credentials::Token(token) => sendable(&names.auth_token, token.expose_secret()),
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                sendable(&names.access_key, access_key)?;
+                sendable(&names.secret_key, secret_key.expose_secret())?;
+                match security_token {
+                    Some(token) => sendable(&names.security_token, token.expose_secret()),
+                    None => Ok(()),
+                }
+            }
         }
     }
 

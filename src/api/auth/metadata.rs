@@ -2,6 +2,7 @@
 //! an agency: a session token (`PUT /meta-data/latest/api/token`), then
 //! `GET /openstack/latest/securitykey`.
 
+use super::credentials::Names;
 use super::Credentials;
 use crate::api::Env;
 use secrecy::{ExposeSecret, SecretString};
@@ -188,16 +189,22 @@ pub fn parse_security_key(body: &[u8]) -> Result<Expiring, MetadataError> {
         .trim()
         .parse()
         .map_err(|_| MetadataError::Malformed("expires_at is not an RFC 3339 time"))?;
+    let credentials = Credentials::AkSk {
+        access_key: c.access.trim().to_string(),
+        secret_key: trimmed(&c.secret),
+        security_token: c
+            .securitytoken
+            .as_ref()
+            .filter(|t| !t.expose_secret().trim().is_empty())
+            .map(trimmed),
+    };
+    // Sent, such a key's header would be dropped: no request without authentication.
+    let names = Names::keys("access", "secret", "securitytoken", "", "");
+    credentials.check_sendable(&names).map_err(|_| {
+        MetadataError::Malformed("a credential holds a character a header cannot carry")
+    })?;
     Ok(Expiring {
-        credentials: Arc::new(Credentials::AkSk {
-            access_key: c.access.trim().to_string(),
-            secret_key: trimmed(&c.secret),
-            security_token: c
-                .securitytoken
-                .as_ref()
-                .filter(|t| !t.expose_secret().trim().is_empty())
-                .map(trimmed),
-        }),
+        credentials: Arc::new(credentials),
         expires_at,
     })
 }
@@ -205,6 +212,16 @@ pub fn parse_security_key(body: &[u8]) -> Result<Expiring, MetadataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_no_header_can_carry_is_refused() {
+        let err = parse_security_key(
+            br#"{"credential": {"access": "TMP\u0000AK", "secret": "s",
+                 "expires_at": "2026-11-28T12:00:00.000000Z"}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot carry"), "{err}");
+    }
 
     #[test]
     fn parses_a_security_key() {

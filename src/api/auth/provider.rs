@@ -5,6 +5,7 @@
 //! Metadata credentials expire: they are refreshed, while a wait runs, once less than
 //! [`REFRESH_MARGIN`] remains, so a two-hour wait outlives the first ones.
 
+use super::credentials::Names;
 use super::metadata::{Expiring, Metadata, MetadataError};
 use super::profile::{self, Profile};
 use super::{Credentials, CredentialsError};
@@ -205,6 +206,7 @@ pub struct Resolved {
 /// Walks the chain. `metadata` is `None` when that source is off.
 pub async fn resolve(env: &Env, metadata: Option<Metadata>) -> Result<Resolved, CredentialsError> {
     if let Some(credentials) = Credentials::from_env(env)? {
+        credentials.check_sendable(&Names::env())?;
         let source = match credentials {
             Credentials::Token(_) => Source::AuthToken,
             Credentials::AkSk { .. } => Source::Environment,
@@ -217,6 +219,14 @@ pub async fn resolve(env: &Env, metadata: Option<Metadata>) -> Result<Resolved, 
     let profile_path = profile::path(env);
     if let Some(path) = &profile_path {
         if let Some(profile) = profile::load(path)? {
+            let names = Names::keys(
+                "ak",
+                "sk",
+                "security_token",
+                "auth_token",
+                &format!("in {}", path.display()),
+            );
+            profile.credentials.check_sendable(&names)?;
             return Ok(Resolved {
                 provider: Provider::fixed(
                     Source::Profile(profile.path.clone()),
