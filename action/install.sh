@@ -38,11 +38,31 @@ case "$target" in
 esac
 
 base=${DCS_WAIT_DOWNLOAD_URL:-https://github.com/dcs-wait/dcs-wait/releases/download/v$version}
-case "$base" in
-    https://*) ;;
-    http://127.0.0.1[:/]* | http://localhost[:/]* | "http://[::1]"[:/]*) ;;
+# The URL is parsed, not matched as a prefix: http://127.0.0.1:x@evil:80 starts like a
+# loopback address and is another host. Scheme, then host and an optional port, nothing else
+# in the authority: a user or password is refused, and never printed.
+scheme=${base%%://*}
+rest=${base#*://}
+authority=${rest%%[/?#]*}
+if [ "$scheme" = "$base" ] || [ -z "$authority" ]; then
+    error "DCS_WAIT_DOWNLOAD_URL is not a URL such as https://mirror.example/dcs-wait/v$version"
+    exit 2
+fi
+if [[ "$authority" == *@* ]]; then
+    error "DCS_WAIT_DOWNLOAD_URL must not hold a user or password ($scheme://…@${authority##*@}): give a URL the runner can download from as it is"
+    exit 2
+fi
+if [[ "$authority" =~ ^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$ ]]; then
+    host=${BASH_REMATCH[1]}
+else
+    error "DCS_WAIT_DOWNLOAD_URL has an unusable host '$authority': give a host name or address, and a port"
+    exit 2
+fi
+case "$scheme/$host" in
+    https/*) ;;
+    http/127.0.0.1 | http/localhost | "http/[::1]") ;;
     *)
-        error "DCS_WAIT_DOWNLOAD_URL must be https (or http to a loopback address), not '$base'"
+        error "DCS_WAIT_DOWNLOAD_URL must be https (or http to a loopback address), not '$scheme://$authority'"
         exit 2
         ;;
 esac

@@ -601,6 +601,38 @@ async fn a_download_url_must_be_https_unless_it_is_loopback() {
     let run = runner.run(&[("ids", "ok-1")]).await;
     assert!(!run.passed);
     assert!(run.log.contains("must be https"), "{}", run.log);
+    // Parsed, not matched as a prefix; a user or password refused and never printed.
+    let port = t.releases.url.rsplit(':').next().unwrap().to_string();
+    for (url, says) in [
+        (
+            format!("http://127.0.0.1:x@127.0.0.2:{port}"),
+            "must not hold a user or password (http://…@127.0.0.2:",
+        ),
+        (
+            format!("https://user:{SECRET_MARK}@mirror.example/dcs-wait"),
+            "must not hold a user or password (https://…@mirror.example)",
+        ),
+        (
+            "http://127.0.0.1.evil.example/dcs-wait".to_string(),
+            "must be https (or http to a loopback address), not 'http://127.0.0.1.evil.example'",
+        ),
+        (
+            format!("http://127.0.0.1\\evil.example:{port}/x"),
+            "has an unusable host",
+        ),
+        ("127.0.0.1/dcs-wait".to_string(), "is not a URL"),
+    ] {
+        runner.env.retain(|(k, _)| k != "DCS_WAIT_DOWNLOAD_URL");
+        runner
+            .env
+            .push(("DCS_WAIT_DOWNLOAD_URL".into(), url.clone()));
+        let run = runner.run(&[("ids", "ok-1")]).await;
+        assert!(!run.passed, "{url}");
+        assert!(run.log.contains(says), "{url}: {}", run.log);
+        assert!(!run.log.contains(SECRET_MARK), "{}", run.log);
+        assert!(!run.log.contains("127.0.0.1:x"), "{}", run.log);
+    }
+    assert!(t.releases.asked().is_empty(), "{:?}", t.releases.asked());
     // The tests' own server is plain http on 127.0.0.1: allowed, and used by every test.
     runner.env.retain(|(k, _)| k != "DCS_WAIT_DOWNLOAD_URL");
     runner
