@@ -257,3 +257,55 @@ async fn the_terminal_log_is_short_and_says_a_repeat_once() {
         "no UTC timestamps at a terminal: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_and_invisible_characters_are_measured_and_shown() {
+    use dcs_wait::sim::{Fault, FaultRule};
+    // Three times the terminal's width in columns, in CJK and emoji (two columns each).
+    let wide = "运行中🚀".repeat(40);
+    let mut wide_job = job("wide-1", 600_000);
+    wide_job.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Status {
+            status: wide.clone(),
+        },
+    )];
+    let mut hidden = job("zw-1", 600_000);
+    hidden.faults = vec![FaultRule::until(
+        u64::MAX,
+        Fault::Status {
+            status: "SUCC\u{200b}ESS".into(),
+        },
+    )];
+    let sim = sim(vec![wide_job, hidden]).await;
+    let (child, screen) = on_a_terminal(&sim, &["wide-1", "zw-1"], &[]).await;
+    let screen2 = screen.clone();
+    let seen = tokio::task::spawn_blocking(move || {
+        wait_for(&screen2, "SUCC\\u{200b}ESS");
+        wait_for(&screen2, "wide-1  运行中");
+        // Some redraws, each of which would leave a wrapped row's rest behind.
+        std::thread::sleep(Duration::from_secs(2));
+        rows(&screen2)
+    })
+    .await
+    .unwrap();
+    let text = seen.join("\n");
+    eprintln!("{text}");
+    // Below the log, the display alone: a row a wait, each one row, no wrapped rest.
+    let log_end = seen
+        .iter()
+        .rposition(|r| r.contains("WARN") || r.contains("not a finished state"))
+        .map_or(0, |i| i + 1);
+    let display: Vec<&String> = seen[log_end..]
+        .iter()
+        .filter(|r| !r.trim().is_empty())
+        .collect();
+    assert_eq!(display.len(), 2, "{text}");
+    assert!(display.iter().all(|r| r.starts_with(SPINNER)), "{text}");
+    let row = display.iter().find(|r| r.contains("wide-1")).unwrap().trim_end();
+    assert!(row.ends_with('…'), "{text}");
+    assert!(console::measure_text_width(row) <= COLUMNS as usize, "{text}");
+    assert!(!text.contains("SUCC\u{200b}ESS"), "{text}");
+    interrupt(&child);
+    exit_code(child).await;
+}

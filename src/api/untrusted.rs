@@ -19,8 +19,9 @@ use std::borrow::Cow;
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
 pub const MAX_CHARS: usize = 1_000;
 
-/// `text` with each control or bidirectional-formatting character written as its escape
-/// (`\n`, `\u{1b}`), cut at [`MAX_CHARS`] with `…`.
+/// `text` with each control, bidirectional-formatting or invisible character written as its
+/// escape (`\n`, `\u{1b}`, `\u{200b}`), cut at [`MAX_CHARS`] with `…`. An invisible one
+/// would let `SUCC\u{200b}ESS` read as `SUCCESS`, or hide a word's end.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_CHARS));
     for (count, c) in text.chars().enumerate() {
@@ -30,6 +31,9 @@ pub fn printable(text: &str) -> String {
         }
         if c.is_control() || is_bidi_control(c) || is_noncharacter(c) {
             out.extend(c.escape_debug());
+        } else if is_invisible(c) {
+            // Rust's own escaping takes some of these (U+3164) for printable.
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -153,7 +157,14 @@ pub fn defused(text: &str, syntax: Syntax) -> Cow<'_, str> {
     }
 }
 
-#[cfg(feature = "cli")]
+/// Characters that render as nothing — zero-width spaces and joiners, line and paragraph
+/// separators, the byte order mark, Hangul fillers, tag characters — but for the variation
+/// selectors, which only pick how the character before them looks (an emoji's colour).
+fn is_invisible(c: char) -> bool {
+    (is_default_ignorable(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+        && !matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
 /// Unicode's Default_Ignorable_Code_Point: characters that render as nothing and that
 /// culture-aware comparison skips.
 fn is_default_ignorable(c: char) -> bool {
@@ -193,6 +204,36 @@ mod tests {
         );
         assert_eq!(printable("abc\u{202E}fed"), "abc\\u{202e}fed");
         assert_eq!(printable("\u{85}\u{7f}"), "\\u{85}\\u{7f}");
+        // Invisible characters, which would make a word read as another.
+        assert_eq!(printable("SUCC\u{200b}ESS"), "SUCC\\u{200b}ESS");
+        for c in [
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{3164}',
+            '\u{115f}',
+            '\u{1160}',
+            '\u{ad}',
+            '\u{e0000}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ] {
+            let shown = printable(&format!("a{c}b"));
+            assert_eq!(
+                shown,
+                format!("a\\u{{{:x}}}b", c as u32),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        // A variation selector only styles the emoji before it: kept.
+        assert_eq!(printable("ok \u{2764}\u{fe0f}"), "ok \u{2764}\u{fe0f}");
         // Found by the fuzz property (a request id of U+FFFE broke the JUnit XML).
         assert_eq!(printable("a\u{fffe}b\u{10ffff}"), "a\\u{fffe}b\\u{10ffff}");
         assert_eq!(printable("\u{fdd0}"), "\\u{fdd0}");

@@ -89,6 +89,14 @@ impl Marks {
     }
 }
 
+/// `line` cut with `…` to what is left of stderr's terminal row after `taken` columns,
+/// measured as the terminal does (a CJK character or an emoji takes two).
+fn fit(line: &str, taken: usize) -> String {
+    let columns = console::Term::stderr().size().1 as usize;
+    let room = columns.saturating_sub(taken + 1).max(20);
+    console::truncate_str(line, room, "…").into_owned()
+}
+
 /// The state of every wait, and how it is shown.
 pub struct Board {
     start: Instant,
@@ -203,8 +211,7 @@ impl Board {
         if report.outcome != Outcome::Success && !detail.is_empty() {
             let _ = write!(line, "  {detail}");
         }
-        let columns = console::Term::stderr().size().1 as usize;
-        console::truncate_str(&line, columns.saturating_sub(1).max(20), "…").into_owned()
+        fit(&line, 0)
     }
 
     /// `RUNNING  12s  next poll in 3s`: the age is the job's own, from its begin time, or
@@ -242,8 +249,11 @@ impl Board {
         if entry.finished {
             return;
         }
+        // One row: a longer message wraps, and indicatif then clears too few rows and leaves
+        // the rest of the old one behind. Ahead of it: the spinner, a space, the name, two.
+        let line = fit(&self.line(&entry), self.width + 4);
         // indicatif writes to stderr itself, so its lines are defused here, not in `say`.
-        bar.set_message(defused(&self.line(&entry), Syntax::Json).into_owned());
+        bar.set_message(defused(&line, Syntax::Json).into_owned());
     }
 
     /// Keeps the countdowns of a live display moving; returns when every wait is over.

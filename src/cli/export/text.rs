@@ -43,7 +43,7 @@ pub fn render(reports: &[JobReport]) -> String {
     let mut widths = vec![0usize; header.len()];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(width(cell));
         }
     }
     let mut out = String::new();
@@ -52,7 +52,7 @@ pub fn render(reports: &[JobReport]) -> String {
     for (row, detail) in std::iter::once(&header).chain(&rows).zip(details) {
         let mut line = String::new();
         for (cell, w) in row.iter().zip(&widths) {
-            let _ = write!(line, "{cell:<w$}  ");
+            let _ = write!(line, "{}  ", pad(cell, *w));
         }
         line.push_str(&detail);
         out.push_str(line.trim_end());
@@ -64,6 +64,16 @@ pub fn render(reports: &[JobReport]) -> String {
         }
     }
     out
+}
+
+/// How many columns `text` takes on a terminal: a CJK character or an emoji two.
+fn width(text: &str) -> usize {
+    console::measure_text_width(text)
+}
+
+/// `text` and spaces up to `columns` columns (`format!`'s own padding counts characters).
+fn pad(text: &str, columns: usize) -> String {
+    console::pad_str(text, columns, console::Alignment::Left, None).into_owned()
 }
 
 /// `inst-1: 2 tasks counted, the ones created within --since before the wait began:` and a
@@ -81,16 +91,8 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
         ),
     };
     let name = |t: &TaskSeen| t.name.clone().unwrap_or_else(|| "-".into());
-    let width = tasks
-        .iter()
-        .map(|t| name(t).chars().count())
-        .max()
-        .unwrap_or(0);
-    let status_width = tasks
-        .iter()
-        .map(|t| t.status.chars().count())
-        .max()
-        .unwrap_or(0);
+    let name_width = tasks.iter().map(|t| width(&name(t))).max().unwrap_or(0);
+    let status_width = tasks.iter().map(|t| width(&t.status)).max().unwrap_or(0);
     for task in tasks {
         let own = match (task.created, task.updated) {
             (Some(c), Some(u)) if u >= c && !TaskStatus::parse(&task.status).is_in_progress() => {
@@ -99,9 +101,9 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
             _ => "-".into(),
         };
         let line = format!(
-            "  {:<width$}  {:<status_width$}  {own}",
-            name(task),
-            task.status
+            "  {}  {}  {own}",
+            pad(&name(task), name_width),
+            pad(&task.status, status_width)
         );
         out.push_str(line.trim_end());
         out.push('\n');
@@ -159,6 +161,25 @@ mod tests {
         r.tasks = Some(Vec::new());
         assert!(render(&[r])
             .ends_with("inst-1: no task was created within --since before the wait began\n"));
+    }
+
+    #[test]
+    fn wide_characters_are_aligned_by_the_columns_they_take() {
+        let mut wide = sample(Outcome::Failed);
+        wide.status = Some("运行中🚀".into());
+        let mut narrow = sample(Outcome::Failed);
+        narrow.status = Some("RUNNING".into());
+        let text = render(&[wide, narrow]);
+        let lines: Vec<&str> = text.lines().collect();
+        let column = |line: &str| {
+            let at = line.find("failed").unwrap();
+            console::measure_text_width(&line[..at])
+        };
+        assert_eq!(column(lines[1]), column(lines[2]), "{text}");
+        assert_eq!(
+            column(lines[0].replace("OUTCOME", "failed").as_str()),
+            column(lines[1])
+        );
     }
 
     #[test]
