@@ -390,3 +390,75 @@ async fn no_server_text_becomes_a_runner_command() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composed_text_is_capped_in_every_output() {
+    use dcs_wait::sim::{SimInstance, SimTask};
+    // A failed task whose details hold a thousand keys: a 900 KB reason once said in words.
+    let details: serde_json::Map<String, serde_json::Value> = (0..1000)
+        .map(|n| (format!("key{n}"), "v".repeat(900).into()))
+        .collect();
+    let mut instance = SimInstance::new("inst-1", 0);
+    instance.tasks = vec![SimTask {
+        name: "EXTEND".into(),
+        start_ms: -1_000,
+        run_ms: 0,
+        final_status: "FAILED".into(),
+        details: Some(details.into()),
+    }];
+    // And many jobs, each with a long reason, for the summary.
+    let jobs: Vec<_> = (0..40)
+        .map(|n| failed_job(&format!("fail-{n}"), 0, Some(&"<".repeat(990))))
+        .collect();
+    let ids: Vec<String> = jobs.iter().map(|j| j.job_id.clone()).collect();
+    let sim = start(Scenario {
+        instances: vec![instance],
+        ..scenario(jobs)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let what: [Vec<String>; 2] = [
+        ["instance", "--since", "10m", "inst-1"].map(String::from).to_vec(),
+        ids,
+    ];
+    for output in ["text", "json"] {
+        for what in &what {
+            let junit = dir.path().join("junit.xml");
+            let summary = dir.path().join("summary.md");
+            let _ = std::fs::remove_file(&summary);
+            let mut args = args_for(&sim);
+            args.retain(|a| a != "--output" && a != "json");
+            args.extend(["--output", output, "-v", "--junit"].map(String::from));
+            args.push(junit.display().to_string());
+            args.extend(what.iter().cloned());
+            let mut env = token(&sim);
+            env.push(("GITHUB_STEP_SUMMARY", summary.display().to_string()));
+            let run = dcs_wait(&args, &env).await;
+            assert_eq!(run.code, 1, "{}", run.stderr);
+            let junit = std::fs::read_to_string(&junit).unwrap();
+            let summary = std::fs::read_to_string(&summary).unwrap();
+            for (name, text, longest) in [
+                ("stdout", &run.stdout, if output == "json" { 16 * 1024 } else { 2_200 }),
+                ("stderr", &run.stderr, 2_200),
+                ("JUnit", &junit, 6_000),
+            ] {
+                let line = text.lines().map(str::len).max().unwrap_or(0);
+                assert!(line <= longest, "{output} {name}: a line of {line} bytes");
+            }
+            assert!(summary.len() <= 64 * 1024, "{output}: {}", summary.len());
+            let instance = what[0] == "instance";
+            if !instance {
+                assert!(summary.contains("more waits not shown here"), "{output}");
+            }
+            if instance {
+                assert!(run.stdout.contains("more characters)"), "{output}: marked");
+            }
+            if instance && output == "json" {
+                let report = run.report();
+                let details = report["tasks"][0]["details"].as_str().unwrap();
+                assert!(details.starts_with("{\"key0\":\"vvv"), "{details:.80}");
+                assert!(details.ends_with("more characters)"), "{report}");
+            }
+        }
+    }
+}

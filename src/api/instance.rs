@@ -6,7 +6,7 @@
 //! a string. Every text is made printable where it is parsed, like a job's.
 
 use super::job::{Job, Status};
-use super::untrusted::{opt_text, printable_json};
+use super::untrusted::{capped, opt_text, printable_json, MAX_COMPOSED};
 use serde::{Deserialize, Deserializer};
 
 /// The task a master/standby swap runs as.
@@ -182,7 +182,7 @@ impl Task {
         if let Some(words) = self.details_in_words() {
             reason.push_str(&format!(" ({words})"));
         }
-        Some(reason)
+        Some(capped(reason, MAX_COMPOSED))
     }
 
     /// Its details said in words: the changes the API documents as `old_…`/`new_…` pairs

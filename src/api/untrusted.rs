@@ -19,6 +19,23 @@ use std::borrow::Cow;
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
 pub const MAX_CHARS: usize = 1_000;
 
+/// The longest reason or detail composed from server text (a task's details in words, a
+/// reason with its error and hint), in characters, before its mark: a few texts of
+/// [`MAX_CHARS`] joined, or a thousand details, would otherwise make one line a page long.
+pub const MAX_COMPOSED: usize = 1_000;
+
+/// `text` cut after `max` characters, marked with how many were cut:
+/// `…the last words… (966103 more characters)`.
+pub fn capped(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((end, _)) => {
+            let cut = text[end..].chars().count();
+            format!("{}… ({cut} more characters)", &text[..end])
+        }
+    }
+}
+
 /// `text` with each control, bidirectional-formatting or invisible character written as its
 /// escape (`\n`, `\u{1b}`, `\u{200b}`), cut at [`MAX_CHARS`] with `…`. An invisible one
 /// would let `SUCC\u{200b}ESS` read as `SUCCESS`, or hide a word's end.
@@ -289,6 +306,16 @@ mod tests {
         assert!(!d(&line).contains("##"));
         assert_eq!(defused("##[x]", Syntax::Xml), "#&#35;[x]");
         assert_eq!(defused("::x::", Syntax::Xml), ":&#58;x::");
+    }
+
+    #[test]
+    fn composed_text_is_capped_with_what_was_cut() {
+        assert_eq!(capped("abc".into(), 3), "abc");
+        assert_eq!(capped("abcdef".into(), 3), "abc… (3 more characters)");
+        assert_eq!(capped("运行中🚀x".into(), 2), "运行… (3 more characters)");
+        let long = capped("y".repeat(967_103), MAX_COMPOSED);
+        assert!(long.ends_with("… (966103 more characters)"), "{}", &long[990..]);
+        assert_eq!(long.chars().count(), MAX_COMPOSED + "… (966103 more characters)".len() - 2);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the command line renders them in are in its `export` module.
 
 use crate::api::{ApiError, InstanceId, Job, JobDuration, JobId};
+use crate::api::untrusted::{capped, MAX_COMPOSED};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -174,7 +175,8 @@ impl JobReport {
         JobDuration::between(self.begin_time, self.end_time)
     }
 
-    /// What a person needs to read after the status: why it failed or what went wrong.
+    /// What a person needs to read after the status: why it failed or what went wrong, cut
+    /// at 1 000 characters and marked (the JSON report keeps each part whole).
     pub fn detail(&self) -> String {
         let mut detail = String::new();
         if let Some(reason) = &self.fail_reason {
@@ -198,7 +200,7 @@ impl JobReport {
             }
             detail.push_str("the server reported end_time before begin_time");
         }
-        detail
+        capped(detail, MAX_COMPOSED)
     }
 }
 

@@ -9,7 +9,12 @@ use crate::wait::{ExitStatus, JobReport};
 use std::io::Write;
 use std::path::Path;
 
-/// The Markdown table: an Instance column when some report is about an instance.
+/// The longest step summary written, in bytes, however many waits: GitHub refuses a step's
+/// summary past 1 MiB, and a page of a thousand rows is not read anyway.
+pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
+
+/// The Markdown table: an Instance column when some report is about an instance. Rows that
+/// would take it past [`MAX_SUMMARY_BYTES`] are left out, and said to be.
 pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
     let instances = reports.iter().any(|r| r.instance_id.is_some());
     let mut header = vec![
@@ -27,7 +32,9 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
     );
     // Ids are checked to be letters, digits, `-` and `_`: safe inside a code span as they are.
     let code = |id: Option<&str>| id.map_or_else(|| "—".to_string(), |id| format!("`{id}`"));
-    for r in reports {
+    // Room for the line that says how many rows were left out.
+    let room = MAX_SUMMARY_BYTES - 200;
+    for (shown, r) in reports.iter().enumerate() {
         let duration = match r.duration() {
             JobDuration::Millis(ms) => human_duration(ms),
             _ => "—".into(),
@@ -49,7 +56,17 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
             .iter()
             .map(|text| cell(text)),
         );
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        let row = format!("| {} |\n", cells.join(" | "));
+        if out.len() + row.len() > room {
+            let left = reports.len() - shown;
+            out.push_str(&format!(
+                "\n… and {left} more wait{} not shown here: the JSON report (`--output json`) \
+                 and the JUnit file (`--junit`) hold every one.\n",
+                if left == 1 { "" } else { "s" }
+            ));
+            break;
+        }
+        out.push_str(&row);
     }
     out
 }
@@ -190,6 +207,28 @@ mod tests {
             .replace("&amp;", "&");
         assert_eq!(read, hostile, "{html}");
         assert!(!md.contains("##["));
+    }
+
+    #[test]
+    fn the_summary_stays_small_however_many_waits() {
+        let mut r = sample(Outcome::Failed);
+        // Every character one that the table escapes, five bytes and more each.
+        r.fail_reason = Some("<".repeat(5_000));
+        let md = summary(&vec![r; 1_000], ExitStatus::JobFailed);
+        assert!(md.len() <= MAX_SUMMARY_BYTES, "{}", md.len());
+        let rows = md.lines().filter(|l| l.starts_with("| `j1`")).count();
+        let last = md.lines().last().unwrap();
+        assert_eq!(
+            last,
+            format!(
+                "… and {} more waits not shown here: the JSON report (`--output json`) and \
+                 the JUnit file (`--junit`) hold every one.",
+                1_000 - rows
+            )
+        );
+        // Each row's reason is cut at its composition, and says so.
+        assert!(md.contains("… &#40;4000 more characters&#41;"), "{}", &md[..2000]);
+        assert!(rows >= 10, "{rows}");
     }
 
     #[test]
