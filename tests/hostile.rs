@@ -418,7 +418,9 @@ async fn composed_text_is_capped_in_every_output() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let what: [Vec<String>; 2] = [
-        ["instance", "--since", "10m", "inst-1"].map(String::from).to_vec(),
+        ["instance", "--since", "10m", "inst-1"]
+            .map(String::from)
+            .to_vec(),
         ids,
     ];
     for output in ["text", "json"] {
@@ -438,7 +440,11 @@ async fn composed_text_is_capped_in_every_output() {
             let junit = std::fs::read_to_string(&junit).unwrap();
             let summary = std::fs::read_to_string(&summary).unwrap();
             for (name, text, longest) in [
-                ("stdout", &run.stdout, if output == "json" { 16 * 1024 } else { 2_200 }),
+                (
+                    "stdout",
+                    &run.stdout,
+                    if output == "json" { 16 * 1024 } else { 2_200 },
+                ),
                 ("stderr", &run.stderr, 2_200),
                 ("JUnit", &junit, 6_000),
             ] {

@@ -302,9 +302,16 @@ async fn wide_and_invisible_characters_are_measured_and_shown() {
         .collect();
     assert_eq!(display.len(), 2, "{text}");
     assert!(display.iter().all(|r| r.starts_with(SPINNER)), "{text}");
-    let row = display.iter().find(|r| r.contains("wide-1")).unwrap().trim_end();
+    let row = display
+        .iter()
+        .find(|r| r.contains("wide-1"))
+        .unwrap()
+        .trim_end();
     assert!(row.ends_with('…'), "{text}");
-    assert!(console::measure_text_width(row) <= COLUMNS as usize, "{text}");
+    assert!(
+        console::measure_text_width(row) <= COLUMNS as usize,
+        "{text}"
+    );
     assert!(!text.contains("SUCC\u{200b}ESS"), "{text}");
     interrupt(&child);
     exit_code(child).await;

@@ -314,8 +314,15 @@ mod tests {
         assert_eq!(capped("abcdef".into(), 3), "abc… (3 more characters)");
         assert_eq!(capped("运行中🚀x".into(), 2), "运行… (3 more characters)");
         let long = capped("y".repeat(967_103), MAX_COMPOSED);
-        assert!(long.ends_with("… (966103 more characters)"), "{}", &long[990..]);
-        assert_eq!(long.chars().count(), MAX_COMPOSED + "… (966103 more characters)".len() - 2);
+        assert!(
+            long.ends_with("… (966103 more characters)"),
+            "{}",
+            &long[990..]
+        );
+        assert_eq!(
+            long.chars().count(),
+            MAX_COMPOSED + "… (966103 more characters)".len() - 2
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! What a wait found: one [`JobReport`] per job, and the exit code for them all. The formats
 //! the command line renders them in are in its `export` module.
 
-use crate::api::{ApiError, InstanceId, Job, JobDuration, JobId};
 use crate::api::untrusted::{capped, MAX_COMPOSED};
+use crate::api::{ApiError, InstanceId, Job, JobDuration, JobId};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 

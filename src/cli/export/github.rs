@@ -227,7 +227,11 @@ mod tests {
             )
         );
         // Each row's reason is cut at its composition, and says so.
-        assert!(md.contains("… &#40;4000 more characters&#41;"), "{}", &md[..2000]);
+        assert!(
+            md.contains("… &#40;4000 more characters&#41;"),
+            "{}",
+            &md[..2000]
+        );
         assert!(rows >= 10, "{rows}");
     }
 

@@ -136,19 +136,34 @@ mod tests {
             .map(|n| (format!("k{n}"), Value::String("##".repeat(500))))
             .collect();
         let mut r = sample(Outcome::Failed);
-        r.tasks = Some(vec![task(Value::Object(huge)), task(serde_json::json!({"a": 1}))]);
+        r.tasks = Some(vec![
+            task(Value::Object(huge)),
+            task(serde_json::json!({"a": 1})),
+        ]);
         let line = render(&[r.clone()]);
-        assert!(defused(&line, Syntax::Json).len() <= MAX_LINE_BYTES, "{}", line.len());
+        assert!(
+            defused(&line, Syntax::Json).len() <= MAX_LINE_BYTES,
+            "{}",
+            line.len()
+        );
         let v: Value = serde_json::from_str(line.trim()).unwrap();
         let details = v["tasks"][0]["details"].as_str().unwrap();
         assert!(details.starts_with("{\"k0\":\"####"), "{details}");
         assert!(details.ends_with(" more characters)"), "{details}");
-        assert_eq!(v["tasks"][1]["details"], serde_json::json!({"a": 1}), "kept as it was");
+        assert_eq!(
+            v["tasks"][1]["details"],
+            serde_json::json!({"a": 1}),
+            "kept as it was"
+        );
         assert_eq!(v["fail_reason"], "disk full");
         assert_eq!(v.get("tasks_cut"), None);
 
         // Thousands of tasks: the last ones are left out, and counted.
-        r.tasks = Some((0..2000).map(|n| task(serde_json::json!({"n": n}))).collect());
+        r.tasks = Some(
+            (0..2000)
+                .map(|n| task(serde_json::json!({"n": n})))
+                .collect(),
+        );
         r.fail_reason = Some("x".repeat(1000));
         let line = render(&[r]);
         assert!(line.len() <= MAX_LINE_BYTES, "{}", line.len());
@@ -156,6 +171,9 @@ mod tests {
         let kept = v["tasks"].as_array().unwrap().len();
         assert!(kept > 10, "{kept}");
         assert_eq!(v["tasks_cut"], 2000 - kept);
-        assert!(v["fail_reason"].as_str().unwrap().ends_with("(800 more characters)"));
+        assert!(v["fail_reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("(800 more characters)"));
     }
 }
