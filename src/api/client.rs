@@ -1,11 +1,12 @@
 //! The DCS API of one project at one endpoint: what the waits read.
 
+use super::answer::Reply;
 use super::answer::{classify_as, interpret, PollError};
 use super::ids::{InstanceId, JobId, ProjectId};
 use super::instance::{Instance, TaskList};
 use super::job::Job;
-use super::swap::{classify_start, SwapStart};
-use super::transport::Exchange;
+use super::start::{classify_start, parse_job_id, SwapStart};
+use super::transport::{Call, Exchange};
 use ::http::Method;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -66,6 +67,31 @@ impl Client {
         self.url(&["instances", instance_id.as_str()])
     }
 
+    /// `{endpoint}/v2/{project_id}/instances/{instance_id}/{what}`.
+    pub(super) fn instance_path(&self, instance_id: &InstanceId, what: &str) -> Url {
+        let mut url = self.instance_url(instance_id);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(what);
+        }
+        url
+    }
+
+    /// One request of this project's, with a JSON `body` when given.
+    pub(super) async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, PollError> {
+        let call = Call {
+            method,
+            url,
+            project_id: Some(self.project_id.as_str()),
+            body,
+        };
+        self.transport.request(call).await
+    }
+
     /// The server's time as near as this client knows it: its own clock, corrected by what
     /// a refused signature taught.
     pub fn server_now(&self) -> jiff::Timestamp {
@@ -86,15 +112,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
-        let mut url = self.instance_url(instance_id);
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.push("async-swap");
-        }
-        let sent = self
-            .transport
-            .request(Method::PUT, &url, Some(self.project_id.as_str()))
-            .await;
-        classify_start(sent, SystemTime::now())
+        let url = self.instance_path(instance_id, "async-swap");
+        let sent = self.send(&Method::PUT, &url, None).await;
+        classify_start(sent, SystemTime::now(), parse_job_id)
     }
 
     /// One GET of the instance, classified like a job's.
@@ -107,12 +127,7 @@ impl Client {
     /// ```
     pub async fn get_instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
         let reply = self
-            .transport
-            .request(
-                Method::GET,
-                &self.instance_url(instance_id),
-                Some(self.project_id.as_str()),
-            )
+            .send(&Method::GET, &self.instance_url(instance_id), None)
             .await?;
         classify_as(reply, SystemTime::now(), |body, _| Instance::parse(body))
     }
@@ -136,10 +151,7 @@ impl Client {
         instance_id: &InstanceId,
         since: Option<jiff::Timestamp>,
     ) -> Result<TaskList, PollError> {
-        let mut url = self.instance_url(instance_id);
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.push("tasks");
-        }
+        let mut url = self.instance_path(instance_id, "tasks");
         {
             let mut query = url.query_pairs_mut();
             if let Some(since) = since {
@@ -147,10 +159,7 @@ impl Client {
             }
             query.append_pair("limit", "100");
         }
-        let reply = self
-            .transport
-            .request(Method::GET, &url, Some(self.project_id.as_str()))
-            .await?;
+        let reply = self.send(&Method::GET, &url, None).await?;
         classify_as(reply, SystemTime::now(), |body, answered_at| {
             TaskList::parse(body).map(|list| TaskList {
                 answered_at,
@@ -168,14 +177,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn get_job(&self, job_id: &JobId) -> Result<Job, PollError> {
-        let reply = self
-            .transport
-            .request(
-                Method::GET,
-                &self.job_url(job_id),
-                Some(self.project_id.as_str()),
-            )
-            .await?;
+        let reply = self.send(&Method::GET, &self.job_url(job_id), None).await?;
         interpret(job_id, reply, SystemTime::now())
     }
 }

@@ -5,7 +5,7 @@ use super::answer::PollError;
 use super::env::Env;
 use super::error::{ApiError, ErrorKind};
 use super::ids::{InvalidId, ProjectId};
-use super::transport::Transport;
+use super::transport::{Call, Transport};
 use backon::{ExponentialBuilder, Retryable};
 use serde::Deserialize;
 use std::time::Duration;
@@ -66,7 +66,7 @@ pub async fn project_id(api: &Transport, iam: &Url, region: &str) -> Result<Proj
         region: region.to_string(),
         error,
     };
-    let reply = (|| api.request(::http::Method::GET, &url, None))
+    let reply = (|| api.request(Call::get(&url, None)))
         .retry(
             ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(500))

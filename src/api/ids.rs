@@ -136,6 +136,20 @@ id_type!(
 );
 
 id_type!(
+    /// A backup's id: what starting one returned as `backup_id`, and its record's.
+    BackupId,
+    "backup id",
+    "4631832a-f4f3-4d5c-b0e7-ff4a1c4ea4c0"
+);
+
+id_type!(
+    /// A restore's id: what starting one returned as `restore_id`, and its record's.
+    RestoreId,
+    "restore id",
+    "9f3a1c5e-2b7d-4e8f-a6c1-d0b2e4f6a8c9"
+);
+
+id_type!(
     /// A project id: the project of the instance's region.
     ProjectId,
     "project id",

@@ -253,7 +253,7 @@ fn task_status<'de, D: Deserializer<'de>>(d: D) -> Result<TaskStatus, D::Error> 
 }
 
 /// RFC 3339 text (`2020-06-17T07:38:42.503Z`), or epoch milliseconds; unreadable is unknown.
-fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
         Some(serde_json::Value::String(s)) => s
             .trim()

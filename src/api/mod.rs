@@ -10,7 +10,9 @@
 //! - `answer`: what an answer means for a wait ([`PollError`]);
 //! - `job`, `error`: the job body ([`Job`]) and the error bodies ([`ApiError`]);
 //! - `instance`: an [`Instance`] and its background tasks ([`TaskList`]);
-//! - `swap`: what the answer to a swap's start proves ([`SwapStart`]);
+//! - `start`: what the answer to a start — a swap's, a backup's, a restore's — proves
+//!   ([`Start`]);
+//! - `backup`: backup and restore records ([`BackupRecord`], [`RestoreRecord`]);
 //! - `untrusted`: server text made safe to print;
 //! - `http`: the HTTP clients and the cap on an answer's size;
 //! - `iam`: the project id of a region;
@@ -18,6 +20,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod auth;
+mod backup;
 mod client;
 mod connect;
 pub(crate) mod endpoint;
@@ -28,13 +31,17 @@ mod iam;
 mod ids;
 mod instance;
 mod job;
-mod swap;
+mod start;
 pub(crate) mod transport;
 mod unreached;
 pub(crate) mod untrusted;
 
 pub use answer::{PollError, MAX_RETRY_AFTER};
 pub use auth::CredentialsError;
+pub use backup::{
+    error_in_words, BackupRecord, BackupRequest, Page, RecordPage, RecordStatus, RestoreRecord,
+    RECORD_ERRORS,
+};
 pub use client::Client;
 pub use connect::{
     ClientBuilder, ConnectError, ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID, ENV_REGION,
@@ -44,7 +51,7 @@ pub use env::Env;
 pub use error::{ApiError, ErrorKind, WithCauses};
 pub use http::{HttpError, MAX_BODY_BYTES};
 pub use iam::IamError;
-pub use ids::{InstanceId, InvalidId, JobId, ProjectId};
+pub use ids::{BackupId, InstanceId, InvalidId, JobId, ProjectId, RestoreId};
 pub use instance::{Instance, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
-pub use swap::{busy_with, SwapStart, BUSY_CODES};
+pub use start::{busy_with, Start, SwapStart, BUSY_CODES};

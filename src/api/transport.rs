@@ -14,28 +14,43 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use url::Url;
 
+/// One request: what, where, for which project, with which JSON body (none for a GET).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) url: &'a Url,
+    pub(crate) project_id: Option<&'a str>,
+    pub(crate) body: Option<&'a [u8]>,
+}
+
+impl<'a> Call<'a> {
+    /// A GET of `url` for `project_id`.
+    pub(crate) fn get(url: &'a Url, project_id: Option<&'a str>) -> Call<'a> {
+        Call {
+            method: &Method::GET,
+            url,
+            project_id,
+            body: None,
+        }
+    }
+}
+
 /// The answer to one request, on its way.
 pub(crate) type Sent<'a> = Pin<Box<dyn Future<Output = Result<Reply, PollError>> + Send + 'a>>;
 
 /// Where a [`Client`](super::Client)'s requests go: over HTTP ([`Transport`]), or to
 /// dcs-sim's handlers in-process. Whatever answers, the client reads the answer the same way.
 pub(crate) trait Exchange: Send + Sync + std::fmt::Debug {
-    /// One body-less request to `url`, with `X-Project-Id` when given.
-    fn request<'a>(&'a self, method: Method, url: &'a Url, project_id: Option<&'a str>)
-        -> Sent<'a>;
+    /// One request to `url`, with `X-Project-Id` when given, and a JSON `body` when given.
+    fn request<'a>(&'a self, call: Call<'a>) -> Sent<'a>;
 
     /// The server's time, as near as this side knows it.
     fn server_now(&self) -> jiff::Timestamp;
 }
 
 impl Exchange for Transport {
-    fn request<'a>(
-        &'a self,
-        method: Method,
-        url: &'a Url,
-        project_id: Option<&'a str>,
-    ) -> Sent<'a> {
-        Box::pin(Transport::request(self, method, url, project_id))
+    fn request<'a>(&'a self, call: Call<'a>) -> Sent<'a> {
+        Box::pin(Transport::request(self, call))
     }
 
     fn server_now(&self) -> jiff::Timestamp {
@@ -86,7 +101,7 @@ impl Transport {
         }
     }
 
-    /// One body-less request. When API Gateway refuses a signature and its `Date` is far from
+    /// One request. When API Gateway refuses a signature and its `Date` is far from
     /// our clock, the clock is corrected by the difference and the request made once more, as
     /// the AWS SDKs do; the correction stays for every later request. That second try is safe
     /// for a call that changes something too: a refused signature reached nothing behind
@@ -94,13 +109,8 @@ impl Transport {
     ///
     /// Several jobs refused at once all try again: one of them learns the correction, the
     /// others see that their request was signed before it.
-    pub(crate) async fn request(
-        &self,
-        method: Method,
-        url: &Url,
-        project_id: Option<&str>,
-    ) -> Result<Reply, PollError> {
-        let failed = match self.answer(&method, url, project_id).await {
+    pub(crate) async fn request(&self, call: Call<'_>) -> Result<Reply, PollError> {
+        let failed = match self.answer(call).await {
             Ok(reply) => return Ok(reply),
             Err(Failed::Poll(error)) => return Err(error),
             Err(Failed::Transport(e)) => e,
@@ -112,13 +122,8 @@ impl Transport {
     }
 
     /// The request, sent again once with the server's clock if that was what refused it.
-    async fn answer(
-        &self,
-        method: &Method,
-        url: &Url,
-        project_id: Option<&str>,
-    ) -> Result<Reply, Failed> {
-        let (reply, signed_with) = self.send(method, url, project_id).await?;
+    async fn answer(&self, call: Call<'_>) -> Result<Reply, Failed> {
+        let (reply, signed_with) = self.send(call).await?;
         let Some(signed_with) = signed_with.filter(|_| reply.status == 401) else {
             return Ok(reply);
         };
@@ -131,7 +136,7 @@ impl Transport {
             Clock::Unrelated if self.skew() != signed_with => {}
             Clock::Unrelated => return Ok(reply),
         }
-        Ok(self.send(method, url, project_id).await?.0)
+        Ok(self.send(call).await?.0)
     }
 
     /// Our clock corrected by what refused signatures taught: the server's time, as near as
@@ -145,12 +150,13 @@ impl Transport {
     }
 
     /// The reply, and the clock correction it was signed with (none for a token).
-    async fn send(
-        &self,
-        method: &Method,
-        url: &Url,
-        project_id: Option<&str>,
-    ) -> Result<(Reply, Option<jiff::SignedDuration>), Failed> {
+    async fn send(&self, call: Call<'_>) -> Result<(Reply, Option<jiff::SignedDuration>), Failed> {
+        let Call {
+            method,
+            url,
+            project_id,
+            body,
+        } = call;
         // Never closed, so acquiring cannot fail; a permit is held until the body is read.
         let _permit = self.in_flight.acquire().await.ok();
         let credentials = self.provider.credentials().await.map_err(|e| {
@@ -165,12 +171,18 @@ impl Transport {
             method.as_str(),
             url,
             project_id,
+            body.unwrap_or_default(),
             corrected(skew),
         );
         let signed_with = matches!(*credentials, Credentials::AkSk { .. }).then_some(skew);
         let mut request = self.http.for_url(url).request(method.clone(), url.clone());
         for (name, value) in headers {
             request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(::http::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
         }
         let mut response = request.send().await.map_err(Failed::Transport)?;
         let status = response.status().as_u16();

@@ -13,7 +13,7 @@ use super::state::State;
 use super::{Scenario, Stats};
 use crate::api::answer::{body_too_large, AnswerHeaders, PollError, Reply};
 use crate::api::http::append_capped;
-use crate::api::transport::{Exchange, Sent};
+use crate::api::transport::{Call, Exchange, Sent};
 use crate::api::{ApiError, Client, ErrorKind, ProjectId};
 use http::Method;
 use http_body_util::BodyExt;
@@ -63,11 +63,11 @@ impl InProcess {
         self.state.stats().clone()
     }
 
-    async fn answer(&self, method: Method, url: &Url) -> Result<Reply, PollError> {
+    async fn answer(&self, method: &Method, url: &Url, body: &[u8]) -> Result<Reply, PollError> {
         self.state.stats().requests += 1;
         let request_id = self.state.next_request_id();
-        let answer = match router::resolve(&method, url.path()) {
-            Ok(route) => router::dcs(&self.state, route, url.query(), &request_id).await,
+        let answer = match router::resolve(method, url.path()) {
+            Ok(route) => router::dcs(&self.state, route, url.query(), body, &request_id).await,
             Err(unrouted) => Ok(unrouted.answer(&request_id)),
         };
         self.reply(answer).await
@@ -97,8 +97,8 @@ impl InProcess {
 }
 
 impl Exchange for InProcess {
-    fn request<'a>(&'a self, method: Method, url: &'a Url, _: Option<&'a str>) -> Sent<'a> {
-        Box::pin(self.answer(method, url))
+    fn request<'a>(&'a self, call: Call<'a>) -> Sent<'a> {
+        Box::pin(self.answer(call.method, call.url, call.body.unwrap_or_default()))
     }
 
     fn server_now(&self) -> jiff::Timestamp {

@@ -4,6 +4,7 @@
 //! the start's faults answer before or after the swap starts, as the scenario says.
 
 use super::answer::{error, fault_answer, json, Answer};
+use super::records;
 use super::scenario::{SimInstance, SimJob};
 use super::state::{lock, JobClock, State, SwapTask};
 use http::StatusCode;
@@ -11,7 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 /// Why an instance is not answered for.
-enum Unknown {
+pub(super) enum Unknown {
     /// The request names another project than the scenario's.
     Project,
     /// No such instance.
@@ -19,7 +20,7 @@ enum Unknown {
 }
 
 impl Unknown {
-    fn answer(self, request_id: &str) -> Answer {
+    pub(super) fn answer(self, request_id: &str) -> Answer {
         Ok(match self {
             Unknown::Project => error(
                 StatusCode::FORBIDDEN,
@@ -37,7 +38,7 @@ impl Unknown {
     }
 }
 
-fn find<'a>(
+pub(super) fn find<'a>(
     state: &'a State,
     project_id: &str,
     instance_id: &str,
@@ -86,12 +87,17 @@ pub(super) async fn get(
             return answer;
         }
     }
+    // A restore overwrites the data: the instance says so while it runs.
+    let status = match records::running(state, instance) {
+        (_, true) => "RESTORING",
+        _ => instance.status_at(elapsed_ms),
+    };
     Ok(json(
         StatusCode::OK,
         &json!({
             "instance_id": instance.instance_id,
             "name": format!("sim-{}", instance.instance_id),
-            "status": instance.status_at(elapsed_ms),
+            "status": status,
             "cache_mode": instance.cache_mode,
             "engine": "Redis",
             "engine_version": "6.0",
@@ -172,10 +178,20 @@ fn refusal(state: &State, instance: &SimInstance) -> Option<(&'static str, &'sta
     if instance.status_at(since_origin.max(0) as u64) != "RUNNING" {
         return Some(("DCS.4049", "The instance status is not running."));
     }
+    match records::running(state, instance) {
+        (true, _) => return Some(("DCS.4096", "The instance is being backed up.")),
+        (_, true) => return Some(("DCS.4097", "The instance is being restored.")),
+        _ => {}
+    }
     if views.iter().any(TaskView::in_progress) {
         return Some(("DCS.4017", "A job is still running on the instance."));
     }
     None
+}
+
+/// Whether one of the instance's tasks (a swap's too) is in progress.
+pub(super) fn swap_in_progress(state: &State, instance: &SimInstance) -> bool {
+    views(state, instance).0.iter().any(TaskView::in_progress)
 }
 
 /// Starts a swap: its job and its task, both from now.
@@ -345,7 +361,7 @@ impl TaskView {
 }
 
 /// `2020-06-17T07:38:42.503Z`, as the API writes times.
-fn rfc3339(epoch_ms: i64) -> String {
+pub(super) fn rfc3339(epoch_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(epoch_ms)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_default()

@@ -21,6 +21,7 @@ mod in_process;
 mod instances;
 mod jobs;
 mod metadata;
+mod records;
 mod router;
 mod scenario;
 mod server;
@@ -31,11 +32,11 @@ mod verify;
 pub use banner::banner;
 pub use in_process::InProcess;
 pub use scenario::{
-    Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimProject, SimTask,
-    StartFault, StatusSpan,
+    Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimPlan, SimProject,
+    SimRecord, SimTask, StartFault, StatusSpan,
 };
 pub use server::SimServer;
-pub use state::{Stats, SwapStats};
+pub use state::{RecordStats, Stats, SwapStats};
 pub use tls::TlsIdentity;
 
 use std::path::Path;

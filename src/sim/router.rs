@@ -1,6 +1,7 @@
 //! Which handler answers a request: the counters, instance metadata, IAM, or the job API.
 
 use super::answer::{error, json, Answer, Body};
+use super::records::{self, Of};
 use super::state::State;
 use super::{iam, instances, jobs, metadata, STATS_PATH};
 use http::{Method, Request, Response, StatusCode};
@@ -8,14 +9,33 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 
 pub(super) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Answer {
-    let (parts, _body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let request_id = state.next_request_id();
-    let mut response = route(&state, &parts, &request_id).await?;
+    // Read whole before the signature is checked: its hash is signed. A body past the
+    // client's own cap is none of a DCS request's.
+    let limited = http_body_util::Limited::new(body, crate::api::MAX_BODY_BYTES);
+    let body = match http_body_util::BodyExt::collect(limited).await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "APIGW.0201",
+                "The request body is too large or could not be read.",
+                &request_id,
+            ))
+        }
+    };
+    let mut response = route(&state, &parts, &body, &request_id).await?;
     state.date(&mut response);
     Ok(response)
 }
 
-async fn route(state: &State, parts: &http::request::Parts, request_id: &str) -> Answer {
+async fn route(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+    request_id: &str,
+) -> Answer {
     let path = parts.uri.path();
     if path == STATS_PATH {
         let stats = state.stats().clone();
@@ -29,7 +49,7 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
     state.stats().requests += 1;
     if path == "/v3/projects" {
         state.stats().iam_requests += 1;
-        if let Some(refused) = state.refusal(parts, request_id) {
+        if let Some(refused) = state.refusal(parts, body, request_id) {
             return Ok(refused);
         }
         return Ok(iam::projects(state, parts, request_id));
@@ -38,10 +58,10 @@ async fn route(state: &State, parts: &http::request::Parts, request_id: &str) ->
         Ok(route) => route,
         Err(unrouted) => return Ok(unrouted.answer(request_id)),
     };
-    if let Some(refused) = state.refusal(parts, request_id) {
+    if let Some(refused) = state.refusal(parts, body, request_id) {
         return Ok(refused);
     }
-    dcs(state, route, parts.uri.query(), request_id).await
+    dcs(state, route, parts.uri.query(), body, request_id).await
 }
 
 /// Which DCS API `method` on `path` is, or the gateway's answer when none.
@@ -54,9 +74,21 @@ pub(super) fn resolve<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, U
             Ok(Route::Swap(project, id))
         }
         (["v2", project, "instances", id, "tasks"], &Method::GET) => Ok(Route::Tasks(project, id)),
+        (["v2", project, "instances", id, list @ ("backups" | "restores")], method)
+            if method == Method::GET || method == Method::POST =>
+        {
+            let of = if *list == "backups" {
+                Of::Backups
+            } else {
+                Of::Restores
+            };
+            Ok(Route::Records(project, id, of, method == Method::POST))
+        }
         (["v2", _, "jobs", _], _)
         | (["v2", _, "instances", _], _)
-        | (["v2", _, "instances", _, "async-swap" | "tasks"], _) => Err(Unrouted::Method),
+        | (["v2", _, "instances", _, "async-swap" | "tasks" | "backups" | "restores"], _) => {
+            Err(Unrouted::Method)
+        }
         _ => Err(Unrouted::Path),
     }
 }
@@ -94,6 +126,7 @@ pub(super) async fn dcs(
     state: &State,
     route: Route<'_>,
     query: Option<&str>,
+    body: &[u8],
     request_id: &str,
 ) -> Answer {
     match route {
@@ -101,6 +134,12 @@ pub(super) async fn dcs(
         Route::Instance(project, id) => instances::get(state, project, id, request_id).await,
         Route::Swap(project, id) => instances::start_swap(state, project, id, request_id).await,
         Route::Tasks(project, id) => instances::tasks(state, project, id, query, request_id),
+        Route::Records(project, id, of, false) => {
+            records::list(state, project, id, of, query, request_id)
+        }
+        Route::Records(project, id, of, true) => {
+            records::start(state, project, id, of, body, request_id).await
+        }
     }
 }
 
@@ -110,4 +149,6 @@ pub(super) enum Route<'a> {
     Instance(&'a str, &'a str),
     Swap(&'a str, &'a str),
     Tasks(&'a str, &'a str),
+    /// Backups or restores: listed, or (`true`) one started.
+    Records(&'a str, &'a str, Of, bool),
 }

@@ -69,6 +69,103 @@ pub struct SimInstance {
     /// What goes wrong with the answers to reads of it (`GET …/instances/{id}`), and when.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
+    /// Its backup records before any start (a schedule's, a person's), on its clock.
+    #[serde(default)]
+    pub backups: Vec<SimRecord>,
+    /// Its restore records before any start, on its clock.
+    #[serde(default)]
+    pub restores: Vec<SimRecord>,
+    /// What a backup started on it does (`POST …/backups`).
+    #[serde(default = "SimPlan::backup")]
+    pub backup: SimPlan,
+    /// What a restore started on it does (`POST …/restores`).
+    #[serde(default = "SimPlan::restore")]
+    pub restore: SimPlan,
+}
+
+/// A backup or restore record that exists without a start: created `start_ms` after the first
+/// request about its instance (negative: before it), `waiting` for `waiting_ms`, in progress
+/// (`backuping`, `restoring`) for `run_ms`, then `final_status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimRecord {
+    /// Its id (`backup_id` or `restore_id`).
+    pub id: String,
+    /// For a restore: the backup it restores.
+    #[serde(default)]
+    pub backup_id: Option<String>,
+    /// When it is created, ms from the first request about the instance.
+    #[serde(default)]
+    pub start_ms: i64,
+    /// How long it is `waiting`.
+    #[serde(default)]
+    pub waiting_ms: u64,
+    /// How long it is in progress.
+    #[serde(default)]
+    pub run_ms: u64,
+    /// How it ends: `succeed` (default), `failed`, `expired`, `deleted`.
+    #[serde(default = "succeed")]
+    pub final_status: String,
+    /// The `error_code` of a failed one (`dcs.08.0002`); served as `{}` when none.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Its remark.
+    #[serde(default)]
+    pub remark: Option<String>,
+    /// `manual` (default) or `auto`.
+    #[serde(default = "manual")]
+    pub backup_type: String,
+}
+
+/// What a backup or restore started on an instance does, and what goes wrong with the
+/// answers to its starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimPlan {
+    /// How long it is `waiting`.
+    #[serde(default)]
+    pub waiting_ms: u64,
+    /// How long it is in progress.
+    pub run_ms: u64,
+    /// How it ends (default `succeed`).
+    #[serde(default = "succeed")]
+    pub final_status: String,
+    /// The `error_code` of a failed one.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// What goes wrong with the answers to its starts, and when (as a swap's).
+    #[serde(default)]
+    pub start_faults: Vec<StartFault>,
+}
+
+impl SimPlan {
+    /// A backup: half a second waiting, four seconds backing up, `succeed`.
+    pub fn backup() -> SimPlan {
+        SimPlan::lasting(4_000)
+    }
+
+    /// A restore: half a second waiting, six seconds restoring, `succeed`.
+    pub fn restore() -> SimPlan {
+        SimPlan::lasting(6_000)
+    }
+
+    /// Half a second waiting, `run_ms` in progress, `succeed`, no fault.
+    pub fn lasting(run_ms: u64) -> SimPlan {
+        SimPlan {
+            waiting_ms: 500,
+            run_ms,
+            final_status: succeed(),
+            error_code: None,
+            start_faults: Vec::new(),
+        }
+    }
+}
+
+fn succeed() -> String {
+    "succeed".into()
+}
+fn manual() -> String {
+    "manual".into()
 }
 
 /// A status an instance shows until `until_ms` after the first request about it.
@@ -117,6 +214,10 @@ impl SimInstance {
             timeline: Vec::new(),
             tasks: Vec::new(),
             faults: Vec::new(),
+            backups: Vec::new(),
+            restores: Vec::new(),
+            backup: SimPlan::backup(),
+            restore: SimPlan::restore(),
         }
     }
 

@@ -30,6 +30,22 @@ pub struct Stats {
     pub per_job: BTreeMap<String, Vec<u64>>,
     /// For each instance a swap was asked of: its starts, and how many of them started one.
     pub per_instance: BTreeMap<String, SwapStats>,
+    /// For each instance a backup or a restore was asked of: the starts, and how many of
+    /// them started one.
+    pub records: BTreeMap<String, RecordStats>,
+}
+
+/// The starts of backups and restores on one instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecordStats {
+    /// Authenticated `POST …/backups` requests.
+    pub backup_starts: u32,
+    /// How many of them started a backup.
+    pub backups: u32,
+    /// Authenticated `POST …/restores` requests.
+    pub restore_starts: u32,
+    /// How many of them started a restore.
+    pub restores: u32,
 }
 
 /// The starts of swaps on one instance.
@@ -69,6 +85,20 @@ pub(super) struct InstanceState {
     pub(super) first_start: Option<Instant>,
     pub(super) reads: u32,
     pub(super) tasks: Vec<SwapTask>,
+    /// Backups and restores started on it, by `POST`.
+    pub(super) backups: Vec<StartedRecord>,
+    pub(super) restores: Vec<StartedRecord>,
+    /// When the first start of a backup and of a restore came (their faults count from it).
+    pub(super) first_backup_start: Option<Instant>,
+    pub(super) first_restore_start: Option<Instant>,
+}
+
+/// A backup or restore started by a `POST`: its record, from its creation.
+#[derive(Debug, Clone)]
+pub(super) struct StartedRecord {
+    pub(super) record: super::scenario::SimRecord,
+    pub(super) created: Instant,
+    pub(super) created_epoch_ms: i64,
 }
 
 impl InstanceState {
@@ -175,10 +205,11 @@ impl State {
     pub(super) fn refusal(
         &self,
         parts: &http::request::Parts,
+        body: &[u8],
         request_id: &str,
     ) -> Option<Response<Body>> {
         let auth_token = self.scenario.auth.auth_token.as_deref();
-        let checked = verify::check(auth_token, |ak| self.lookup(ak), parts, self.now());
+        let checked = verify::check(auth_token, |ak| self.lookup(ak), parts, body, self.now());
         checked.err().map(|rejection| {
             self.stats().rejected += 1;
             error(

@@ -40,6 +40,7 @@ pub fn check(
     auth_token: Option<&str>,
     lookup: impl Fn(&str) -> Lookup,
     request: &Parts,
+    body: &[u8],
     now: jiff::Timestamp,
 ) -> Result<(), Rejection> {
     let header = |name: &str| {
@@ -147,7 +148,7 @@ pub fn check(
             path: request.uri.path(),
             query: &query,
             headers: &headers,
-            body: b"",
+            body,
         },
         &headers,
         &secret_key,
@@ -191,6 +192,7 @@ mod tests {
             auth.auth_token.as_deref(),
             |ak| auth.lookup(ak),
             request,
+            b"",
             now,
         )
     }
@@ -198,7 +200,7 @@ mod tests {
     fn request(creds: &Credentials, at: jiff::Timestamp) -> Parts {
         let url = url::Url::parse("http://127.0.0.1:9/v2/p/jobs/j").unwrap();
         let mut builder = http::Request::get(url.as_str());
-        for (name, value) in auth::headers(creds, "GET", &url, Some("p"), at) {
+        for (name, value) in auth::headers(creds, "GET", &url, Some("p"), b"", at) {
             builder = builder.header(name, value);
         }
         builder.body(()).unwrap().into_parts().0
@@ -222,6 +224,24 @@ mod tests {
         );
         let refused = check(&auth, &request(&aksk("wrong", None), now), now).unwrap_err();
         assert!(refused.message.contains("signature"), "{refused:?}");
+    }
+
+    #[test]
+    fn a_body_is_signed_and_checked() {
+        let auth = SimAuth::default();
+        let now = jiff::Timestamp::now();
+        let url = url::Url::parse("http://127.0.0.1:9/v2/p/instances/i/backups").unwrap();
+        let body = br#"{"remark":"before the change"}"#;
+        let creds = aksk(&auth.secret_key, None);
+        let mut builder = http::Request::post(url.as_str());
+        for (name, value) in auth::headers(&creds, "POST", &url, Some("p"), body, now) {
+            builder = builder.header(name, value);
+        }
+        let parts = builder.body(()).unwrap().into_parts().0;
+        let checked = |body: &[u8]| super::check(None, |ak| auth.lookup(ak), &parts, body, now);
+        assert_eq!(checked(body), Ok(()));
+        assert!(checked(br#"{"remark":"after the change"}"#).is_err());
+        assert!(checked(b"").is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod ready;
 mod report;
 mod schedule;
 mod source;
+mod start_once;
 mod swap;
 
 pub use check::check_all;
@@ -47,4 +48,5 @@ pub(crate) use report::sample;
 pub use report::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
 pub use schedule::{prior, Schedule, Window};
 pub use source::JobSource;
-pub use swap::{swap_all, InstanceSource, START_GRACE};
+pub use start_once::START_GRACE;
+pub use swap::{swap_all, InstanceSource};

@@ -90,7 +90,7 @@ enum State {
 }
 
 /// One instance, until it is ready.
-struct Ready<S> {
+pub(super) struct Ready<S> {
     source: Arc<S>,
     subject: Subject,
     instance_id: InstanceId,
@@ -100,6 +100,23 @@ struct Ready<S> {
 }
 
 impl<S: InstanceSource> Ready<S> {
+    /// `instance_id` until it is ready, counting no task as the operation waited for (the
+    /// operation was followed by its own record).
+    pub(super) fn new(source: &Arc<S>, instance_id: &InstanceId) -> Ready<S> {
+        Ready {
+            source: source.clone(),
+            subject: Subject::Instance(instance_id.clone()),
+            instance_id: instance_id.clone(),
+            bound_ms: i64::MAX,
+            seen: Seen::default(),
+        }
+    }
+
+    /// Why it will not get ready, once a look found that.
+    pub(super) fn fail_reason(&self) -> Option<&str> {
+        self.seen.fail_reason.as_deref()
+    }
+
     /// The instance, then its tasks when the status alone cannot settle it. Each read takes
     /// its turn (the budget counts both).
     async fn state(&mut self, reads: &mut Reads<'_>) -> Result<Result<State, PollError>, Outcome> {

@@ -35,6 +35,7 @@ pub fn headers(
     method: &str,
     url: &Url,
     project_id: Option<&str>,
+    body: &[u8],
     now: jiff::Timestamp,
 ) -> Vec<(HeaderName, HeaderValue)> {
     let mut plain: Vec<(String, String)> = vec![("host".into(), host_header(url))];
@@ -68,7 +69,7 @@ pub fn headers(
                     path: url.path(),
                     query: &query,
                     headers: &signed,
-                    body: b"",
+                    body,
                 },
                 secret_key.expose_secret(),
                 &date,
@@ -143,6 +144,7 @@ mod tests {
             "GET",
             &url,
             Some("0123456789abcdef0123456789abcdef"),
+            b"",
             now,
         );
         let get = |n: &str| {
@@ -164,7 +166,14 @@ mod tests {
     fn token_auth_sends_the_token_and_no_signature() {
         let creds = Credentials::Token(SecretString::from("IAMTOKEN"));
         let url = Url::parse("http://127.0.0.1:1/v2/p/jobs/j").unwrap();
-        let headers = headers(&creds, "GET", &url, Some("p"), jiff::Timestamp::UNIX_EPOCH);
+        let headers = headers(
+            &creds,
+            "GET",
+            &url,
+            Some("p"),
+            b"",
+            jiff::Timestamp::UNIX_EPOCH,
+        );
         let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["host", "x-project-id", "x-auth-token"]);
         assert!(headers[2].1.is_sensitive());

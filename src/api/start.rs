@@ -1,17 +1,18 @@
-//! Starting a master/standby swap, and what the answer to one start proves.
+//! Starting an operation — a master/standby swap, a backup, a restore — and what the answer
+//! to one start proves.
 //!
-//! `PUT /v2/{project_id}/instances/{instance_id}/async-swap` is not idempotent: each accepted
-//! call swaps the roles again, so a call repeated after its answer was lost swaps them back.
-//! There is no idempotency key. So the answer is sorted by what it proves about the one
-//! thing that matters — whether a swap started — and only an answer proving that nothing
-//! started may lead to another call.
+//! None of the three is idempotent, and no DCS request takes an idempotency key: a swap
+//! repeated after its answer was lost swaps the roles back, a backup repeated makes another
+//! backup, a restore repeated throws away what was written in between. So the answer is
+//! sorted by what it proves about the one thing that matters — whether the operation
+//! started — and only an answer proving that nothing started may lead to another call.
 
 use super::answer::{classify_as, PollError, Reply};
 use super::error::{dcs_form, ApiError, ErrorKind};
 use super::ids::JobId;
 use std::time::{Duration, SystemTime};
 
-/// The codes with which DCS refuses a swap for now because of what the instance is doing
+/// The codes with which DCS refuses a start for now because of what the instance is doing
 /// (restarting, resizing, backing up…): nothing started, and it will be accepted later.
 /// Each with what it means. The API also spells each in its legacy numeric form
 /// (`111400017` for `DCS.4017`): [`busy_with`] knows both.
@@ -44,12 +45,13 @@ pub fn busy_with(code: &str) -> Option<&'static str> {
         .map(|(_, meaning)| *meaning)
 }
 
-/// What the answer to one start proves.
+/// What the answer to one start proves; `T` is what a started one is known by (a job id,
+/// a backup id, a restore id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum SwapStart {
-    /// A swap started, as this job.
-    Started(JobId),
+pub enum Start<T> {
+    /// It started, as this.
+    Started(T),
     /// Nothing started, and another call may go through soon: 429 (with its `Retry-After`),
     /// a connection that never opened, credentials not at hand.
     NotStarted {
@@ -60,64 +62,81 @@ pub enum SwapStart {
     },
     /// Nothing started: the instance is busy with something else (see [`BUSY_CODES`]).
     Busy(ApiError),
-    /// Refused for good: the swap is not supported (`DCS.4855`, `DCS.4086`), the credentials
-    /// or rights are wrong, the instance does not exist, or another 4xx.
+    /// Refused for good: the operation is not supported (`DCS.4855`, `DCS.4086`), a restore
+    /// from a backup that did not succeed (`DCS.4087`), the credentials or rights are wrong,
+    /// the instance does not exist, or another 4xx.
     Refused(ApiError),
     /// It may have started: the request went out and no answer says what came of it (a
     /// timeout, a connection dropped after sending, a 5xx, an unreadable 200). Never call
-    /// again: look at the instance's tasks instead.
+    /// again: look for its task or record instead.
     Ambiguous(ApiError),
 }
 
-/// Why a 200 answer to a start holds no job id.
-#[derive(Debug, thiserror::Error)]
-#[error("the answer to the swap holds no usable job id")]
-pub struct NoJobId;
+/// What a swap's start proves: a swap starts a job.
+pub type SwapStart = Start<JobId>;
 
-/// The job id of a start's 200 body: `{"job_id": "…"}`, or the plain text `job_id:<id>`
-/// some DCS operations answer with.
-pub fn parse_job_id(body: &[u8]) -> Result<JobId, NoJobId> {
-    #[derive(serde::Deserialize)]
-    struct Started {
-        job_id: String,
+/// Why a 200 answer to a start holds no usable id.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer to the start holds no usable {0}")]
+pub struct NoId(&'static str);
+
+/// The `field` of a start's 200 body, `{"field": "…"}`, or the plain text `field:<id>` some
+/// DCS operations answer with.
+pub fn parse_id<T: std::str::FromStr>(body: &[u8], field: &'static str) -> Result<T, NoId> {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) {
+        let id = fields.get(field).and_then(serde_json::Value::as_str);
+        return id.and_then(|id| id.parse().ok()).ok_or(NoId(field));
     }
-    if let Ok(started) = serde_json::from_slice::<Started>(body) {
-        return started.job_id.parse().map_err(|_| NoJobId);
-    }
-    let text = std::str::from_utf8(body).map_err(|_| NoJobId)?.trim();
-    let id = text.strip_prefix("job_id:").ok_or(NoJobId)?;
-    id.trim().parse().map_err(|_| NoJobId)
+    let text = std::str::from_utf8(body).map_err(|_| NoId(field))?.trim();
+    let id = text
+        .strip_prefix(field)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .ok_or(NoId(field))?;
+    id.trim().parse().map_err(|_| NoId(field))
 }
 
-/// What the outcome of one start request proves: `sent` is what the transport gave back.
-pub fn classify_start(sent: Result<Reply, PollError>, now: SystemTime) -> SwapStart {
+/// The job id of a swap's 200 body.
+pub fn parse_job_id(body: &[u8]) -> Result<JobId, NoId> {
+    parse_id(body, "job_id")
+}
+
+/// What the outcome of one start request proves: `sent` is what the transport gave back,
+/// `parse` reads a 200's body for what the started operation is known by.
+pub fn classify_start<T, E>(
+    sent: Result<Reply, PollError>,
+    now: SystemTime,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Start<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
     let reply = match sent {
         Ok(reply) => reply,
         Err(PollError::Transient { error, .. })
             if matches!(error.kind, ErrorKind::Connect | ErrorKind::Credentials) =>
         {
-            return SwapStart::NotStarted {
+            return Start::NotStarted {
                 error,
                 retry_after: None,
             }
         }
         // An untrusted certificate ends the handshake before anything is sent.
-        Err(PollError::Final(error)) => return SwapStart::Refused(error),
-        Err(other) => return SwapStart::Ambiguous(other.api_error().clone()),
+        Err(PollError::Final(error)) => return Start::Refused(error),
+        Err(other) => return Start::Ambiguous(other.api_error().clone()),
     };
     let status = reply.status;
-    match classify_as(reply, now, |body, _| parse_job_id(body)) {
-        Ok(job_id) => SwapStart::Started(job_id),
+    match classify_as(reply, now, |body, _| parse(body)) {
+        Ok(id) => Start::Started(id),
         Err(PollError::Transient { error, retry_after }) if status == 429 => {
-            SwapStart::NotStarted { error, retry_after }
+            Start::NotStarted { error, retry_after }
         }
         Err(PollError::Final(error))
             if status == 400 && error.code.as_deref().and_then(busy_with).is_some() =>
         {
-            SwapStart::Busy(error)
+            Start::Busy(error)
         }
-        Err(PollError::Final(error) | PollError::NotFound(error)) => SwapStart::Refused(error),
-        Err(PollError::Transient { error, .. }) => SwapStart::Ambiguous(error),
+        Err(PollError::Final(error) | PollError::NotFound(error)) => Start::Refused(error),
+        Err(PollError::Transient { error, .. }) => Start::Ambiguous(error),
     }
 }
 
@@ -136,7 +155,7 @@ mod tests {
             headers,
             body: body.as_bytes().to_vec(),
         };
-        classify_start(Ok(reply), SystemTime::UNIX_EPOCH)
+        classify_start(Ok(reply), SystemTime::UNIX_EPOCH, parse_job_id)
     }
 
     fn dcs(code: &str) -> String {
@@ -214,6 +233,7 @@ mod tests {
             classify_start(
                 Err(PollError::transient(ApiError::new(kind, "x"))),
                 SystemTime::UNIX_EPOCH,
+                parse_job_id,
             )
         };
         assert!(matches!(
@@ -238,6 +258,7 @@ mod tests {
         let tls = classify_start(
             Err(PollError::Final(ApiError::new(ErrorKind::Tls, "untrusted"))),
             SystemTime::UNIX_EPOCH,
+            parse_job_id,
         );
         assert!(matches!(tls, SwapStart::Refused(_)));
     }
