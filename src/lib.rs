@@ -71,10 +71,10 @@ pub mod sim;
 pub mod wait;
 
 pub use api::{
-    ApiError, Client, ClientBuilder, ConnectError, Env, ErrorKind, InstanceId, InvalidId, Job,
-    JobId, PollError, ProjectId, Status,
+    ApiError, BackupId, BackupRequest, Client, ClientBuilder, ConnectError, Env, ErrorKind,
+    InstanceId, InvalidId, Job, JobId, PollError, ProjectId, RestoreId, Status,
 };
 pub use wait::{
-    swap_all, wait_all, wait_one, ExitStatus, JobReport, JobSource, Observer, Outcome, Subject,
-    WaitEvent, WaitOptions,
+    backup_all, follow_backup, follow_restore, restore, swap_all, wait_all, wait_one, ExitStatus,
+    JobReport, JobSource, Observer, Outcome, Subject, WaitEvent, WaitOptions,
 };

@@ -10,6 +10,7 @@ use super::answer::{classify_as, PollError};
 use super::client::Client;
 use super::ids::{BackupId, InstanceId, RestoreId};
 use super::instance::opt_time;
+use super::job::{Job, Status};
 use super::start::{classify_start, parse_id, Start};
 use super::untrusted::{opt_text, printable};
 use ::http::Method;
@@ -72,6 +73,73 @@ impl RecordStatus {
     /// Whether it ended, either way.
     pub fn is_final(&self) -> bool {
         *self == RecordStatus::Succeed || self.is_failure()
+    }
+}
+
+/// A record followed as a job, the way waits follow jobs (`kind` is its job type:
+/// `backup`, `restore`): `waiting` is `INIT`, in progress is `RUNNING`, `succeed` is
+/// `SUCCESS`, `failed`/`expired`/`deleted` are a failure whose reason is the error code in
+/// words; its times are its creation and, once ended, its last change.
+fn record_job(
+    kind: &str,
+    status: &RecordStatus,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+    error_code: Option<&str>,
+    answered_at: Option<i64>,
+) -> Job {
+    let fail_reason = status.is_failure().then(|| match error_code {
+        Some(code) => error_in_words(code),
+        None => format!("the {kind} ended {}", status.as_str()),
+    });
+    Job {
+        job_id: None,
+        job_type: Some(kind.to_string()),
+        status: match status {
+            RecordStatus::Waiting => Status::Init,
+            RecordStatus::InProgress(_) => Status::Running,
+            RecordStatus::Succeed => Status::Success,
+            failed @ (RecordStatus::Failed | RecordStatus::Expired | RecordStatus::Deleted) => {
+                Status::Failed {
+                    raw: failed.as_str().to_string(),
+                }
+            }
+            RecordStatus::Other(raw) => Status::Unknown(raw.clone()),
+        },
+        begin_time: created_at,
+        end_time: updated_at.filter(|_| status.is_final()),
+        fail_reason,
+        answered_at,
+    }
+}
+
+impl BackupRecord {
+    /// It, followed as a job of type `backup` (see [`RecordStatus`]).
+    pub fn as_job(&self, answered_at: Option<i64>) -> Job {
+        let code = self.error_code.as_deref();
+        record_job(
+            "backup",
+            &self.status,
+            self.created_at,
+            self.updated_at,
+            code,
+            answered_at,
+        )
+    }
+}
+
+impl RestoreRecord {
+    /// It, followed as a job of type `restore` (see [`RecordStatus`]).
+    pub fn as_job(&self, answered_at: Option<i64>) -> Job {
+        let code = self.error_code.as_deref();
+        record_job(
+            "restore",
+            &self.status,
+            self.created_at,
+            self.updated_at,
+            code,
+            answered_at,
+        )
     }
 }
 

@@ -289,6 +289,23 @@ pub(super) struct Reads<'a> {
 }
 
 impl Reads<'_> {
+    /// Counts `more` requests that one read made besides its first (the further pages of a
+    /// list), and takes their turns from the budget now: paid after the fact, but paid.
+    pub(super) async fn paid_for(&mut self, more: u32) -> Result<(), Outcome> {
+        for _ in 0..more {
+            if let Some(limiter) = &self.options.limiter {
+                tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => return Err(Outcome::Interrupted),
+                    _ = sleep_until(self.clock.deadline) => return Err(Outcome::Timeout),
+                    _ = limiter.acquire() => {}
+                }
+            }
+            self.polls += 1;
+        }
+        Ok(())
+    }
+
     /// Sends the request `send` makes once its turn comes; its answer, or `None` when none
     /// came within the request timeout (or by the deadline). The request is made only then,
     /// so that this future does not hold it twice.

@@ -20,6 +20,7 @@
 //! - `report`: how each wait ended ([`JobReport`], [`Outcome`]) and the exit code
 //!   ([`ExitStatus`]).
 
+mod backup;
 mod check;
 mod engine;
 mod fan_out;
@@ -35,6 +36,7 @@ mod source;
 mod start_once;
 mod swap;
 
+pub use backup::{backup_all, follow_backup, follow_restore, restore, RecordSource};
 pub use check::check_all;
 pub use engine::LAST_POLL_HEADROOM;
 pub use history::{History, Priors, ENV_HISTORY_FILE};

@@ -2,7 +2,7 @@
 //! the command line renders them in are in its `export` module.
 
 use crate::api::untrusted::{capped, MAX_COMPOSED};
-use crate::api::{ApiError, InstanceId, Job, JobDuration, JobId};
+use crate::api::{ApiError, BackupId, InstanceId, Job, JobDuration, JobId, RestoreId};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -53,6 +53,11 @@ pub enum Subject {
     Swap(InstanceId),
     /// An instance, until it is ready (or, for a swap's dry run, whether a swap could start).
     Instance(InstanceId),
+    /// A backup of an instance: started, or followed by its id, until its record ends.
+    Backup(InstanceId),
+    /// A restore onto an instance: started, or followed by its id, until its record ends and
+    /// the instance is ready again.
+    Restore(InstanceId),
 }
 
 impl Subject {
@@ -60,21 +65,27 @@ impl Subject {
     pub fn name(&self) -> &str {
         match self {
             Subject::Job(job_id) => job_id.as_str(),
-            Subject::Swap(instance_id) | Subject::Instance(instance_id) => instance_id.as_str(),
+            Subject::Swap(instance_id)
+            | Subject::Instance(instance_id)
+            | Subject::Backup(instance_id)
+            | Subject::Restore(instance_id) => instance_id.as_str(),
         }
     }
 
     fn job_id(&self) -> Option<&JobId> {
         match self {
             Subject::Job(job_id) => Some(job_id),
-            Subject::Swap(_) | Subject::Instance(_) => None,
+            _ => None,
         }
     }
 
     fn instance_id(&self) -> Option<&InstanceId> {
         match self {
             Subject::Job(_) => None,
-            Subject::Swap(instance_id) | Subject::Instance(instance_id) => Some(instance_id),
+            Subject::Swap(instance_id)
+            | Subject::Instance(instance_id)
+            | Subject::Backup(instance_id)
+            | Subject::Restore(instance_id) => Some(instance_id),
         }
     }
 }
@@ -83,9 +94,10 @@ impl std::fmt::Display for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Subject::Job(job_id) => write!(f, "job {job_id}"),
-            Subject::Swap(instance_id) | Subject::Instance(instance_id) => {
-                write!(f, "instance {instance_id}")
-            }
+            Subject::Swap(instance_id)
+            | Subject::Instance(instance_id)
+            | Subject::Backup(instance_id)
+            | Subject::Restore(instance_id) => write!(f, "instance {instance_id}"),
         }
     }
 }
@@ -113,6 +125,12 @@ pub struct JobReport {
     pub job_id: Option<JobId>,
     /// The instance, for a swap or an instance wait; null for a plain job wait.
     pub instance_id: Option<InstanceId>,
+    /// The backup started or followed; absent from other reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_id: Option<BackupId>,
+    /// The restore started or followed; absent from other reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_id: Option<RestoreId>,
     /// Its `job_type`, once seen (`masterStandbySwapJob`, …).
     pub job_type: Option<String>,
     /// The last raw status seen.
@@ -125,6 +143,9 @@ pub struct JobReport {
     pub end_time: Option<i64>,
     /// `end_time − begin_time`, when both are known and in order.
     pub duration_ms: Option<u64>,
+    /// A backup's size in bytes, once its record says; absent from other reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
     /// Why the job failed, in the API's words.
     pub fail_reason: Option<String>,
     /// For an instance wait: the background tasks that count as the operation waited for
@@ -132,6 +153,10 @@ pub struct JobReport {
     pub tasks: Option<Vec<TaskSeen>>,
     /// Requests made for this job.
     pub polls: u32,
+    /// For a backup or a restore: whether this run started it (else it was followed by its
+    /// id, or it is unknown whether it started); absent from other reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<bool>,
     /// What went wrong with the requests, when something did.
     pub error: Option<ApiError>,
 }
@@ -148,15 +173,19 @@ impl JobReport {
         JobReport {
             job_id: subject.job_id().cloned(),
             instance_id: subject.instance_id().cloned(),
+            backup_id: None,
+            restore_id: None,
             job_type: last.and_then(|j| j.job_type.clone()),
             status: last.map(|j| j.status.as_str().to_string()),
             outcome,
             begin_time: last.and_then(|j| j.begin_time),
             end_time: last.and_then(|j| j.end_time),
             duration_ms: last.and_then(Job::duration_ms),
+            size_bytes: None,
             fail_reason: last.and_then(|j| j.fail_reason.clone()),
             tasks: None,
             polls,
+            started: None,
             error,
         }
     }

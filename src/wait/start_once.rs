@@ -34,11 +34,12 @@ pub const START_GRACE: Duration = Duration::from_secs(30);
 /// trip.
 const CREATED_MARGIN: Duration = Duration::from_secs(2);
 
-/// What one read of what an operation started gives: it, as a job, and what else the
-/// report wants of it.
+/// What one read of what an operation started gives: it, as a job, what else the report
+/// wants of it, and how many requests the read took (a list may take several pages).
 pub(super) struct Seen<E> {
     pub(super) job: Job,
     pub(super) extra: E,
+    pub(super) requests: u32,
 }
 
 /// An operation's own evidence, found after an ambiguous start: what tells it from others
@@ -313,10 +314,14 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
                 followed,
             } => {
                 let answer = reads.read(|| op.follow(source, id, started)).await?;
-                let job = answer.map(|seen| {
-                    self.extra = seen.extra;
-                    seen.job
-                });
+                let job = match answer {
+                    Ok(seen) => {
+                        reads.paid_for(seen.requests.saturating_sub(1)).await?;
+                        self.extra = seen.extra;
+                        Ok(seen.job)
+                    }
+                    Err(failure) => Err(failure),
+                };
                 followed.conclude(name, job, reads)
             }
             Phase::FindingOut { search, followed } => {
@@ -333,6 +338,9 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
                             search.found = Some(found.key);
                         }
                         self.started = true;
+                        reads
+                            .paid_for(found.seen.requests.saturating_sub(1))
+                            .await?;
                         self.extra = found.seen.extra;
                         match found.id {
                             // Known by its id from now on: followed as one started plainly.

@@ -120,7 +120,11 @@ impl<S: InstanceSource> Operation<S> for Swap {
         job_id: &'a JobId,
     ) -> Result<Seen<()>, PollError> {
         let job = source.fetch(job_id).await?;
-        Ok(Seen { job, extra: () })
+        Ok(Seen {
+            job,
+            extra: (),
+            requests: 1,
+        })
     }
 
     async fn find_own<'a>(
@@ -141,6 +145,7 @@ impl<S: InstanceSource> Operation<S> for Swap {
             seen: Seen {
                 job: task.as_job(list.answered_at),
                 extra: (),
+                requests: 1,
             },
         }))
     }

@@ -1,0 +1,506 @@
+//! Back an instance up, or restore one from a backup, and wait until its record ends — for
+//! a restore, until the instance is ready again too — on the one start-once piece
+//! ([`start_once`](super::start_once)). Neither returns a job: each is followed through its
+//! record in the instance's list, read as a job.
+//!
+//! What is theirs: the `POST` and its body; a record found by its id in the list; and, after
+//! an answer that proves nothing, the record this start made, known by a token of ours in its
+//! remark (`dcs-wait:1a2b3c4d`, after the user's own remark), so that "is this record mine?"
+//! has an exact answer.
+
+use super::fan_out;
+use super::options::WaitOptions;
+use super::report::{JobReport, Subject};
+use super::start_once::{Found, Operation, Search, Seen, StartOnce};
+use super::swap::InstanceSource;
+use crate::api::{
+    ApiError, BackupId, BackupRecord, BackupRequest, Client, ErrorKind, InstanceId, Page,
+    PollError, RecordPage, RestoreId, RestoreRecord, Start,
+};
+use std::future::Future;
+use std::sync::Arc;
+
+/// What backups and restores ask of the outside besides an instance: their starts and their
+/// record lists.
+pub trait RecordSource: InstanceSource {
+    /// One start of a backup: see [`Client::start_backup`].
+    fn start_backup(
+        &self,
+        instance_id: &InstanceId,
+        request: &BackupRequest,
+    ) -> impl Future<Output = Start<BackupId>> + Send;
+
+    /// One start of a restore: see [`Client::start_restore`].
+    fn start_restore(
+        &self,
+        instance_id: &InstanceId,
+        backup_id: &BackupId,
+        remark: Option<&str>,
+    ) -> impl Future<Output = Start<RestoreId>> + Send;
+
+    /// One page of the instance's backup records, newest first.
+    fn backups(
+        &self,
+        instance_id: &InstanceId,
+        page: &Page,
+    ) -> impl Future<Output = Result<RecordPage<BackupRecord>, PollError>> + Send;
+
+    /// One page of the instance's restore records, newest first.
+    fn restores(
+        &self,
+        instance_id: &InstanceId,
+        page: &Page,
+    ) -> impl Future<Output = Result<RecordPage<RestoreRecord>, PollError>> + Send;
+}
+
+impl RecordSource for Client {
+    fn start_backup(
+        &self,
+        instance_id: &InstanceId,
+        request: &BackupRequest,
+    ) -> impl Future<Output = Start<BackupId>> + Send {
+        Client::start_backup(self, instance_id, request)
+    }
+
+    fn start_restore(
+        &self,
+        instance_id: &InstanceId,
+        backup_id: &BackupId,
+        remark: Option<&str>,
+    ) -> impl Future<Output = Start<RestoreId>> + Send {
+        Client::start_restore(self, instance_id, backup_id, remark)
+    }
+
+    fn backups(
+        &self,
+        instance_id: &InstanceId,
+        page: &Page,
+    ) -> impl Future<Output = Result<RecordPage<BackupRecord>, PollError>> + Send {
+        self.list_backups(instance_id, page)
+    }
+
+    fn restores(
+        &self,
+        instance_id: &InstanceId,
+        page: &Page,
+    ) -> impl Future<Output = Result<RecordPage<RestoreRecord>, PollError>> + Send {
+        self.list_restores(instance_id, page)
+    }
+}
+
+/// Starts one manual backup of every instance at once and waits until each record ends,
+/// under one deadline. Reports come back in the order of `instance_ids`, each with its
+/// `backup_id` (none when no backup is known to have started), `size_bytes` and `started`.
+/// No instance is ever backed up twice by one call: see the module's documentation.
+///
+/// ```no_run
+/// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let instances = vec!["5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?];
+/// let request = dcs_wait::BackupRequest::default();
+/// let reports = dcs_wait::backup_all(
+///     client, &instances, &request, &Default::default(), std::future::pending(),
+/// )
+/// .await;
+/// println!("{:?} {}", reports[0].backup_id, reports[0].outcome);
+/// # Ok(()) }
+/// ```
+pub async fn backup_all<S, C>(
+    source: S,
+    instance_ids: &[InstanceId],
+    request: &BackupRequest,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    S: RecordSource,
+    C: Future<Output = ()>,
+{
+    let backup = |source: &Arc<S>, instance_id: &InstanceId| {
+        let token = Token::new();
+        let request = BackupRequest {
+            remark: Some(token.remark(request.remark.as_deref())),
+            ..request.clone()
+        };
+        let op = Backup {
+            request: Some(request),
+            token,
+        };
+        StartOnce::new(
+            source,
+            op,
+            Subject::Backup(instance_id.clone()),
+            instance_id,
+        )
+    };
+    fan_out::each(source, instance_ids, backup, options, cancel).await
+}
+
+/// Waits until the record of `backup_id`, a backup already started (by a person, a
+/// schedule, another tool), ends. Nothing is sent that changes anything.
+///
+/// ```no_run
+/// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let instance = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
+/// let backup = "4631832a-f4f3-4d5c-b0e7-ff4a1c4ea4c0".parse()?;
+/// let report =
+///     dcs_wait::follow_backup(client, &instance, &backup, &Default::default(), std::future::pending())
+///         .await;
+/// println!("{} {:?} bytes", report.outcome, report.size_bytes);
+/// # Ok(()) }
+/// ```
+pub async fn follow_backup<S, C>(
+    source: S,
+    instance_id: &InstanceId,
+    backup_id: &BackupId,
+    options: &WaitOptions,
+    cancel: C,
+) -> JobReport
+where
+    S: RecordSource,
+    C: Future<Output = ()>,
+{
+    let follow = |source: &Arc<S>, instance_id: &InstanceId| {
+        let op = Backup {
+            request: None,
+            token: Token::new(),
+        };
+        let subject = Subject::Backup(instance_id.clone());
+        StartOnce::following(source, op, subject, instance_id, backup_id.clone())
+    };
+    one(fan_out::each(source, &[instance_id.clone()], follow, options, cancel).await)
+}
+
+/// Starts one restore of `backup_id` onto the instance and waits until its record ends and
+/// the instance is ready again (it is `RESTORING` meanwhile). Never started twice by one
+/// call: a restore repeated would throw away what was written in between.
+///
+/// ```no_run
+/// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let instance = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
+/// let backup = "4631832a-f4f3-4d5c-b0e7-ff4a1c4ea4c0".parse()?;
+/// let report = dcs_wait::restore(
+///     client, &instance, &backup, None, &Default::default(), std::future::pending(),
+/// )
+/// .await;
+/// println!("{:?} {}", report.restore_id, report.outcome);
+/// # Ok(()) }
+/// ```
+pub async fn restore<S, C>(
+    source: S,
+    instance_id: &InstanceId,
+    backup_id: &BackupId,
+    remark: Option<&str>,
+    options: &WaitOptions,
+    cancel: C,
+) -> JobReport
+where
+    S: RecordSource,
+    C: Future<Output = ()>,
+{
+    let restore = |source: &Arc<S>, instance_id: &InstanceId| {
+        let token = Token::new();
+        let op = Restore {
+            start: Some((backup_id.clone(), token.remark(remark))),
+            token,
+        };
+        StartOnce::new(
+            source,
+            op,
+            Subject::Restore(instance_id.clone()),
+            instance_id,
+        )
+    };
+    one(fan_out::each(source, &[instance_id.clone()], restore, options, cancel).await)
+}
+
+/// Waits until the record of `restore_id`, a restore already started, ends, and the
+/// instance is ready again. Nothing is sent that changes anything.
+pub async fn follow_restore<S, C>(
+    source: S,
+    instance_id: &InstanceId,
+    restore_id: &RestoreId,
+    options: &WaitOptions,
+    cancel: C,
+) -> JobReport
+where
+    S: RecordSource,
+    C: Future<Output = ()>,
+{
+    let follow = |source: &Arc<S>, instance_id: &InstanceId| {
+        let op = Restore {
+            start: None,
+            token: Token::new(),
+        };
+        let subject = Subject::Restore(instance_id.clone());
+        StartOnce::following(source, op, subject, instance_id, restore_id.clone())
+    };
+    one(fan_out::each(source, &[instance_id.clone()], follow, options, cancel).await)
+}
+
+/// The one report of a wait on one instance.
+fn one(mut reports: Vec<JobReport>) -> JobReport {
+    // `each` gives one report per id, and exactly one id was given.
+    reports.swap_remove(0)
+}
+
+/// The mark of one start in the record's remark: `dcs-wait:` and eight hexadecimal digits,
+/// random per start.
+struct Token(String);
+
+impl Token {
+    fn new() -> Token {
+        Token(format!("dcs-wait:{:08x}", fastrand::u32(..)))
+    }
+
+    /// The remark sent: the user's, then the token.
+    fn remark(&self, user: Option<&str>) -> String {
+        match user.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(user) => format!("{user} {}", self.0),
+            None => self.0.clone(),
+        }
+    }
+
+    /// Whether a record's remark carries it.
+    fn marks(&self, remark: Option<&str>) -> bool {
+        remark.is_some_and(|r| r.split_whitespace().any(|word| word == self.0))
+    }
+}
+
+/// What a read of a record gives the report besides the job: its status as sent, and a
+/// backup's size.
+#[derive(Default)]
+struct Record {
+    status: Option<String>,
+    size: Option<u64>,
+}
+
+/// A backup: started with `request`, or followed by its id (`request` none).
+struct Backup {
+    request: Option<BackupRequest>,
+    token: Token,
+}
+
+/// A restore: started from `(backup, remark)`, or followed by its id (`start` none).
+struct Restore {
+    start: Option<(BackupId, String)>,
+    token: Token,
+}
+
+/// The most records a search pages through: a thousand a page.
+const MAX_PAGES: u32 = 10;
+
+/// The record `wanted` picks, paging through the list newest first; with its page's
+/// `answered_at`, and how many pages were read.
+async fn page_through<T, F, Fut>(
+    mut list: F,
+    wanted: impl Fn(&T) -> bool,
+) -> Result<(Option<(T, Option<i64>)>, u32), PollError>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: Future<Output = Result<RecordPage<T>, PollError>>,
+{
+    let mut page = Page {
+        since: None,
+        offset: 0,
+        limit: 1000,
+    };
+    for pages in 1..=MAX_PAGES {
+        let read = list(page).await?;
+        let (seen, total) = (read.records.len() as u32, read.total);
+        let answered_at = read.answered_at;
+        if let Some(record) = read.records.into_iter().find(|r| wanted(r)) {
+            return Ok((Some((record, answered_at)), pages));
+        }
+        page.offset += seen;
+        if seen == 0 || u64::from(page.offset) >= total {
+            return Ok((None, pages));
+        }
+    }
+    Ok((None, MAX_PAGES))
+}
+
+/// The error while a record is not listed: "not found", which the wait believes to be "not
+/// listed yet" for its grace.
+fn not_listed(what: &str, id: &str, instance_id: &InstanceId) -> PollError {
+    PollError::NotFound(ApiError::new(
+        ErrorKind::NotFound,
+        format!("{what} {id} is not among the {what} records of instance {instance_id}"),
+    ))
+}
+
+impl<S: RecordSource> Operation<S> for Backup {
+    type Id = BackupId;
+    type Extra = Record;
+    const NAME: &'static str = "backup";
+    const ID_NAME: &'static str = "backup";
+
+    async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<BackupId> {
+        let request = self.request.clone().unwrap_or_default();
+        source.start_backup(instance_id, &request).await
+    }
+
+    async fn follow<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        backup_id: &'a BackupId,
+    ) -> Result<Seen<Record>, PollError> {
+        let list = |page| async move { source.backups(instance_id, &page).await };
+        let wanted = |r: &BackupRecord| r.backup_id.as_deref() == Some(backup_id.as_str());
+        match page_through(list, wanted).await? {
+            (Some((record, answered_at)), pages) => Ok(seen_backup(&record, answered_at, pages)),
+            (None, _) => Err(not_listed("backup", backup_id.as_str(), instance_id)),
+        }
+    }
+
+    async fn find_own<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        search: &'a Search,
+    ) -> Result<Option<Found<BackupId, Record>>, PollError> {
+        let page = Page {
+            since: Some(search.asked_since),
+            ..Page::default()
+        };
+        let list = source.backups(instance_id, &page).await?;
+        let answered_at = list.answered_at;
+        let ours = list.records.into_iter().find(|r| {
+            let key = r.backup_id.as_deref().unwrap_or_default();
+            let marked = self.token.marks(r.remark.as_deref());
+            search.is_ours(key, r.created_at, answered_at, marked)
+        });
+        Ok(ours.map(|record| Found {
+            key: record.backup_id.clone().unwrap_or_default(),
+            id: record.backup_id.as_deref().and_then(|id| id.parse().ok()),
+            seen: seen_backup(&record, answered_at, 1),
+        }))
+    }
+
+    fn evidence(&self) -> String {
+        format!("a backup record whose remark holds {}", self.token.0)
+    }
+
+    fn check_before_retrying(&self) -> String {
+        format!(
+            "the instance's backup records (a manual backup created since the start, its \
+             remark ending {})",
+            self.token.0
+        )
+    }
+
+    fn report(&self, report: &mut JobReport, id: Option<&BackupId>, started: bool, seen: &Record) {
+        report.backup_id = id.cloned();
+        report.started = Some(started);
+        report.size_bytes = seen.size;
+        if seen.status.is_some() {
+            report.status = seen.status.clone();
+        }
+    }
+}
+
+fn seen_backup(record: &BackupRecord, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
+    Seen {
+        requests,
+        job: record.as_job(answered_at),
+        extra: Record {
+            status: Some(record.status.as_str().to_string()),
+            size: record.size.filter(|_| record.status.is_final()),
+        },
+    }
+}
+
+impl<S: RecordSource> Operation<S> for Restore {
+    type Id = RestoreId;
+    type Extra = Record;
+    const NAME: &'static str = "restore";
+    const ID_NAME: &'static str = "restore";
+
+    async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<RestoreId> {
+        match &self.start {
+            Some((backup_id, remark)) => {
+                source
+                    .start_restore(instance_id, backup_id, Some(remark))
+                    .await
+            }
+            // Followed by its id, never started: no start is ever asked of it.
+            None => Start::Refused(ApiError::new(
+                ErrorKind::Internal,
+                "a restore followed by its id has nothing to start",
+            )),
+        }
+    }
+
+    async fn follow<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        restore_id: &'a RestoreId,
+    ) -> Result<Seen<Record>, PollError> {
+        let list = |page| async move { source.restores(instance_id, &page).await };
+        let wanted = |r: &RestoreRecord| r.restore_id.as_deref() == Some(restore_id.as_str());
+        match page_through(list, wanted).await? {
+            (Some((record, answered_at)), pages) => Ok(seen_restore(&record, answered_at, pages)),
+            (None, _) => Err(not_listed("restore", restore_id.as_str(), instance_id)),
+        }
+    }
+
+    async fn find_own<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        search: &'a Search,
+    ) -> Result<Option<Found<RestoreId, Record>>, PollError> {
+        let page = Page {
+            since: Some(search.asked_since),
+            ..Page::default()
+        };
+        let list = source.restores(instance_id, &page).await?;
+        let answered_at = list.answered_at;
+        let ours = list.records.into_iter().find(|r| {
+            let key = r.restore_id.as_deref().unwrap_or_default();
+            let marked = self.token.marks(r.restore_remark.as_deref());
+            search.is_ours(key, r.created_at, answered_at, marked)
+        });
+        Ok(ours.map(|record| Found {
+            key: record.restore_id.clone().unwrap_or_default(),
+            id: record.restore_id.as_deref().and_then(|id| id.parse().ok()),
+            seen: seen_restore(&record, answered_at, 1),
+        }))
+    }
+
+    fn evidence(&self) -> String {
+        format!("a restore record whose remark holds {}", self.token.0)
+    }
+
+    fn check_before_retrying(&self) -> String {
+        format!(
+            "the instance's restore records (a restore created since the start, its remark \
+             ending {}) and whether the instance is RESTORING",
+            self.token.0
+        )
+    }
+
+    fn then_ready(&self) -> bool {
+        true
+    }
+
+    fn report(&self, report: &mut JobReport, id: Option<&RestoreId>, started: bool, seen: &Record) {
+        report.restore_id = id.cloned();
+        report.started = Some(started);
+        if seen.status.is_some() {
+            report.status = seen.status.clone();
+        }
+    }
+}
+
+fn seen_restore(record: &RestoreRecord, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
+    Seen {
+        requests,
+        job: record.as_job(answered_at),
+        extra: Record {
+            status: Some(record.status.as_str().to_string()),
+            size: None,
+        },
+    }
+}
