@@ -167,7 +167,14 @@ where
         let subject = Subject::Backup(instance_id.clone());
         StartOnce::following(source, op, subject, instance_id, backup_id.clone())
     };
-    one(fan_out::each(source, &[instance_id.clone()], follow, options, cancel).await)
+    one(fan_out::each(
+        source,
+        std::slice::from_ref(instance_id),
+        follow,
+        options,
+        cancel,
+    )
+    .await)
 }
 
 /// Starts one restore of `backup_id` onto the instance and waits until its record ends and
@@ -210,7 +217,14 @@ where
             instance_id,
         )
     };
-    one(fan_out::each(source, &[instance_id.clone()], restore, options, cancel).await)
+    one(fan_out::each(
+        source,
+        std::slice::from_ref(instance_id),
+        restore,
+        options,
+        cancel,
+    )
+    .await)
 }
 
 /// Waits until the record of `restore_id`, a restore already started, ends, and the
@@ -234,7 +248,14 @@ where
         let subject = Subject::Restore(instance_id.clone());
         StartOnce::following(source, op, subject, instance_id, restore_id.clone())
     };
-    one(fan_out::each(source, &[instance_id.clone()], follow, options, cancel).await)
+    one(fan_out::each(
+        source,
+        std::slice::from_ref(instance_id),
+        follow,
+        options,
+        cancel,
+    )
+    .await)
 }
 
 /// The one report of a wait on one instance.

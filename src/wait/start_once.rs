@@ -50,6 +50,9 @@ pub(super) struct Found<Id, E> {
     pub(super) seen: Seen<E>,
 }
 
+/// A look for an operation's own evidence: found, not (yet), or the read failed.
+pub(super) type OwnFound<Id, E> = Result<Option<Found<Id, E>>, PollError>;
+
 /// What one kind of start-once operation supplies: see the module's documentation.
 pub(super) trait Operation<S>: Send + Sync + 'static {
     /// What a started one is known by: a job id, a backup id, a restore id.
@@ -83,7 +86,7 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
         source: &'a S,
         instance_id: &'a InstanceId,
         search: &'a Search,
-    ) -> impl Future<Output = Result<Option<Found<Self::Id, Self::Extra>>, PollError>> + Send + 'a;
+    ) -> impl Future<Output = OwnFound<Self::Id, Self::Extra>> + Send + 'a;
 
     /// What its evidence is, in words: `a masterStandbySwapJob task created since the start`.
     fn evidence(&self) -> String;
