@@ -50,6 +50,9 @@ pub enum ErrorKind {
     StartUnknown,
     /// A swap's dry run found the instance in a state where DCS refuses a swap.
     NotRunning,
+    /// A backup's or restore's dry run found what DCS would refuse: an instance that cannot
+    /// be backed up, a backup that did not succeed or cannot be restored.
+    NotPossible,
     /// Stopped because another wait failed, with fail-fast on.
     FailFast,
     /// A bug: a wait that could not run.
@@ -83,6 +86,7 @@ impl ErrorKind {
             ErrorKind::ClockSkew => "clock_skew",
             ErrorKind::StartUnknown => "start_unknown",
             ErrorKind::NotRunning => "not_running",
+            ErrorKind::NotPossible => "not_possible",
             ErrorKind::FailFast => "fail_fast",
             ErrorKind::Internal => "internal",
         })

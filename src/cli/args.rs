@@ -14,6 +14,8 @@ const USAGE: &str = "\
 dcs-wait [OPTIONS] <JOB_ID>...
        dcs-wait swap [OPTIONS] <INSTANCE_ID>...
        dcs-wait instance [OPTIONS] <INSTANCE_ID>...
+       dcs-wait backup [OPTIONS] <INSTANCE_ID>...
+       dcs-wait restore --from <BACKUP_ID> [OPTIONS] <INSTANCE_ID>
        dcs-wait --demo";
 
 /// The main help's epilogue: examples, exit codes, where credentials come from.
@@ -24,6 +26,8 @@ Examples:
   echo \"$RESPONSE\" | dcs-wait -            # job_id fields of an API answer
   dcs-wait swap $INSTANCE_ID               # start the swap once, wait for it
   dcs-wait instance --since 10m $INSTANCE_ID
+  dcs-wait backup $INSTANCE_ID             # start one backup, wait for its record
+  dcs-wait restore --from $BACKUP_ID $INSTANCE_ID
   dcs-wait --demo                          # no cloud account needed
 
 Exit codes:
@@ -45,6 +49,20 @@ Examples:
   dcs-wait swap --dry-run $INSTANCE_ID     # prove credentials, project, instance; start nothing
   dcs-wait swap --timeout 15m $INSTANCE_ID
   dcs-wait swap --output json $A $B | jq -r .job_id";
+
+const BACKUP_EXAMPLES: &str = "\
+Examples:
+  dcs-wait backup $INSTANCE_ID             # start one backup, wait until its record ends
+  dcs-wait backup --format aof --remark 'before 2.4' $INSTANCE_ID
+  dcs-wait backup --id $BACKUP_ID $INSTANCE_ID   # one started elsewhere: only followed
+  dcs-wait backup --output json $INSTANCE_ID | jq -r .backup_id
+  dcs-wait backup --dry-run $INSTANCE_ID   # prove credentials and instance; start nothing";
+
+const RESTORE_EXAMPLES: &str = "\
+Examples:
+  dcs-wait restore --from $BACKUP_ID $INSTANCE_ID   # start it once, wait until it is over
+  dcs-wait restore --id $RESTORE_ID $INSTANCE_ID    # one started elsewhere: only followed
+  dcs-wait restore --dry-run --from $BACKUP_ID $INSTANCE_ID";
 
 const INSTANCE_EXAMPLES: &str = "\
 Examples:
@@ -170,7 +188,8 @@ pub struct Args {
     pub completions: Option<clap_complete::Shell>,
 
     /// Print a man page (roff) and exit: dcs-wait(1), or with a command's name its own page,
-    /// dcs-wait-swap(1) or dcs-wait-instance(1), which dcs-wait(1) refers to.
+    /// dcs-wait-swap(1), dcs-wait-instance(1), dcs-wait-backup(1) or dcs-wait-restore(1),
+    /// which dcs-wait(1) refers to.
     #[arg(long, value_name = "COMMAND", num_args = 0..=1, default_missing_value = "dcs-wait",
           conflicts_with_all = ["job_ids", "demo"])]
     pub man_page: Option<ManPage>,
@@ -192,6 +211,91 @@ pub enum Command {
     /// in progress, seen twice in a row (see docs/instance.md).
     #[command(after_help = INSTANCE_EXAMPLES)]
     Instance(InstanceArgs),
+    /// Start one manual backup of each instance, once, and wait until its record ends; or,
+    /// with --id, follow a backup started elsewhere (see docs/backup.md).
+    #[command(after_help = BACKUP_EXAMPLES)]
+    Backup(BackupArgs),
+    /// Start one restore of a backup onto an instance, once, and wait until its record ends
+    /// and the instance is ready again; or, with --id, follow one started elsewhere.
+    #[command(after_help = RESTORE_EXAMPLES)]
+    Restore(RestoreArgs),
+}
+
+/// `dcs-wait backup`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupArgs {
+    /// Instance ids to back up (each once); with --id, the one instance of that backup.
+    /// `-` reads them from stdin.
+    #[arg(value_name = "INSTANCE_ID", required = true)]
+    pub instance_ids: Vec<String>,
+
+    /// Follow this backup, started already (by a person, a schedule, Terraform): nothing is
+    /// sent that changes anything.
+    #[arg(long, value_name = "BACKUP_ID", conflicts_with_all = ["format", "remark", "dry_run"])]
+    pub id: Option<String>,
+
+    /// The backup's format: rdb or aof (the instance's default when not given).
+    #[arg(long, value_enum)]
+    pub format: Option<BackupFormat>,
+
+    /// A remark kept with the backup; dcs-wait adds its own token after it (see
+    /// docs/backup.md).
+    #[arg(long, value_name = "TEXT")]
+    pub remark: Option<String>,
+
+    /// Start nothing: prove the credentials, the project and that each instance can be read
+    /// and backed up; exit 0 when all holds.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `dcs-wait restore`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreArgs {
+    /// The instance to restore onto.
+    #[arg(value_name = "INSTANCE_ID", required = true)]
+    pub instance_id: String,
+
+    /// The backup to restore from: it must have succeeded.
+    #[arg(
+        long,
+        value_name = "BACKUP_ID",
+        required_unless_present = "id",
+        conflicts_with = "id"
+    )]
+    pub from: Option<String>,
+
+    /// Follow this restore, started already: nothing is sent that changes anything.
+    #[arg(long, value_name = "RESTORE_ID", conflicts_with_all = ["remark", "dry_run"])]
+    pub id: Option<String>,
+
+    /// A remark kept with the restore; dcs-wait adds its own token after it.
+    #[arg(long, value_name = "TEXT")]
+    pub remark: Option<String>,
+
+    /// Start nothing: prove the credentials, that the instance can be read, and that the
+    /// backup exists, succeeded and can be restored; exit 0 when all holds.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// A backup's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackupFormat {
+    /// Redis's snapshot.
+    Rdb,
+    /// Redis's append-only file.
+    Aof,
+}
+
+impl BackupFormat {
+    /// As the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupFormat::Rdb => "rdb",
+            BackupFormat::Aof => "aof",
+        }
+    }
 }
 
 /// `dcs-wait instance`.
@@ -232,6 +336,10 @@ pub enum ManPage {
     Swap,
     /// dcs-wait-instance(1)
     Instance,
+    /// dcs-wait-backup(1)
+    Backup,
+    /// dcs-wait-restore(1)
+    Restore,
 }
 
 /// The log format on stderr.
@@ -273,6 +381,8 @@ impl Args {
             ManPage::DcsWait => (None, "dcs-wait"),
             ManPage::Swap => (Some("swap"), "dcs-wait-swap"),
             ManPage::Instance => (Some("instance"), "dcs-wait-instance"),
+            ManPage::Backup => (Some("backup"), "dcs-wait-backup"),
+            ManPage::Restore => (Some("restore"), "dcs-wait-restore"),
         };
         let command = match name {
             None => command,
@@ -378,7 +488,12 @@ mod tests {
         assert!(man.contains(".TH dcs-wait 1"), "{}", &man[..80]);
         assert!(man.contains(r"not\-found\-grace"));
         // Every page it refers to is one that can be made, with the options it inherits.
-        for (name, page) in [("swap", ManPage::Swap), ("instance", ManPage::Instance)] {
+        for (name, page) in [
+            ("swap", ManPage::Swap),
+            ("instance", ManPage::Instance),
+            ("backup", ManPage::Backup),
+            ("restore", ManPage::Restore),
+        ] {
             assert!(man.contains(&format!(r"dcs\-wait\-{name}(1)")), "{name}");
             let sub = String::from_utf8(Args::man_page(page).unwrap()).unwrap();
             assert!(sub.contains(&format!(".TH dcs-wait-{name} 1")), "{sub}");

@@ -22,8 +22,13 @@ pub async fn run(options: WaitRun) -> ExitStatus {
     let subjects: Vec<Subject> = match &waits {
         Waits::Jobs(ids) => ids.iter().cloned().map(Subject::Job).collect(),
         Waits::Swap(ids) => ids.iter().cloned().map(Subject::Swap).collect(),
-        Waits::DryRun(ids) | Waits::Ready(ids, _) => {
+        Waits::DryRun(ids) | Waits::Ready(ids, _) | Waits::RecordDryRun(ids, _) => {
             ids.iter().cloned().map(Subject::Instance).collect()
+        }
+        Waits::Backup(ids, _) => ids.iter().cloned().map(Subject::Backup).collect(),
+        Waits::FollowBackup(id, _) => vec![Subject::Backup(id.clone())],
+        Waits::Restore(id, _, _) | Waits::FollowRestore(id, _) => {
+            vec![Subject::Restore(id.clone())]
         }
     };
     let client: Client = match client.connect().await {
@@ -61,6 +66,22 @@ pub async fn run(options: WaitRun) -> ExitStatus {
                 Waits::Swap(ids) => wait::swap_all(client, ids, &wait, stop).await,
                 Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
                 Waits::Ready(ids, since) => wait::ready_all(client, ids, *since, &wait, stop).await,
+                Waits::Backup(ids, request) => {
+                    wait::backup_all(client, ids, request, &wait, stop).await
+                }
+                Waits::FollowBackup(id, backup) => {
+                    vec![wait::follow_backup(client, id, backup, &wait, stop).await]
+                }
+                Waits::Restore(id, backup, remark) => {
+                    let remark = remark.as_deref();
+                    vec![wait::restore(client, id, backup, remark, &wait, stop).await]
+                }
+                Waits::FollowRestore(id, restore) => {
+                    vec![wait::follow_restore(client, id, restore, &wait, stop).await]
+                }
+                Waits::RecordDryRun(ids, from) => {
+                    wait::check_records(client, ids, from.as_ref(), &wait, stop).await
+                }
             };
             reports.iter_mut().for_each(in_our_words);
             reports

@@ -10,7 +10,8 @@
 use super::args::{Args, Command, LogFormat, ManPage, OutputFormat};
 use super::stdin::{self, InputError, StdinId};
 use crate::api::{
-    endpoint, ClientBuilder, EndpointError, Env, InstanceId, InvalidId, JobId, ProjectId,
+    endpoint, BackupId, BackupRequest, ClientBuilder, EndpointError, Env, InstanceId, InvalidId,
+    JobId, ProjectId, RestoreId,
 };
 use crate::wait::{History, RateLimiter, Schedule, WaitOptions};
 use std::io::IsTerminal;
@@ -67,6 +68,17 @@ pub enum Waits {
     DryRun(Vec<InstanceId>),
     /// These instances, until ready; tasks created within the duration before count.
     Ready(Vec<InstanceId>, Duration),
+    /// A backup to start on each of these instances, and wait for.
+    Backup(Vec<InstanceId>, BackupRequest),
+    /// A backup started elsewhere, followed.
+    FollowBackup(InstanceId, BackupId),
+    /// A restore of the backup to start onto the instance, with the user's remark.
+    Restore(InstanceId, BackupId, Option<String>),
+    /// A restore started elsewhere, followed.
+    FollowRestore(InstanceId, RestoreId),
+    /// A backup's or a restore's dry run: each instance read, (restore) the backup looked up,
+    /// nothing started.
+    RecordDryRun(Vec<InstanceId>, Option<BackupId>),
 }
 
 /// How to wait and where the reports go: shared by a wait and the demo.
@@ -124,10 +136,10 @@ pub enum UsageError {
     /// The JUnit file's directory does not exist.
     #[error("cannot write the JUnit report to {0}: its directory does not exist")]
     JunitDirectory(String),
-    /// `swap` or `instance` with job ids, `--demo`, `--completions` or `--man-page`.
+    /// A command with job ids, `--demo`, `--completions` or `--man-page`.
     #[error(
-        "`swap` and `instance` are commands of their own: give them instance ids, without \
-         job ids, --demo, --completions or --man-page"
+        "`swap`, `instance`, `backup` and `restore` are commands of their own: give them \
+         instance ids, without job ids, --demo, --completions or --man-page"
     )]
     TwoCommands,
     /// A first word that is nearly a command's name (or a flag said as a word).
@@ -136,6 +148,18 @@ pub enum UsageError {
     /// A project id that is not one.
     #[error("'{0}' is not a project id: a project id is 1 to 64 letters, digits, '-' or '_'")]
     BadProjectId(String, #[source] InvalidId),
+    /// A backup or restore id that is not one.
+    #[error(
+        "'{0}' is not a DCS {1}: it is 1 to 64 letters, digits, '-' or '_' (give the {2} \
+         the backup list or the API answered)"
+    )]
+    BadRecordId(String, &'static str, &'static str),
+    /// `backup --id` with more than one instance.
+    #[error(
+        "a backup followed by --id is one instance's: give its one INSTANCE_ID (several \
+         were given)"
+    )]
+    OneInstance,
 }
 
 impl Options {
@@ -195,6 +219,45 @@ fn wait_run(
             ids(&wait.instance_ids, stdin, UsageError::BadInstanceId)?,
             wait.since,
         ),
+        Some(Command::Backup(backup)) => {
+            let instances = ids(&backup.instance_ids, stdin, UsageError::BadInstanceId)?;
+            match &backup.id {
+                Some(id) => {
+                    let [instance] = <[InstanceId; 1]>::try_from(instances)
+                        .map_err(|_| UsageError::OneInstance)?;
+                    Waits::FollowBackup(instance, record_id(id, "backup id", "backup_id")?)
+                }
+                None if backup.dry_run => Waits::RecordDryRun(instances, None),
+                None => Waits::Backup(
+                    instances,
+                    BackupRequest {
+                        format: backup.format.map(|f| f.as_str().to_string()),
+                        remark: backup.remark.clone(),
+                    },
+                ),
+            }
+        }
+        Some(Command::Restore(restore)) => {
+            let instance: InstanceId = restore
+                .instance_id
+                .parse()
+                .map_err(|e| UsageError::BadInstanceId(restore.instance_id.clone(), e))?;
+            match (&restore.id, &restore.from) {
+                (Some(id), _) => {
+                    Waits::FollowRestore(instance, record_id(id, "restore id", "restore_id")?)
+                }
+                (None, Some(from)) => {
+                    let backup = record_id(from, "backup id", "backup_id")?;
+                    if restore.dry_run {
+                        Waits::RecordDryRun(vec![instance], Some(backup))
+                    } else {
+                        Waits::Restore(instance, backup, restore.remark.clone())
+                    }
+                }
+                // clap requires --from unless --id is given.
+                (None, None) => return Err(UsageError::TwoCommands),
+            }
+        }
     };
     let url: Url = endpoint::dcs(args.endpoint.as_deref(), args.region.as_deref(), env).map_err(
         |e| match e {
@@ -221,6 +284,16 @@ fn wait_run(
         history: (!args.no_history).then(|| History::path(env)).flatten(),
         run: run(args, env, verbosity)?,
     })
+}
+
+/// A backup or restore id, checked.
+fn record_id<I: std::str::FromStr>(
+    text: &str,
+    kind: &'static str,
+    field: &'static str,
+) -> Result<I, UsageError> {
+    text.parse()
+        .map_err(|_| UsageError::BadRecordId(text.to_string(), kind, field))
 }
 
 /// The ids as given, `-` replaced by those on stdin, each once in the order first seen.

@@ -312,7 +312,7 @@ const MAX_PAGES: u32 = 10;
 
 /// The record `wanted` picks, paging through the list newest first; with its page's
 /// `answered_at`, and how many pages were read.
-async fn page_through<T, F, Fut>(
+pub(super) async fn page_through<T, F, Fut>(
     mut list: F,
     wanted: impl Fn(&T) -> bool,
 ) -> Result<(Option<(T, Option<i64>)>, u32), PollError>
@@ -342,7 +342,7 @@ where
 
 /// The error while a record is not listed: "not found", which the wait believes to be "not
 /// listed yet" for its grace.
-fn not_listed(what: &str, id: &str, instance_id: &InstanceId) -> PollError {
+pub(super) fn not_listed(what: &str, id: &str, instance_id: &InstanceId) -> PollError {
     PollError::NotFound(ApiError::new(
         ErrorKind::NotFound,
         format!("{what} {id} is not among the {what} records of instance {instance_id}"),

@@ -1,12 +1,13 @@
-//! A swap's dry run: read each instance and say whether DCS would accept a swap now. No start
-//! is sent.
+//! Dry runs: read each instance and say whether DCS would accept a swap now, or a backup or
+//! restore (its backup looked up too). No start is sent.
 
+use super::backup::{not_listed, page_through, RecordSource};
 use super::engine::{Kind, Look, Reads};
 use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::swap::InstanceSource;
-use crate::api::{ApiError, ErrorKind, InstanceId, PollError};
+use crate::api::{ApiError, BackupId, BackupRecord, ErrorKind, Instance, InstanceId, PollError};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -75,6 +76,137 @@ impl<S: InstanceSource> Kind for Check<S> {
                 ),
             );
             Look::End(Outcome::Error, Some(error))
+        })
+    }
+
+    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+        let mut report = JobReport::new(&self.subject, outcome, None, polls, error);
+        report.status = self.status;
+        report
+    }
+}
+
+/// Reads every instance, as a backup's dry run, or (`from` a backup) a restore's: the
+/// instance must be readable and of a kind that can be backed up (not single-node), and the
+/// backup must be listed, have succeeded and support restoring. Nothing is started.
+pub async fn check_records<S, C>(
+    source: S,
+    instance_ids: &[InstanceId],
+    from: Option<&BackupId>,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    S: RecordSource,
+    C: Future<Output = ()>,
+{
+    let check = |source: &Arc<S>, instance_id: &InstanceId| RecordCheck {
+        source: source.clone(),
+        subject: Subject::Instance(instance_id.clone()),
+        instance_id: instance_id.clone(),
+        from: from.cloned(),
+        status: None,
+    };
+    fan_out::each(source, instance_ids, check, options, cancel).await
+}
+
+/// One instance's backup or restore dry run.
+struct RecordCheck<S> {
+    source: Arc<S>,
+    subject: Subject,
+    instance_id: InstanceId,
+    /// The backup a restore would be from.
+    from: Option<BackupId>,
+    status: Option<String>,
+}
+
+impl<S: RecordSource> RecordCheck<S> {
+    /// Why DCS would refuse: `None` when it would not.
+    async fn refusal(
+        &mut self,
+        instance: &Instance,
+        reads: &mut Reads<'_>,
+    ) -> Result<Result<Option<String>, PollError>, Outcome> {
+        if instance
+            .cache_mode
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("single"))
+        {
+            return Ok(Ok(Some(
+                "a single-node instance cannot be backed up or restored: only master/standby \
+                 and cluster instances can"
+                    .into(),
+            )));
+        }
+        let Some(backup_id) = &self.from else {
+            return Ok(Ok(None));
+        };
+        let (source, id) = (&*self.source, &self.instance_id);
+        let list = |page| async move { source.backups(id, &page).await };
+        let wanted = |r: &BackupRecord| r.backup_id.as_deref() == Some(backup_id.as_str());
+        let found = match reads.read(|| page_through(list, wanted)).await? {
+            Ok((found, pages)) => {
+                reads.paid_for(pages.saturating_sub(1)).await?;
+                found
+            }
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let Some((backup, _)) = found else {
+            return Ok(Err(match not_listed("backup", backup_id.as_str(), id) {
+                PollError::NotFound(error) => PollError::Final(error),
+                other => other,
+            }));
+        };
+        Ok(Ok(if backup.status != crate::api::RecordStatus::Succeed {
+            Some(format!(
+                "backup {backup_id} is {}: a restore needs one that succeeded (DCS.4087)",
+                backup.status.as_str()
+            ))
+        } else if backup.is_support_restore == Some(false) {
+            Some(format!("backup {backup_id} does not support restoring"))
+        } else {
+            None
+        }))
+    }
+}
+
+impl<S: RecordSource> Kind for RecordCheck<S> {
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
+        let instance = match reads
+            .read(|| self.source.instance(&self.instance_id))
+            .await?
+        {
+            Ok(instance) => instance,
+            // No such instance: no grace, a start would be refused as well.
+            Err(PollError::NotFound(error)) => return Ok(Look::Failed(PollError::Final(error))),
+            Err(failure) => return Ok(Look::Failed(failure)),
+        };
+        self.status = instance.status.clone();
+        let what = if self.from.is_some() {
+            "restore"
+        } else {
+            "backup"
+        };
+        tracing::info!(
+            "{}: {}, {} (dry run: no {what} sent)",
+            self.instance_id,
+            instance.status.as_deref().unwrap_or("-"),
+            instance.cache_mode.as_deref().unwrap_or("unknown mode"),
+        );
+        Ok(match self.refusal(&instance, reads).await? {
+            Ok(None) => Look::End(Outcome::Success, None),
+            Ok(Some(why)) => Look::End(
+                Outcome::Error,
+                Some(ApiError::new(
+                    ErrorKind::NotPossible,
+                    format!("{why}: DCS would refuse the {what}"),
+                )),
+            ),
+            Err(failure) => Look::Failed(failure),
         })
     }
 

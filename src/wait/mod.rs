@@ -37,7 +37,7 @@ mod start_once;
 mod swap;
 
 pub use backup::{backup_all, follow_backup, follow_restore, restore, RecordSource};
-pub use check::check_all;
+pub use check::{check_all, check_records};
 pub use engine::LAST_POLL_HEADROOM;
 pub use history::{History, Priors, ENV_HISTORY_FILE};
 pub use job::{wait_all, wait_one};
