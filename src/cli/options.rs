@@ -382,9 +382,57 @@ mod tests {
     fn ids(run: &WaitRun) -> Vec<&str> {
         match &run.waits {
             Waits::Jobs(ids) => ids.iter().map(JobId::as_str).collect(),
-            Waits::Swap(ids) | Waits::DryRun(ids) | Waits::Ready(ids, _) => {
-                ids.iter().map(InstanceId::as_str).collect()
+            Waits::Swap(ids)
+            | Waits::DryRun(ids)
+            | Waits::Ready(ids, _)
+            | Waits::Backup(ids, _)
+            | Waits::RecordDryRun(ids, _) => ids.iter().map(InstanceId::as_str).collect(),
+            Waits::FollowBackup(id, _) | Waits::Restore(id, _, _) | Waits::FollowRestore(id, _) => {
+                vec![id.as_str()]
             }
+        }
+    }
+
+    #[test]
+    fn backup_and_restore_take_their_options() {
+        let o = wait_run(
+            &[
+                "backup", "--format", "aof", "--remark", "r", "--region", "r", "i-1", "i-2",
+            ],
+            KEYS,
+        )
+        .unwrap();
+        assert_eq!(ids(&o), ["i-1", "i-2"]);
+        let Waits::Backup(_, request) = &o.waits else {
+            panic!("{:?}", o.waits)
+        };
+        assert_eq!(request.format.as_deref(), Some("aof"));
+        assert_eq!(request.remark.as_deref(), Some("r"));
+        let o = wait_run(&["backup", "--id", "b-1", "--region", "r", "i-1"], KEYS).unwrap();
+        assert!(matches!(&o.waits, Waits::FollowBackup(i, b) if i == "i-1" && b.as_str() == "b-1"));
+        let o = wait_run(&["restore", "--from", "b-1", "--region", "r", "i-1"], KEYS).unwrap();
+        assert!(
+            matches!(&o.waits, Waits::Restore(i, b, None) if i == "i-1" && b.as_str() == "b-1")
+        );
+        let o = wait_run(
+            &[
+                "restore",
+                "--dry-run",
+                "--from",
+                "b-1",
+                "--region",
+                "r",
+                "i-1",
+            ],
+            KEYS,
+        )
+        .unwrap();
+        assert!(matches!(&o.waits, Waits::RecordDryRun(_, Some(_))));
+        for bad in [
+            &["backup", "--id", "b-1", "--region", "r", "i-1", "i-2"][..],
+            &["restore", "--from", "a b", "--region", "r", "i-1"],
+        ] {
+            assert!(wait_run(bad, KEYS).is_err(), "{bad:?}");
         }
     }
 
