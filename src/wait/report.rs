@@ -199,6 +199,15 @@ impl JobReport {
         }
     }
 
+    /// What the operation waited on is known by: its job, backup or restore id.
+    pub fn operation_id(&self) -> Option<&str> {
+        self.job_id
+            .as_ref()
+            .map(JobId::as_str)
+            .or(self.backup_id.as_ref().map(BackupId::as_str))
+            .or(self.restore_id.as_ref().map(RestoreId::as_str))
+    }
+
     /// `end_time − begin_time`, or why there is none.
     pub fn duration(&self) -> JobDuration {
         JobDuration::between(self.begin_time, self.end_time)

@@ -43,7 +43,7 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
         if instances {
             cells.push(code(r.instance_id.as_ref().map(|i| i.as_str())));
         }
-        cells.push(code(r.job_id.as_ref().map(|j| j.as_str())));
+        cells.push(code(r.operation_id()));
         cells.extend(
             [
                 r.job_type.clone().unwrap_or_default(),
@@ -73,20 +73,38 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
 
 /// `outcome` of the whole run (`success`, `failed`, `timeout`, `error`, `interrupted`, by the
 /// exit code), `duration_ms` of the longest job that has one (empty if none), `exit_code`,
-/// and `job_id`: the jobs waited on or started, space-separated.
+/// and `job_id`: the jobs waited on or started, space-separated; with a backup or a restore,
+/// `backup_id` or `restore_id` too.
 pub fn outputs(reports: &[JobReport], status: ExitStatus) -> String {
     let longest = reports.iter().filter_map(|r| r.duration_ms).max();
     let job_ids: Vec<&str> = reports
         .iter()
         .filter_map(|r| r.job_id.as_ref().map(|j| j.as_str()))
         .collect();
-    format!(
+    let mut out = format!(
         "outcome={}\nduration_ms={}\nexit_code={}\njob_id={}\n",
         outcome(status),
         longest.map(|ms| ms.to_string()).unwrap_or_default(),
         status.code(),
         job_ids.join(" ")
-    )
+    );
+    // Ids are checked to be letters, digits, `-` and `_`: safe as an output's value.
+    let backups: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.backup_id.as_ref().map(|b| b.as_str()))
+        .collect();
+    let restores: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.restore_id.as_ref().map(|b| b.as_str()))
+        .collect();
+    // Absent when none is known: GitHub reads a missing output as empty.
+    if !backups.is_empty() {
+        out.push_str(&format!("backup_id={}\n", backups.join(" ")));
+    }
+    if !restores.is_empty() {
+        out.push_str(&format!("restore_id={}\n", restores.join(" ")));
+    }
+    out
 }
 
 fn outcome(status: ExitStatus) -> &'static str {
@@ -258,6 +276,13 @@ mod tests {
         swap.job_id = None;
         swap.instance_id = Some("i-1".parse().unwrap());
         assert!(outputs(&[swap.clone()], ExitStatus::Unreadable).ends_with("\njob_id=\n"));
+        let mut backup = sample(Outcome::Success);
+        backup.job_id = None;
+        backup.backup_id = Some("b-1".parse().unwrap());
+        assert!(
+            outputs(&[backup.clone()], ExitStatus::Success).ends_with("\njob_id=\nbackup_id=b-1\n")
+        );
+        assert!(summary(&[backup], ExitStatus::Success).contains("| `b-1` |"));
         let md = summary(&[swap], ExitStatus::Unreadable);
         assert!(md.contains("| Instance | Job |"), "{md}");
         assert!(

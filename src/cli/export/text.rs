@@ -22,7 +22,7 @@ pub fn render(reports: &[JobReport]) -> String {
                 );
             }
             row.extend([
-                r.job_id.as_ref().map_or_else(dash, ToString::to_string),
+                r.operation_id().map_or_else(dash, ToString::to_string),
                 r.job_type.clone().unwrap_or_else(dash),
                 r.status.clone().unwrap_or_else(dash),
                 r.outcome.as_str().to_string(),
