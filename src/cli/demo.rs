@@ -1,12 +1,14 @@
 //! `dcs-wait --demo`: the real client and wait loop against the local DCS endpoint, started
 //! in this process with the built-in scenario, so a newcomer sees every part work without a
-//! cloud account: three jobs waited on, and one swap started (refused once as busy) and
-//! waited for. It exits 0 when every outcome is the one its scenario scripted.
+//! cloud account: three jobs waited on, one swap started (refused once as busy) and waited
+//! for, one backup started and followed through its record, and one restore started from
+//! last night's backup and waited for until the instance is ready. It exits 0 when every
+//! outcome is the one its scenario scripted.
 
 use super::logging::say;
 use super::options::Run;
 use super::publish::run_and_report;
-use crate::api::{InstanceId, JobId};
+use crate::api::{BackupId, BackupRequest, InstanceId, JobId};
 use crate::sim::{Scenario, SimServer};
 use crate::wait::{self, ExitStatus, Outcome, Subject};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -53,28 +55,58 @@ pub async fn run(run: Run) -> ExitStatus {
             job.final_status
         ));
     }
-    for instance in &scenario.instances {
-        say(&format!(
-            "  {}  an instance: its swap is started here ({}), then runs {:.1}s",
-            instance.instance_id,
-            instance
-                .start_faults
-                .iter()
-                .map(|f| f.rule.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            instance.swap_run_ms as f64 / 1000.0
-        ));
-    }
-    let job_ids: Result<Vec<JobId>, _> = scenario.jobs.iter().map(|j| j.job_id.parse()).collect();
-    let instance_ids: Result<Vec<InstanceId>, _> = scenario
-        .instances
-        .iter()
-        .map(|i| i.instance_id.parse())
-        .collect();
-    let (job_ids, instance_ids) = match (job_ids, instance_ids) {
-        (Ok(jobs), Ok(instances)) => (jobs, instances),
-        (Err(e), _) | (_, Err(e)) => {
+    // The demo scenario's instances, in order: swapped, backed up, restored.
+    let [swapped, backed_up, restored] = &scenario.instances[..] else {
+        say("dcs-wait: the demo scenario needs three instances");
+        return ExitStatus::Usage;
+    };
+    say(&format!(
+        "  {}  an instance: its swap is started here ({}), then runs {:.1}s",
+        swapped.instance_id,
+        swapped
+            .start_faults
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        swapped.swap_run_ms as f64 / 1000.0
+    ));
+    say(&format!(
+        "  {}  an instance: a backup is started here, and its record ends {} after {:.1}s",
+        backed_up.instance_id,
+        backed_up.backup.final_status,
+        (backed_up.backup.waiting_ms + backed_up.backup.run_ms) as f64 / 1000.0
+    ));
+    let Some(nightly) = restored.backups.first() else {
+        say("dcs-wait: the demo scenario's restored instance has no backup");
+        return ExitStatus::Usage;
+    };
+    say(&format!(
+        "  {}  an instance: restored from backup {} ({}), {:.1}s, then ready again",
+        restored.instance_id,
+        nightly.id,
+        nightly.remark.as_deref().unwrap_or("-"),
+        (restored.restore.waiting_ms + restored.restore.run_ms) as f64 / 1000.0
+    ));
+    let ids = || -> Result<_, crate::api::InvalidId> {
+        let job_ids: Vec<JobId> = scenario
+            .jobs
+            .iter()
+            .map(|j| j.job_id.parse())
+            .collect::<Result<_, _>>()?;
+        let instance = |i: &crate::sim::SimInstance| i.instance_id.parse::<InstanceId>();
+        let nightly: BackupId = nightly.id.parse()?;
+        Ok((
+            job_ids,
+            instance(swapped)?,
+            instance(backed_up)?,
+            instance(restored)?,
+            nightly,
+        ))
+    };
+    let (job_ids, swap_id, backup_id, restore_id, nightly) = match ids() {
+        Ok(ids) => ids,
+        Err(e) => {
             say(&format!("dcs-wait: the demo scenario: {e}"));
             return ExitStatus::Usage;
         }
@@ -83,16 +115,30 @@ pub async fn run(run: Run) -> ExitStatus {
         .iter()
         .cloned()
         .map(Subject::Job)
-        .chain(instance_ids.iter().cloned().map(Subject::Swap))
+        .chain([
+            Subject::Swap(swap_id.clone()),
+            Subject::Backup(backup_id.clone()),
+            Subject::Restore(restore_id.clone()),
+        ])
         .collect();
     let (reports, status) = run_and_report(&subjects, run, |options, signals| {
-        let (jobs_stop, swaps_stop) = (signals.first(), signals.first());
+        let stops = [(); 4].map(|()| signals.first());
+        let [jobs_stop, swap_stop, backup_stop, restore_stop] = stops;
         async move {
-            let (mut reports, swaps) = tokio::join!(
+            let request = BackupRequest {
+                format: None,
+                remark: Some("dcs-wait demo".into()),
+            };
+            let (swap_ids, backup_ids) = ([swap_id], [backup_id]);
+            let (mut reports, swaps, backups, restore) = tokio::join!(
                 wait::wait_all(client.clone(), &job_ids, &options, jobs_stop),
-                wait::swap_all(client, &instance_ids, &options, swaps_stop)
+                wait::swap_all(client.clone(), &swap_ids, &options, swap_stop),
+                wait::backup_all(client.clone(), &backup_ids, &request, &options, backup_stop),
+                wait::restore(client, &restore_id, &nightly, None, &options, restore_stop),
             );
             reports.extend(swaps);
+            reports.extend(backups);
+            reports.push(restore);
             reports
         }
     })
@@ -130,6 +176,14 @@ pub async fn run(run: Run) -> ExitStatus {
             swaps.starts, swaps.swaps
         ));
     }
+    let records = sim.stats().records;
+    let (backups, restores) = records
+        .values()
+        .fold((0, 0), |(b, r), c| (b + c.backups, r + c.restores));
+    say(&format!(
+        "demo: {backups} backup and {restores} restore started, each once, followed through \
+         its record"
+    ));
     say(&format!(
         "demo: waiting on all {} together exits {} (the first of 4, 3, 1, 0 that applies); {} requests in all",
         reports.len(),

@@ -53,6 +53,28 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
             format!("dcs-wait instance {id}"),
             "ready: RUNNING, no task in progress".into(),
         ));
+        commands.push((
+            format!("dcs-wait backup {id}"),
+            format!(
+                "backup, {} after {:.1} s",
+                instance.backup.final_status,
+                (instance.backup.waiting_ms + instance.backup.run_ms) as f64 / 1000.0
+            ),
+        ));
+        if let Some(good) = instance
+            .backups
+            .iter()
+            .find(|b| b.final_status == "succeed")
+        {
+            commands.push((
+                format!("dcs-wait restore --from {} {id}", good.id),
+                format!(
+                    "restore, {} after {:.1} s, then ready",
+                    instance.restore.final_status,
+                    (instance.restore.waiting_ms + instance.restore.run_ms) as f64 / 1000.0
+                ),
+            ));
+        }
     }
     let width = commands.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
     for (command, what) in commands {
@@ -95,6 +117,13 @@ mod tests {
         let id = &demo.instances[0].instance_id;
         assert!(text.contains(&format!("dcs-wait swap {id} ")), "{text}");
         assert!(text.contains(&format!("dcs-wait instance {id} ")), "{text}");
+        let restored = &demo.instances[2];
+        let (id, good) = (&restored.instance_id, &restored.backups[0].id);
+        assert!(text.contains(&format!("dcs-wait backup {id} ")), "{text}");
+        assert!(
+            text.contains(&format!("dcs-wait restore --from {good} {id} ")),
+            "{text}"
+        );
         let tls = banner(
             &demo,
             "https://127.0.0.1:4000",

@@ -642,17 +642,23 @@ impl Scenario {
                     run_ms: 2_800,
                     final_status: "SUCCESS".into(),
                     fail_reason: None,
-                    faults: vec![FaultRule::on(&[2], Fault::Html { http_status: 502, title: None })],
+                    faults: vec![FaultRule::on(
+                        &[2],
+                        Fault::Html {
+                            http_status: 502,
+                            title: None,
+                        },
+                    )],
                     expect: Some("success".into()),
                 },
                 SimJob {
                     job_id: "ff8080818822bbf70188235b0c3a1b2c".into(),
-                    job_type: "backupDCSInstance".into(),
+                    job_type: "extendDCSInstance".into(),
                     start_delay_ms: 100,
                     run_ms: 1_500,
                     final_status: "FAIL".into(),
                     fail_reason: Some(
-                        "Backup failed: the instance is being resized; try again when it is running."
+                        "Resize failed: the availability zone has no capacity left for this spec."
                             .into(),
                     ),
                     faults: Vec::new(),
@@ -672,12 +678,37 @@ impl Scenario {
             clock_offset_secs: 0,
             metadata: None,
             iam_projects: Vec::new(),
-            instances: vec![SimInstance {
-                instance_id: "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".into(),
-                swap_run_ms: 2_500,
-                start_faults: vec![StartFault::busy(1)],
-                ..SimInstance::new("", 0)
-            }],
+            instances: vec![
+                SimInstance {
+                    instance_id: "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".into(),
+                    swap_run_ms: 2_500,
+                    start_faults: vec![StartFault::busy(1)],
+                    ..SimInstance::new("", 0)
+                },
+                // Backed up.
+                SimInstance {
+                    instance_id: "7c1a2b3d-0e4f-4a5b-8c6d-9e0f1a2b3c4d".into(),
+                    backup: SimPlan::lasting(2_000),
+                    ..SimInstance::new("", 0)
+                },
+                // Restored from last night's backup.
+                SimInstance {
+                    instance_id: "9d8e7f6a-5b4c-4d3e-8f1a-0b9c8d7e6f5a".into(),
+                    restore: SimPlan::lasting(2_500),
+                    backups: vec![SimRecord {
+                        id: "b0c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e".into(),
+                        backup_id: None,
+                        start_ms: -86_400_000,
+                        waiting_ms: 0,
+                        run_ms: 95_000,
+                        final_status: succeed(),
+                        error_code: None,
+                        remark: Some("nightly".into()),
+                        backup_type: "auto".into(),
+                    }],
+                    ..SimInstance::new("", 0)
+                },
+            ],
         }
     }
 }
