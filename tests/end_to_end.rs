@@ -471,7 +471,10 @@ async fn the_demo_runs_and_checks_itself() {
     let run = dcs_wait(&["--demo", "--output", "json"], &[]).await;
     assert_eq!(run.code, 0, "{run:#?}");
     let outcomes: Vec<Value> = run.reports().iter().map(|r| r["outcome"].clone()).collect();
-    assert_eq!(outcomes, ["success", "failed", "success", "success"]);
+    assert_eq!(
+        outcomes,
+        ["success", "failed", "success", "success", "success", "success"]
+    );
     // The fourth is the demo's swap: started once, after one busy answer.
     let swap = &run.reports()[3];
     assert!(
@@ -481,6 +484,23 @@ async fn the_demo_runs_and_checks_itself() {
     assert!(
         run.stderr
             .contains("the swap was sent 2 times and started 1"),
+        "{}",
+        run.stderr
+    );
+    // Then a backup and a restore, each started once, named by their records' ids.
+    let (backup, restore) = (&run.reports()[4], &run.reports()[5]);
+    assert!(
+        backup["backup_id"].is_string() && backup["started"] == true,
+        "{backup}"
+    );
+    assert_eq!(backup["status"], "succeed");
+    assert!(
+        restore["restore_id"].is_string() && restore["started"] == true,
+        "{restore}"
+    );
+    assert!(
+        run.stderr
+            .contains("1 backup and 1 restore started, each once"),
         "{}",
         run.stderr
     );
