@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The action's second step: runs dcs-wait with the ids on stdin and hands its GITHUB_OUTPUT
-# lines (outcome, duration_ms, exit_code, job_id) to the step. The extra arguments are split
+# lines (outcome, duration_ms, exit_code, job_id, backup_id, restore_id) to the step. The extra arguments are split
 # on white space with globbing off and never evaluated: an input is data, not shell code.
 set -u
 # shellcheck source=action/common.sh
@@ -19,9 +19,15 @@ args=()
 command=${DCS_WAIT_ACTION_COMMAND:-wait}
 case "$command" in
     wait) ;;
-    swap | instance) args+=("$command") ;;
+    swap | instance | backup) args+=("$command") ;;
+    restore)
+        args+=(restore)
+        if [ -n "${DCS_WAIT_ACTION_BACKUP_ID:-}" ]; then
+            args+=(--from "$DCS_WAIT_ACTION_BACKUP_ID")
+        fi
+        ;;
     *)
-        error "command must be wait, swap or instance, not '$command'"
+        error "command must be wait, swap, instance, backup or restore, not '$command'"
         exit 2
         ;;
 esac

@@ -419,7 +419,22 @@ const INSTANCE: &str = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6";
 
 async fn dcs_sim() -> SimServer {
     start(Scenario {
-        instances: vec![SimInstance::new(INSTANCE, 1_000)],
+        instances: vec![SimInstance {
+            backup: dcs_wait::sim::SimPlan::lasting(300),
+            restore: dcs_wait::sim::SimPlan::lasting(300),
+            backups: vec![dcs_wait::sim::SimRecord {
+                id: "nightly-1".into(),
+                backup_id: None,
+                start_ms: -60_000,
+                waiting_ms: 0,
+                run_ms: 1_000,
+                final_status: "succeed".into(),
+                error_code: None,
+                remark: None,
+                backup_type: "auto".into(),
+            }],
+            ..SimInstance::new(INSTANCE, 1_000)
+        }],
         ..scenario(vec![
             job("ok-1", 300),
             job("ok-2", 500),
@@ -692,6 +707,31 @@ async fn swap_starts_the_swap_and_names_its_job() {
     assert!(output(&run, "job_id").starts_with("ff80a0a0"), "{run:#?}");
     let swaps = t.sim.stats().per_instance[INSTANCE].clone();
     assert_eq!((swaps.starts, swaps.swaps), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_and_restore_start_once_and_name_their_records() {
+    let t = set_up(release_files()).await;
+    let run = t
+        .runner
+        .run(&[("command", "backup"), ("ids", INSTANCE), ("timeout", "1m")])
+        .await;
+    assert_ended(&run, true, "success", "0");
+    assert!(output(&run, "backup_id").starts_with('b'), "{run:#?}");
+    assert_eq!(output(&run, "duration_ms"), "800");
+    let run = t
+        .runner
+        .run(&[
+            ("command", "restore"),
+            ("ids", INSTANCE),
+            ("backup-id", "nightly-1"),
+            ("timeout", "1m"),
+        ])
+        .await;
+    assert_ended(&run, true, "success", "0");
+    assert!(output(&run, "restore_id").starts_with('r'), "{run:#?}");
+    let records = t.sim.stats().records[INSTANCE].clone();
+    assert_eq!((records.backups, records.restores), (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -252,7 +252,7 @@ pub struct BackupArgs {
 /// `dcs-wait restore`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RestoreArgs {
-    /// The instance to restore onto.
+    /// The instance to restore onto; `-` reads it from stdin.
     #[arg(value_name = "INSTANCE_ID", required = true)]
     pub instance_id: String,
 

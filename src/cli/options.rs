@@ -154,10 +154,10 @@ pub enum UsageError {
          the backup list or the API answered)"
     )]
     BadRecordId(String, &'static str, &'static str),
-    /// `backup --id` with more than one instance.
+    /// `backup --id` or `restore` with other than one instance.
     #[error(
-        "a backup followed by --id is one instance's: give its one INSTANCE_ID (several \
-         were given)"
+        "a restore, or a backup followed by --id, is one instance's: give exactly one \
+         INSTANCE_ID"
     )]
     OneInstance,
 }
@@ -238,10 +238,13 @@ fn wait_run(
             }
         }
         Some(Command::Restore(restore)) => {
-            let instance: InstanceId = restore
-                .instance_id
-                .parse()
-                .map_err(|e| UsageError::BadInstanceId(restore.instance_id.clone(), e))?;
+            let given = ids(
+                std::slice::from_ref(&restore.instance_id),
+                stdin,
+                UsageError::BadInstanceId,
+            )?;
+            let [instance] =
+                <[InstanceId; 1]>::try_from(given).map_err(|_| UsageError::OneInstance)?;
             match (&restore.id, &restore.from) {
                 (Some(id), _) => {
                     Waits::FollowRestore(instance, record_id(id, "restore id", "restore_id")?)
