@@ -43,13 +43,20 @@ impl Window {
 }
 
 /// What a job type's durations are known to be without any history: a master/standby swap
-/// takes about 3 s (log-normal, σ 0.4 — a window of 2.15 to 7.6 s). Other types vary too
-/// much with the instance to say; their history (see [`History`](super::History)) does.
+/// takes about 3 s (log-normal, σ 0.4 — a window of 2.15 to 7.6 s); a backup or a restore
+/// (followed through its record, as type `backup` or `restore`) anything from seconds to
+/// half an hour, with the data's size, so that whole span is its window: polled every
+/// `max_lag` through it, as Terraform's every 10 s. Other types vary too much with the
+/// instance to say; their history (see [`History`](super::History)) does.
 pub fn prior(job_type: &str) -> Option<Window> {
     match job_type {
         "masterStandbySwapJob" => Some(Window {
             opens: Duration::from_millis(2_150),
             closes: Duration::from_millis(7_600),
+        }),
+        "backup" | "restore" => Some(Window {
+            opens: Duration::from_secs(5),
+            closes: Duration::from_secs(30 * 60),
         }),
         _ => None,
     }
