@@ -46,7 +46,8 @@ pub enum ErrorKind {
     /// API Gateway refused our signature with a clock further from ours than dcs-wait will
     /// correct: the machine's clock is wrong, or the answer is not the real gateway's.
     ClockSkew,
-    /// A swap's start got an answer that proves nothing, and no task showed that it started.
+    /// A start (a swap's, a backup's, a restore's) got an answer that proves nothing, and no
+    /// task or record showed that it started.
     StartUnknown,
     /// A swap's dry run found the instance in a state where DCS refuses a swap.
     NotRunning,

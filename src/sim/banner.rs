@@ -76,7 +76,13 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
             ));
         }
     }
-    let width = commands.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    // Aligned, but a command much longer than the rest does not push every comment away.
+    let width = commands
+        .iter()
+        .map(|(c, _)| c.len())
+        .filter(|len| *len <= 60)
+        .max()
+        .unwrap_or(0);
     for (command, what) in commands {
         let _ = writeln!(out, "  {command:<width$}  # {what}");
     }
