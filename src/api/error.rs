@@ -263,6 +263,11 @@ impl ApiError {
         Some(match &*code {
             "DCS.4070" => "the job id is not valid: check it is the job_id the operation returned",
             "DCS.4094" => "this job cannot be queried through the job API",
+            "DCS.4087" => {
+                "restoring is allowed only from a backup that succeeded: pick one whose status \
+                 is succeed (dcs-wait restore --dry-run checks it)"
+            }
+            "DCS.4086" => "only master/standby (and, for backups, cluster) instances support this",
             "111404022" => "the DCS instance does not exist in this project and region",
             "111401001" | "111401002" | "111401003" | "111401004" => {
                 "check the credentials, the project id and the region"
