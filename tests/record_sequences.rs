@@ -118,9 +118,7 @@ impl RecordSource for Recorder {
     }
 }
 
-/// A fault on the start. An answer that proves nothing started (429, busy, refused) never
-/// comes after a start: that would be a server that lies. Every answer that proves nothing
-/// may come before or after one.
+/// A fault on a backup's or restore's start (see [`common::starts::start_fault`]).
 fn start_fault() -> impl Strategy<Value = StartFault> {
     let busy = |code: &str| Fault::Error {
         http_status: 400,
@@ -129,32 +127,13 @@ fn start_fault() -> impl Strategy<Value = StartFault> {
         retry_after: None,
         request_id: None,
     };
-    let truthful = prop_oneof![
+    common::starts::start_fault(prop_oneof![
         Just(busy("DCS.4096")),
         Just(busy("111400097")),
         Just(busy("DCS.4049")),
         (0u64..5).prop_map(|s| Fault::throttled(&s.to_string())),
         Just(busy("DCS.4087")),
-    ]
-    .prop_map(|fault| (fault, false));
-    let inconclusive = (
-        prop_oneof![
-            Just(Fault::Drop),
-            Just(Fault::server_error(502)),
-            Just(Fault::Html {
-                http_status: 504,
-                title: None
-            }),
-            (0u64..30_000).prop_map(|ms| Fault::Stall { ms: Some(ms) }),
-            Just(Fault::Empty),
-        ],
-        any::<bool>(),
-    );
-    (
-        proptest::collection::vec(1u32..6, 1..3),
-        prop_oneof![truthful, inconclusive],
-    )
-        .prop_map(|(requests, (fault, started))| StartFault::on(&requests, fault, started))
+    ])
 }
 
 fn plan() -> impl Strategy<Value = SimPlan> {

@@ -409,38 +409,35 @@ impl Client {
 
 /// Parses the 200 body of the backup list.
 pub fn parse_backups(body: &[u8]) -> Result<RecordPage<BackupRecord>, serde_json::Error> {
-    #[derive(Deserialize)]
-    struct Page {
-        #[serde(default, deserialize_with = "opt_size")]
-        total_num: Option<u64>,
-        #[serde(default)]
-        backup_record_response: Vec<BackupRecord>,
-    }
-    let page: Page = serde_json::from_slice(body)?;
-    Ok(RecordPage {
-        total: page
-            .total_num
-            .unwrap_or(page.backup_record_response.len() as u64),
-        records: page.backup_record_response,
-        answered_at: None,
-    })
+    parse_page(body, "backup_record_response")
 }
 
 /// Parses the 200 body of the restore list.
 pub fn parse_restores(body: &[u8]) -> Result<RecordPage<RestoreRecord>, serde_json::Error> {
+    parse_page(body, "restore_record_response")
+}
+
+/// `{"total_num": N, "{key}": [records]}`; a missing list is none, a missing count the
+/// list's length.
+fn parse_page<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    key: &str,
+) -> Result<RecordPage<T>, serde_json::Error> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default, deserialize_with = "opt_size")]
         total_num: Option<u64>,
-        #[serde(default)]
-        restore_record_response: Vec<RestoreRecord>,
+        #[serde(flatten)]
+        rest: serde_json::Map<String, serde_json::Value>,
     }
     let page: Page = serde_json::from_slice(body)?;
+    let records: Vec<T> = match page.rest.get(key) {
+        Some(list) => Vec::<T>::deserialize(list)?,
+        None => Vec::new(),
+    };
     Ok(RecordPage {
-        total: page
-            .total_num
-            .unwrap_or(page.restore_record_response.len() as u64),
-        records: page.restore_record_response,
+        total: page.total_num.unwrap_or(records.len() as u64),
+        records,
         answered_at: None,
     })
 }

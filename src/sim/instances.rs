@@ -253,18 +253,10 @@ pub(super) fn tasks(
         Ok(instance) => instance,
         Err(unknown) => return unknown.answer(request_id),
     };
-    let bound = |name: &str| {
-        query
-            .and_then(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-            })
-            .and_then(|text| jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok())
-            .and_then(|at| jiff::tz::TimeZone::UTC.to_timestamp(at).ok())
-            .map(|at| at.as_millisecond())
-    };
-    let (since, until) = (bound("start_time"), bound("end_time"));
+    let (since, until) = (
+        query_time(query, "start_time"),
+        query_time(query, "end_time"),
+    );
     let (views, _) = views(state, instance);
     let mut tasks: Vec<&TaskView> = views
         .iter()
@@ -358,6 +350,23 @@ impl TaskView {
             },
         })
     }
+}
+
+/// The query's `name`.
+pub(super) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The query's `name` as a time (`yyyyMMddHHmmss`, UTC), epoch milliseconds.
+pub(super) fn query_time(query: Option<&str>, name: &str) -> Option<i64> {
+    let text = query_param(query, name)?;
+    let at = jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok()?;
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(at)
+        .ok()
+        .map(|at| at.as_millisecond())
 }
 
 /// `2020-06-17T07:38:42.503Z`, as the API writes times.

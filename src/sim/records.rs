@@ -6,7 +6,7 @@
 //! (`DCS.4096` backing up, `DCS.4097` restoring).
 
 use super::answer::{error, fault_answer, json, Answer, Body};
-use super::instances::{find, rfc3339, swap_in_progress};
+use super::instances::{find, query_param, query_time, rfc3339, swap_in_progress};
 use super::scenario::{SimInstance, SimRecord};
 use super::state::{lock, StartedRecord, State};
 use http::{Response, StatusCode};
@@ -162,20 +162,11 @@ pub(super) fn list(
         Ok(instance) => instance,
         Err(unknown) => return unknown.answer(request_id),
     };
-    let param = |name: &str| {
-        query.and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        })
-    };
-    let time = |name: &str| {
-        param(name)
-            .and_then(|text| jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &text).ok())
-            .and_then(|at| jiff::tz::TimeZone::UTC.to_timestamp(at).ok())
-            .map(|at| at.as_millisecond())
-    };
-    let (since, until) = (time("begin_time"), time("end_time"));
+    let param = |name: &str| query_param(query, name);
+    let (since, until) = (
+        query_time(query, "begin_time"),
+        query_time(query, "end_time"),
+    );
     let offset: usize = param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
     let limit: usize = param("limit")
         .and_then(|l| l.parse().ok())

@@ -11,7 +11,7 @@
 use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Subject};
-use super::start_once::{Found, Operation, Search, Seen, StartOnce};
+use super::start_once::{Found, Operation, OwnFound, Search, Seen, StartOnce};
 use super::swap::InstanceSource;
 use crate::api::{
     ApiError, BackupId, BackupRecord, BackupRequest, Client, ErrorKind, InstanceId, Page,
@@ -349,6 +349,143 @@ pub(super) fn not_listed(what: &str, id: &str, instance_id: &InstanceId) -> Poll
     ))
 }
 
+/// What backup and restore records differ in, for the one way both are read: their list,
+/// their id, their remark, and what the report keeps of them.
+trait Listed: Sized + Send + 'static {
+    /// `backup` or `restore`.
+    const WHAT: &'static str;
+
+    /// One page of the instance's records of this kind.
+    fn list<'a, S: RecordSource>(
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        page: Page,
+    ) -> impl Future<Output = Result<RecordPage<Self>, PollError>> + Send + 'a;
+
+    fn id(&self) -> Option<&str>;
+    fn remark(&self) -> Option<&str>;
+    fn created_at(&self) -> Option<i64>;
+
+    /// It as a job, and what else the report keeps of it.
+    fn seen(&self, answered_at: Option<i64>, requests: u32) -> Seen<Record>;
+}
+
+impl Listed for BackupRecord {
+    const WHAT: &'static str = "backup";
+
+    fn list<'a, S: RecordSource>(
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        page: Page,
+    ) -> impl Future<Output = Result<RecordPage<Self>, PollError>> + Send + 'a {
+        async move { source.backups(instance_id, &page).await }
+    }
+
+    fn id(&self) -> Option<&str> {
+        self.backup_id.as_deref()
+    }
+
+    fn remark(&self) -> Option<&str> {
+        self.remark.as_deref()
+    }
+
+    fn created_at(&self) -> Option<i64> {
+        self.created_at
+    }
+
+    fn seen(&self, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
+        Seen {
+            requests,
+            job: self.as_job(answered_at),
+            extra: Record {
+                status: Some(self.status.as_str().to_string()),
+                size: self.size.filter(|_| self.status.is_final()),
+            },
+        }
+    }
+}
+
+impl Listed for RestoreRecord {
+    const WHAT: &'static str = "restore";
+
+    fn list<'a, S: RecordSource>(
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        page: Page,
+    ) -> impl Future<Output = Result<RecordPage<Self>, PollError>> + Send + 'a {
+        async move { source.restores(instance_id, &page).await }
+    }
+
+    fn id(&self) -> Option<&str> {
+        self.restore_id.as_deref()
+    }
+
+    fn remark(&self) -> Option<&str> {
+        self.restore_remark.as_deref()
+    }
+
+    fn created_at(&self) -> Option<i64> {
+        self.created_at
+    }
+
+    fn seen(&self, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
+        Seen {
+            requests,
+            job: self.as_job(answered_at),
+            extra: Record {
+                status: Some(self.status.as_str().to_string()),
+                size: None,
+            },
+        }
+    }
+}
+
+/// The record of `id`, found by paging through the list; "not found" while it is not listed.
+async fn follow_listed<T: Listed, S: RecordSource>(
+    source: &S,
+    instance_id: &InstanceId,
+    id: &str,
+) -> Result<Seen<Record>, PollError> {
+    let list = |page| T::list(source, instance_id, page);
+    match page_through(list, |r: &T| r.id() == Some(id)).await? {
+        (Some((record, answered_at)), pages) => Ok(record.seen(answered_at, pages)),
+        (None, _) => Err(not_listed(T::WHAT, id, instance_id)),
+    }
+}
+
+/// The record this start made: the one found before, or one created since the start whose
+/// remark holds `token`.
+async fn find_listed<T: Listed, S: RecordSource, Id: std::str::FromStr>(
+    source: &S,
+    instance_id: &InstanceId,
+    search: &Search,
+    token: &Token,
+) -> OwnFound<Id, Record> {
+    let page = Page {
+        since: Some(search.asked_since),
+        ..Page::default()
+    };
+    let list = T::list(source, instance_id, page).await?;
+    let answered_at = list.answered_at;
+    let ours = list.records.into_iter().find(|r| {
+        let key = r.id().unwrap_or_default();
+        search.is_ours(key, r.created_at(), answered_at, token.marks(r.remark()))
+    });
+    Ok(ours.map(|record| Found {
+        key: record.id().unwrap_or_default().to_string(),
+        id: record.id().and_then(|id| id.parse().ok()),
+        seen: record.seen(answered_at, 1),
+    }))
+}
+
+/// The report's share of a record: whether this run started it, and its status as sent.
+fn report_record(report: &mut JobReport, started: bool, seen: &Record) {
+    report.started = Some(started);
+    if seen.status.is_some() {
+        report.status = seen.status.clone();
+    }
+}
+
 impl<S: RecordSource> Operation<S> for Backup {
     type Id = BackupId;
     type Extra = Record;
@@ -366,12 +503,7 @@ impl<S: RecordSource> Operation<S> for Backup {
         instance_id: &'a InstanceId,
         backup_id: &'a BackupId,
     ) -> Result<Seen<Record>, PollError> {
-        let list = |page| async move { source.backups(instance_id, &page).await };
-        let wanted = |r: &BackupRecord| r.backup_id.as_deref() == Some(backup_id.as_str());
-        match page_through(list, wanted).await? {
-            (Some((record, answered_at)), pages) => Ok(seen_backup(&record, answered_at, pages)),
-            (None, _) => Err(not_listed("backup", backup_id.as_str(), instance_id)),
-        }
+        follow_listed::<BackupRecord, S>(source, instance_id, backup_id.as_str()).await
     }
 
     async fn find_own<'a>(
@@ -379,23 +511,8 @@ impl<S: RecordSource> Operation<S> for Backup {
         source: &'a S,
         instance_id: &'a InstanceId,
         search: &'a Search,
-    ) -> Result<Option<Found<BackupId, Record>>, PollError> {
-        let page = Page {
-            since: Some(search.asked_since),
-            ..Page::default()
-        };
-        let list = source.backups(instance_id, &page).await?;
-        let answered_at = list.answered_at;
-        let ours = list.records.into_iter().find(|r| {
-            let key = r.backup_id.as_deref().unwrap_or_default();
-            let marked = self.token.marks(r.remark.as_deref());
-            search.is_ours(key, r.created_at, answered_at, marked)
-        });
-        Ok(ours.map(|record| Found {
-            key: record.backup_id.clone().unwrap_or_default(),
-            id: record.backup_id.as_deref().and_then(|id| id.parse().ok()),
-            seen: seen_backup(&record, answered_at, 1),
-        }))
+    ) -> OwnFound<BackupId, Record> {
+        find_listed::<BackupRecord, S, BackupId>(source, instance_id, search, &self.token).await
     }
 
     fn evidence(&self) -> String {
@@ -412,22 +529,8 @@ impl<S: RecordSource> Operation<S> for Backup {
 
     fn report(&self, report: &mut JobReport, id: Option<&BackupId>, started: bool, seen: &Record) {
         report.backup_id = id.cloned();
-        report.started = Some(started);
         report.size_bytes = seen.size;
-        if seen.status.is_some() {
-            report.status = seen.status.clone();
-        }
-    }
-}
-
-fn seen_backup(record: &BackupRecord, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
-    Seen {
-        requests,
-        job: record.as_job(answered_at),
-        extra: Record {
-            status: Some(record.status.as_str().to_string()),
-            size: record.size.filter(|_| record.status.is_final()),
-        },
+        report_record(report, started, seen);
     }
 }
 
@@ -458,12 +561,7 @@ impl<S: RecordSource> Operation<S> for Restore {
         instance_id: &'a InstanceId,
         restore_id: &'a RestoreId,
     ) -> Result<Seen<Record>, PollError> {
-        let list = |page| async move { source.restores(instance_id, &page).await };
-        let wanted = |r: &RestoreRecord| r.restore_id.as_deref() == Some(restore_id.as_str());
-        match page_through(list, wanted).await? {
-            (Some((record, answered_at)), pages) => Ok(seen_restore(&record, answered_at, pages)),
-            (None, _) => Err(not_listed("restore", restore_id.as_str(), instance_id)),
-        }
+        follow_listed::<RestoreRecord, S>(source, instance_id, restore_id.as_str()).await
     }
 
     async fn find_own<'a>(
@@ -471,23 +569,8 @@ impl<S: RecordSource> Operation<S> for Restore {
         source: &'a S,
         instance_id: &'a InstanceId,
         search: &'a Search,
-    ) -> Result<Option<Found<RestoreId, Record>>, PollError> {
-        let page = Page {
-            since: Some(search.asked_since),
-            ..Page::default()
-        };
-        let list = source.restores(instance_id, &page).await?;
-        let answered_at = list.answered_at;
-        let ours = list.records.into_iter().find(|r| {
-            let key = r.restore_id.as_deref().unwrap_or_default();
-            let marked = self.token.marks(r.restore_remark.as_deref());
-            search.is_ours(key, r.created_at, answered_at, marked)
-        });
-        Ok(ours.map(|record| Found {
-            key: record.restore_id.clone().unwrap_or_default(),
-            id: record.restore_id.as_deref().and_then(|id| id.parse().ok()),
-            seen: seen_restore(&record, answered_at, 1),
-        }))
+    ) -> OwnFound<RestoreId, Record> {
+        find_listed::<RestoreRecord, S, RestoreId>(source, instance_id, search, &self.token).await
     }
 
     fn evidence(&self) -> String {
@@ -508,20 +591,6 @@ impl<S: RecordSource> Operation<S> for Restore {
 
     fn report(&self, report: &mut JobReport, id: Option<&RestoreId>, started: bool, seen: &Record) {
         report.restore_id = id.cloned();
-        report.started = Some(started);
-        if seen.status.is_some() {
-            report.status = seen.status.clone();
-        }
-    }
-}
-
-fn seen_restore(record: &RestoreRecord, answered_at: Option<i64>, requests: u32) -> Seen<Record> {
-    Seen {
-        requests,
-        job: record.as_job(answered_at),
-        extra: Record {
-            status: Some(record.status.as_str().to_string()),
-            size: None,
-        },
+        report_record(report, started, seen);
     }
 }

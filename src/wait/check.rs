@@ -33,6 +33,20 @@ where
     fan_out::each(source, instance_ids, check, options, cancel).await
 }
 
+/// One read of the instance for a dry run, or the look that a failed read is.
+async fn read_instance<S: InstanceSource>(
+    source: &S,
+    instance_id: &InstanceId,
+    reads: &mut Reads<'_>,
+) -> Result<Result<Instance, Look>, Outcome> {
+    Ok(match reads.read(|| source.instance(instance_id)).await? {
+        Ok(instance) => Ok(instance),
+        // No such instance: no grace, a start would be refused as well.
+        Err(PollError::NotFound(error)) => Err(Look::Failed(PollError::Final(error))),
+        Err(failure) => Err(Look::Failed(failure)),
+    })
+}
+
 /// One instance's dry run.
 struct Check<S> {
     source: Arc<S>,
@@ -48,14 +62,9 @@ impl<S: InstanceSource> Kind for Check<S> {
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let instance = match reads
-            .read(|| self.source.instance(&self.instance_id))
-            .await?
-        {
+        let instance = match read_instance(&*self.source, &self.instance_id, reads).await? {
             Ok(instance) => instance,
-            // No such instance: no grace, a swap would be refused as well.
-            Err(PollError::NotFound(error)) => return Ok(Look::Failed(PollError::Final(error))),
-            Err(failure) => return Ok(Look::Failed(failure)),
+            Err(failed) => return Ok(failed),
         };
         let status = instance.status.clone().unwrap_or_else(|| "-".into());
         let mode = instance.cache_mode.as_deref().unwrap_or("unknown mode");
@@ -176,14 +185,9 @@ impl<S: RecordSource> Kind for RecordCheck<S> {
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let instance = match reads
-            .read(|| self.source.instance(&self.instance_id))
-            .await?
-        {
+        let instance = match read_instance(&*self.source, &self.instance_id, reads).await? {
             Ok(instance) => instance,
-            // No such instance: no grace, a start would be refused as well.
-            Err(PollError::NotFound(error)) => return Ok(Look::Failed(PollError::Final(error))),
-            Err(failure) => return Ok(Look::Failed(failure)),
+            Err(failed) => return Ok(failed),
         };
         self.status = instance.status.clone();
         let what = if self.from.is_some() {

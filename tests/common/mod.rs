@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod runner;
+pub mod starts;
 
 use dcs_wait::sim::{Scenario, SimAuth, SimJob, SimServer};
 use std::net::{Ipv4Addr, SocketAddr};
