@@ -5,7 +5,7 @@
 
 use super::answer::{error, fault_answer, json, Answer};
 use super::records;
-use super::scenario::{SimInstance, SimJob};
+use super::scenario::{SimInstance, SimJob, StartFault};
 use super::state::{lock, JobClock, State, SwapTask};
 use http::StatusCode;
 use serde_json::json;
@@ -136,33 +136,58 @@ pub(super) async fn start_swap(
         .start_faults
         .iter()
         .find(|f| f.rule.applies(start, elapsed_ms));
-    let job_id = match fault {
-        Some(fault) if !fault.started => {
-            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
-                return answer;
-            }
-            // A stall that ends: the start goes through after all.
-            swap(state, instance)
-        }
-        Some(fault) => {
-            let job_id = swap(state, instance);
-            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
-                return answer;
-            }
-            job_id
-        }
-        None => {
-            if let Some((code, message)) = refusal(state, instance) {
-                return Ok(error(StatusCode::BAD_REQUEST, code, message, request_id));
-            }
-            swap(state, instance)
-        }
+    let started = start_under(
+        fault,
+        || refusal(state, instance),
+        || swap(state, instance),
+        request_id,
+    );
+    let job_id = match started.await {
+        Ok(job_id) => job_id,
+        Err(answer) => return answer,
     };
     Ok(json(
         StatusCode::OK,
         &json!({ "job_id": job_id }),
         request_id,
     ))
+}
+
+/// A start under `fault` (the one that applies to it, if any): with none, refused as
+/// `refusal` says or started by `start`; with one, its answer before the start (`started`
+/// false: nothing starts, unless the fault only stalls) or after it. The started one's id,
+/// or the answer that replaces it.
+pub(super) async fn start_under(
+    fault: Option<&StartFault>,
+    refusal: impl FnOnce() -> Option<(&'static str, &'static str)>,
+    start: impl FnOnce() -> String,
+    request_id: &str,
+) -> Result<String, Answer> {
+    match fault {
+        Some(fault) if !fault.started => {
+            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
+                return Err(answer);
+            }
+            // A stall that ends: the start goes through after all.
+            Ok(start())
+        }
+        Some(fault) => {
+            let id = start();
+            match fault_answer(&fault.rule.fault, request_id).await {
+                Some(answer) => Err(answer),
+                None => Ok(id),
+            }
+        }
+        None => match refusal() {
+            Some((code, message)) => Err(Ok(error(
+                StatusCode::BAD_REQUEST,
+                code,
+                message,
+                request_id,
+            ))),
+            None => Ok(start()),
+        },
+    }
 }
 
 /// Why DCS would refuse a swap on `instance` now, as its code and message: not

@@ -5,8 +5,8 @@
 //! instance is `RESTORING`, and while either runs a new start (or a swap) is refused busy
 //! (`DCS.4096` backing up, `DCS.4097` restoring).
 
-use super::answer::{error, fault_answer, json, Answer, Body};
-use super::instances::{find, query_param, query_time, rfc3339, swap_in_progress};
+use super::answer::{error, json, Answer, Body};
+use super::instances::{find, query_param, query_time, rfc3339, start_under, swap_in_progress};
 use super::scenario::{SimInstance, SimRecord};
 use super::state::{lock, StartedRecord, State};
 use http::{Response, StatusCode};
@@ -251,27 +251,15 @@ pub(super) async fn start(
         .start_faults
         .iter()
         .find(|f| f.rule.applies(start, elapsed_ms));
-    let id = match fault {
-        Some(fault) if !fault.started => {
-            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
-                return answer;
-            }
-            // A stall that ends: the start goes through after all.
-            create(state, instance, of, record())
-        }
-        Some(fault) => {
-            let id = create(state, instance, of, record());
-            if let Some(answer) = fault_answer(&fault.rule.fault, request_id).await {
-                return answer;
-            }
-            id
-        }
-        None => {
-            if let Some((code, message)) = refusal(state, instance, of, text("backup_id")) {
-                return Ok(error(StatusCode::BAD_REQUEST, code, message, request_id));
-            }
-            create(state, instance, of, record())
-        }
+    let started = start_under(
+        fault,
+        || refusal(state, instance, of, text("backup_id")),
+        || create(state, instance, of, record()),
+        request_id,
+    );
+    let id = match started.await {
+        Ok(id) => id,
+        Err(answer) => return answer,
     };
     let key = match of {
         Of::Backups => "backup_id",

@@ -373,12 +373,12 @@ trait Listed: Sized + Send + 'static {
 impl Listed for BackupRecord {
     const WHAT: &'static str = "backup";
 
-    fn list<'a, S: RecordSource>(
-        source: &'a S,
-        instance_id: &'a InstanceId,
+    async fn list<S: RecordSource>(
+        source: &S,
+        instance_id: &InstanceId,
         page: Page,
-    ) -> impl Future<Output = Result<RecordPage<Self>, PollError>> + Send + 'a {
-        async move { source.backups(instance_id, &page).await }
+    ) -> Result<RecordPage<Self>, PollError> {
+        source.backups(instance_id, &page).await
     }
 
     fn id(&self) -> Option<&str> {
@@ -408,12 +408,12 @@ impl Listed for BackupRecord {
 impl Listed for RestoreRecord {
     const WHAT: &'static str = "restore";
 
-    fn list<'a, S: RecordSource>(
-        source: &'a S,
-        instance_id: &'a InstanceId,
+    async fn list<S: RecordSource>(
+        source: &S,
+        instance_id: &InstanceId,
         page: Page,
-    ) -> impl Future<Output = Result<RecordPage<Self>, PollError>> + Send + 'a {
-        async move { source.restores(instance_id, &page).await }
+    ) -> Result<RecordPage<Self>, PollError> {
+        source.restores(instance_id, &page).await
     }
 
     fn id(&self) -> Option<&str> {
