@@ -1,7 +1,8 @@
 //! The one driver of every wait.
 //!
-//! A kind of wait (a job, a swap, an instance's readiness, a swap's dry run) supplies a
-//! [`Kind`]: what one look reads and what it concludes, and the report it gives at the end.
+//! A kind of wait (a job; a swap, backup or restore started once and followed; an instance's
+//! readiness; a dry run) supplies a [`Kind`]: what one look reads and what it concludes, and
+//! the report it gives at the end.
 //! Everything else is the driver's, once for all of them: when to look (the deadline, the last
 //! look's headroom before it), the request budget (every read takes its turn), the request
 //! timeout, cancellation, the observer's events, and how a failed read is ridden out.

@@ -6,9 +6,13 @@
 //!   `Kind` a wait supplies: what one look reads and concludes;
 //! - `fan_out`: many waits under one deadline, fail-fast, cancel;
 //! - `job`: [`wait_one`] and [`wait_all`], waits on jobs;
+//! - `start_once`: start an operation once, then follow it — the one piece the swap, the
+//!   backup and the restore share, each supplying only what is its own;
 //! - `swap`: [`swap_all`], start a swap and wait for it, never twice; [`InstanceSource`],
 //!   what the waits about instances ask of the outside;
-//! - `check`: [`check_all`], a swap's dry run;
+//! - `backup`: [`backup_all`], [`restore`], [`follow_backup`], [`follow_restore`]: backups
+//!   and restores followed through their records; [`RecordSource`];
+//! - `check`: [`check_all`] and [`check_records`], dry runs;
 //! - `ready`: [`ready_all`], until an instance is really ready after an operation that
 //!   returns no job;
 //! - `source`: [`JobSource`], what a job wait asks of the outside;
