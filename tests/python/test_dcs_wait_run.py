@@ -55,7 +55,7 @@ class AgainstDcsSim(unittest.TestCase):
     def test_a_job_that_fails_says_why(self):
         code, reports = dcs_wait_run.dcs_wait(self.commands[1][0], env=self.env)
         self.assertEqual(code, dcs_wait_run.FAILED)
-        self.assertIn("Backup failed", reports[0]["fail_reason"])
+        self.assertIn("Resize failed", reports[0]["fail_reason"])
 
     def test_a_swap_names_its_job(self):
         swap = next(c for c in self.commands if c[0] == "swap")
