@@ -32,19 +32,36 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
     let _ = writeln!(out, "  export {}", settings.join(" \\\n         "));
     out.push('\n');
     let mut commands: Vec<(String, String)> = Vec::new();
+    // Faults scripted on purpose are said with their command: the first WARN of a run is
+    // then what the scenario promised, not a broken set-up.
+    let scripted = |faults: Vec<String>| match faults.is_empty() {
+        true => String::new(),
+        false => format!("; on purpose: {}", faults.join(", ")),
+    };
     for job in &scenario.jobs {
         let ends = (job.start_delay_ms + job.run_ms) as f64 / 1000.0;
+        let faults = scripted(job.faults.iter().map(ToString::to_string).collect());
         commands.push((
             format!("dcs-wait {}", job.job_id),
-            format!("{}, {} after {ends:.1} s", job.job_type, job.final_status),
+            format!(
+                "{}, {} after {ends:.1} s{faults}",
+                job.job_type, job.final_status
+            ),
         ));
     }
     for instance in &scenario.instances {
         let id = &instance.instance_id;
+        let faults = scripted(
+            instance
+                .start_faults
+                .iter()
+                .map(|f| f.rule.to_string())
+                .collect(),
+        );
         commands.push((
             format!("dcs-wait swap {id}"),
             format!(
-                "swap, {} after {:.1} s",
+                "swap, {} after {:.1} s{faults}",
                 instance.swap_final_status,
                 instance.swap_run_ms as f64 / 1000.0
             ),
@@ -122,6 +139,16 @@ mod tests {
         }
         let id = &demo.instances[0].instance_id;
         assert!(text.contains(&format!("dcs-wait swap {id} ")), "{text}");
+        // What the scenario scripts on purpose is said, so its WARN lines are expected.
+        assert!(
+            text.contains("on purpose: HTML 502 page on request 2"),
+            "{text}"
+        );
+        assert!(text.contains("on purpose: HTTP 429 APIG.0308"), "{text}");
+        assert!(
+            text.contains("on purpose: HTTP 400 DCS.4049 on request 1"),
+            "{text}"
+        );
         assert!(text.contains(&format!("dcs-wait instance {id} ")), "{text}");
         let restored = &demo.instances[2];
         let (id, good) = (&restored.instance_id, &restored.backups[0].id);
