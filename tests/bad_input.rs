@@ -235,3 +235,96 @@ async fn help_and_version_exit_0() {
             .contains(&format!("Examples:\n  dcs-wait {command} ")));
     }
 }
+
+/// `--help` groups the options under headings, in short lines with `-h`; it prints no value
+/// from the environment; a usage line never shows an option the environment filled as
+/// required; an option of another command says whose it is; the commands that wait on other
+/// things than jobs say waits.
+#[tokio::test]
+async fn help_is_grouped_and_tells_nothing_of_the_environment() {
+    let env = [
+        (
+            "SSL_CERT_FILE",
+            "/etc/ssl/private-path-of-this-machine.pem".to_string(),
+        ),
+        (
+            "DCS_WAIT_ENDPOINT",
+            "https://dcs.secret-region.example".to_string(),
+        ),
+        (
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "project-of-this-user".to_string(),
+        ),
+    ];
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["swap", "--help"],
+        &["instance", "-h"],
+    ] {
+        let run = dcs_wait(args, &env).await;
+        assert_eq!(run.code, 0, "{run:#?}");
+        for heading in ["\nTarget:\n", "\nTiming:\n", "\nOutput:\n", "\nCI:\n"] {
+            assert!(
+                run.stdout.contains(heading),
+                "{args:?}: {heading:?}\n{}",
+                run.stdout
+            );
+        }
+        for (_, value) in &env {
+            assert!(
+                !run.stdout.contains(value.as_str()),
+                "{args:?} printed {value}"
+            );
+        }
+        // The variable's name, not its value.
+        assert!(run.stdout.contains("SSL_CERT_FILE]"), "{}", run.stdout);
+    }
+    let short = dcs_wait(&["-h"], &env).await;
+    let options = short
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with('-'))
+        .count();
+    assert!(
+        short.stdout.lines().count() < options * 2 + 45,
+        "short help of {} lines for {options} options:\n{}",
+        short.stdout.lines().count(),
+        short.stdout
+    );
+    let instance = dcs_wait(&["instance", "-h"], &[]).await;
+    let deadline = instance
+        .stdout
+        .lines()
+        .find(|l| l.contains("--timeout"))
+        .unwrap();
+    assert!(deadline.contains("all waits"), "{deadline}");
+
+    // The environment fills --endpoint and --project-id: the usage line does not ask for them.
+    let run = dcs_wait(&["swap"], &env).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("Usage: dcs-wait swap [OPTIONS] <INSTANCE_ID>...\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--endpoint <URL>"), "{}", run.stderr);
+
+    let run = dcs_wait(&["swap", "--since", "5m", "i-1"], &env).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("--since is an option of `dcs-wait instance`, not of `dcs-wait swap`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("-- --since"), "{}", run.stderr);
+    let run = dcs_wait(&["backup", "--from", "b-1", "i-1"], &env).await;
+    assert!(
+        run.stderr
+            .contains("--from is an option of `dcs-wait restore`, not of `dcs-wait backup`"),
+        "{}",
+        run.stderr
+    );
+}

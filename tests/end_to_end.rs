@@ -473,7 +473,7 @@ async fn the_demo_runs_and_checks_itself() {
     let outcomes: Vec<Value> = run.reports().iter().map(|r| r["outcome"].clone()).collect();
     assert_eq!(
         outcomes,
-        ["success", "failed", "success", "success", "success", "success"]
+        ["success", "failed", "success", "success", "success", "success", "success"]
     );
     // The fourth is the demo's swap: started once, after one busy answer.
     let swap = &run.reports()[3];
@@ -497,6 +497,14 @@ async fn the_demo_runs_and_checks_itself() {
     assert!(
         restore["restore_id"].is_string() && restore["started"] == true,
         "{restore}"
+    );
+    // Last, an instance resized elsewhere, ready once its task is done: the task counted.
+    let ready = &run.reports()[6];
+    assert_eq!(ready["status"], "RUNNING", "{ready}");
+    assert_eq!(ready["tasks"][0]["name"], "EXTEND", "{ready}");
+    assert!(
+        ready["duration_ms"].as_u64().is_some_and(|ms| ms > 0),
+        "{ready}"
     );
     assert!(
         run.stderr
@@ -819,7 +827,7 @@ async fn logs_are_json_lines_when_asked_and_keep_full_timestamps_in_a_ci_log() {
     assert!(lines.len() >= 2, "{json:#?}");
     assert!(lines
         .iter()
-        .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "fail-1: FAIL"));
+        .any(|l| l["level"] == "ERROR" && l["fields"]["message"] == "fail-1: FAIL"));
     assert!(lines
         .iter()
         .all(|l| l["timestamp"].as_str().is_some_and(|t| t.ends_with('Z'))));

@@ -71,7 +71,8 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
     for line in lines.lines() {
         serde_json::from_str::<serde_json::Value>(line).expect("each JSON report line parses");
     }
-    let _ = text::render(&reports);
+    let _ = text::render(&reports, None);
+    let _ = text::render(&reports, Some(60));
     let xml = junit::render(&reports).expect("JUnit renders");
     roxmltree::Document::parse(&xml).expect("JUnit is well-formed XML");
     let _ = github::summary(&reports, status);

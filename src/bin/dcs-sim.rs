@@ -36,7 +36,8 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    dcs_wait::cli::logging::init(0, dcs_wait::cli::args::LogFormat::Text);
+    let terminal = dcs_wait::cli::terminal::Terminal::of_stderr(&dcs_wait::Env::process(), 0);
+    dcs_wait::cli::logging::init(0, dcs_wait::cli::args::LogFormat::Text, terminal);
     let scenario = match &args.scenario {
         Some(path) => match sim::load(path) {
             Ok(scenario) => scenario,

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(ExitStatus::Usage.code());
         }
     };
-    cli::logging::init(options.verbosity, options.log_format);
+    cli::logging::init(options.verbosity, options.log_format, options.terminal);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -31,14 +31,14 @@ Examples:
   dcs-wait --demo                          # no cloud account needed
 
 Exit codes:
-  0    every job SUCCESS
-  1    a job FAIL
-  2    usage or configuration error (no request was sent)
-  3    the deadline passed with a job unfinished (the server answered; the job was not over)
-  4    a job could not be read (auth, permission, not found past the grace period, bad request),
-       or the server was never reached (endpoint, name, proxy: --unreachable-grace)
+  0    every wait ended in success
+  1    a job, a swap, a backup, a restore or an instance's task failed
+  2    a mistake in the call or the configuration (no request was sent)
+  3    the deadline came while an operation was not over (the server answered)
+  4    an operation could not be read or started (auth, permission, not found, refused, or
+       whether it started is unknown), or the server was never reached (--unreachable-grace)
   130  interrupted by SIGINT; 143 by SIGTERM
-With several jobs the first that applies wins: 4, 3, 1, 0.
+With several waits the first that applies wins: 4, 3, 1, 0.
 
 Credentials, never from a flag, in this order: an IAM token in DCS_WAIT_AUTH_TOKEN;
 HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN]; the profile file
@@ -71,13 +71,17 @@ Examples:
       # count the tasks created in the 20 minutes before: pick a --since that reaches back
       # to the operation's start, and no further";
 
-/// Waits for Huawei Cloud DCS jobs to finish and reports how they ended.
+/// Waits for Huawei Cloud DCS operations to end, and says how each ended.
+///
+/// Jobs, master/standby swaps, backups and restores, and an instance's readiness; a swap, a
+/// backup or a restore is started once and never twice.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "dcs-wait",
     version,
     override_usage = USAGE,
-    after_help = AFTER_HELP,
+    after_help = "Examples, exit codes and where credentials come from: dcs-wait --help",
+    after_long_help = AFTER_HELP,
     max_term_width = 100,
     subcommand_negates_reqs = true
 )]
@@ -86,68 +90,86 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Job ids to wait for: the job_id an asynchronous DCS operation returned. `-` reads them
-    /// from stdin: separated by white space, or JSON (an object, an array or JSON Lines)
-    /// holding job_id fields.
+    /// Job ids to wait for; `-` reads them from stdin.
+    ///
+    /// The job_id an asynchronous DCS operation returned. On stdin: separated by white
+    /// space, or JSON (an object, an array or JSON Lines) holding job_id fields.
     #[arg(
         value_name = "JOB_ID",
         required_unless_present_any = ["demo", "completions", "man_page"]
     )]
     pub job_ids: Vec<String>,
 
-    /// DCS endpoint URL (https://, or http:// on loopback only); else derived from --region.
-    #[arg(long, global = true, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
+    /// The DCS endpoint's URL, else derived from --region.
+    ///
+    /// https://, or http:// on loopback only (dcs-sim).
+    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// Region, e.g. cn-north-4: the endpoint is https://dcs.{REGION}.myhuaweicloud.com.
-    #[arg(long, global = true, env = crate::api::ENV_REGION, value_name = "REGION")]
+    /// The region, e.g. cn-north-4.
+    ///
+    /// The endpoint is then https://dcs.{REGION}.myhuaweicloud.com.
+    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_REGION, value_name = "REGION")]
     pub region: Option<String>,
 
-    /// Project id of the DCS instance's region.
-    #[arg(long, global = true, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
+    /// The project id of the instances' region (else the profile's, or IAM's).
+    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
     pub project_id: Option<String>,
 
-    /// Overall deadline for all jobs, e.g. 90s, 5m, 1h30m.
-    #[arg(long, global = true, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
+    /// The deadline for all waits together, e.g. 90s, 5m, 1h30m.
+    #[arg(help_heading = "Timing", hide_env_values = true, long, global = true, env = "DCS_WAIT_TIMEOUT", value_name = "DURATION", default_value = "30m",
           value_parser = parse_duration)]
     pub timeout: Duration,
 
-    /// How long a job may answer 404 (not visible yet) before that is an error.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    /// How long a 404 is believed to be "not visible yet".
+    ///
+    /// A job, task or record that is still not found after this is an error (exit 4).
+    #[arg(help_heading = "Timing", long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub not_found_grace: Duration,
 
-    /// How long to go on trying to connect while the server has never answered (a wrong
-    /// endpoint or proxy, a name that does not resolve) before that is an error, exit 4.
-    #[arg(long, global = true, env = "DCS_WAIT_UNREACHABLE_GRACE", value_name = "DURATION",
+    /// How long to try to connect while the server has never answered.
+    ///
+    /// After this, a wrong endpoint or proxy, or a name that does not resolve, is an error
+    /// (exit 4) at once, not at the deadline.
+    #[arg(help_heading = "Timing", hide_env_values = true, long, global = true, env = "DCS_WAIT_UNREACHABLE_GRACE", value_name = "DURATION",
           default_value = "30s", value_parser = parse_duration)]
     pub unreachable_grace: Duration,
 
-    /// Longest wait for one answer (never past the deadline).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// The longest wait for one answer (never past the deadline).
+    #[arg(help_heading = "Timing", long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
-    /// Extra trusted CA certificates (PEM), added to the platform's, for a corporate CA.
-    #[arg(long, global = true, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
+    /// Extra trusted CA certificates (PEM), for a corporate CA.
+    ///
+    /// Added to the platform's own.
+    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
 
-    /// Report format on stdout: aligned text, or one JSON object per job per line.
-    #[arg(long, global = true, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    /// The report on stdout: a text table, or JSON Lines (one object a wait).
+    #[arg(help_heading = "Output", hide_env_values = true, long, global = true, env = "DCS_WAIT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
-    /// The one knob of the poll schedule: the longest a finished job may go unnoticed while
-    /// it is in its usual span. Smaller notices sooner with more requests.
-    #[arg(long, global = true, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
+    /// The longest an operation may be over before dcs-wait notices.
+    ///
+    /// The one knob of the poll schedule, while an operation is within its usual span:
+    /// smaller notices sooner, with more requests (see docs/polling.md).
+    #[arg(help_heading = "Timing", hide_env_values = true, long, global = true, env = "DCS_WAIT_MAX_LAG", value_name = "DURATION", default_value = "10s",
           value_parser = parse_duration)]
     pub max_lag: Duration,
 
-    /// Do not read or write the history of job durations (kept in the user's cache
-    /// directory to plan polls; see docs/polling.md).
-    #[arg(long, global = true, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    /// Neither read nor write the history of operation durations.
+    ///
+    /// The history is kept in the user's cache directory to plan polls (see
+    /// docs/polling.md).
+    #[arg(help_heading = "Timing", hide_env_values = true, long, global = true, env = "DCS_WAIT_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
 
-    /// At most N requests a second for all jobs together, in bursts of at most N; a 429
-    /// halves it for a while. 0: no limit.
+    /// At most N requests a second for all waits together (0: no limit).
+    ///
+    /// In bursts of at most N; a 429 halves it for a while.
     #[arg(
+        help_heading = "Timing",
+        hide_env_values = true,
         long,
         global = true,
         env = "DCS_WAIT_MAX_RPS",
@@ -156,81 +178,100 @@ pub struct Args {
     )]
     pub max_rps: u32,
 
-    /// Stop waiting as soon as one job fails or cannot be read; the others are reported
-    /// interrupted, with their last status.
-    #[arg(long, global = true)]
+    /// Stop all waits at the first that fails or cannot be read.
+    ///
+    /// The others are reported interrupted, with their last status.
+    #[arg(help_heading = "Timing", long, global = true)]
     pub fail_fast: bool,
 
-    /// Also write a JUnit XML report here (one test case per job), atomically.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Also write a JUnit XML report here, one test case a wait.
+    #[arg(help_heading = "CI", long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Off a terminal, a "still waiting" log line this often, so that CI systems that kill
-    /// silent steps do not kill a long wait.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    /// Off a terminal, a "still waiting" log line this often.
+    ///
+    /// So that CI systems that kill silent steps do not kill a long wait.
+    #[arg(help_heading = "CI", long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub heartbeat: Duration,
 
-    /// How log lines on stderr are written: text for people (at a terminal: the local time,
-    /// repeats collapsed; elsewhere: full UTC timestamps), or JSON, one object a line.
-    #[arg(long, global = true, value_name = "FORMAT", default_value = "text")]
+    /// Log lines on stderr: text, or JSON (one object a line).
+    ///
+    /// Text at a terminal has the local time and says a repeated line once; elsewhere, full
+    /// UTC timestamps.
+    #[arg(
+        help_heading = "Output",
+        long,
+        global = true,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 
-    /// More logging on stderr (-v debug, -vv trace). RUST_LOG overrides.
-    #[arg(short, global = true, long, action = ArgAction::Count, conflicts_with = "quiet")]
+    /// More logging on stderr (-v debug, -vv trace); RUST_LOG wins.
+    #[arg(help_heading = "Output", short, global = true, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Less logging on stderr (-q errors only, -qq nothing).
-    #[arg(short, global = true, long, action = ArgAction::Count)]
+    #[arg(help_heading = "Output", short, global = true, long, action = ArgAction::Count)]
     pub quiet: u8,
 
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
-    #[arg(long, value_name = "SHELL", conflicts_with_all = ["job_ids", "demo", "man_page"])]
+    /// Print a shell completion script and exit.
+    #[arg(help_heading = "Other", long, value_name = "SHELL", conflicts_with_all = ["job_ids", "demo", "man_page"])]
     pub completions: Option<clap_complete::Shell>,
 
-    /// Print a man page (roff) and exit: dcs-wait(1), or with a command's name its own page,
-    /// dcs-wait-swap(1), dcs-wait-instance(1), dcs-wait-backup(1) or dcs-wait-restore(1),
-    /// which dcs-wait(1) refers to.
-    #[arg(long, value_name = "COMMAND", num_args = 0..=1, default_missing_value = "dcs-wait",
+    /// Print a man page (roff) and exit: dcs-wait(1), or a command's.
+    ///
+    /// With a command's name its own page, dcs-wait-swap(1), dcs-wait-instance(1),
+    /// dcs-wait-backup(1) or dcs-wait-restore(1), which dcs-wait(1) refers to.
+    #[arg(help_heading = "Other", long, value_name = "COMMAND", num_args = 0..=1, default_missing_value = "dcs-wait",
           conflicts_with_all = ["job_ids", "demo"])]
     pub man_page: Option<ManPage>,
 
-    /// Run against a built-in local DCS endpoint with scripted jobs; no cloud account needed.
-    #[arg(long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
+    /// Run every command against a built-in local DCS endpoint (no cloud account).
+    #[arg(help_heading = "Other", long, conflicts_with_all = ["job_ids", "endpoint", "region", "project_id"])]
     pub demo: bool,
 }
 
 /// The commands besides waiting on jobs.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Start a master/standby swap on each instance, then wait for it like a job: never
-    /// twice, even when an answer is lost (see docs/swap.md).
-    #[command(after_help = SWAP_EXAMPLES)]
+    /// Start a master/standby swap on each instance, once, and wait for it.
+    ///
+    /// Never twice, even when an answer is lost (see docs/swap.md).
+    #[command(after_help = SWAP_EXAMPLES, override_usage = "dcs-wait swap [OPTIONS] <INSTANCE_ID>...")]
     Swap(SwapArgs),
-    /// Wait until each instance is really ready after an operation that returns no job
-    /// (resize, restart, flush, port or password change): RUNNING, with no background task
-    /// in progress, seen twice in a row (see docs/instance.md).
-    #[command(after_help = INSTANCE_EXAMPLES)]
+    /// Wait until each instance is really ready: RUNNING, no task in progress.
+    ///
+    /// After an operation that returns no job (resize, restart, flush, port or password
+    /// change): RUNNING, with no background task in progress, seen twice in a row (see
+    /// docs/instance.md).
+    #[command(after_help = INSTANCE_EXAMPLES, override_usage = "dcs-wait instance [OPTIONS] <INSTANCE_ID>...")]
     Instance(InstanceArgs),
-    /// Start one manual backup of each instance, once, and wait until its record ends; or,
-    /// with --id, follow a backup started elsewhere (see docs/backup.md).
-    #[command(after_help = BACKUP_EXAMPLES)]
+    /// Start one backup of each instance, once, and wait until its record ends.
+    ///
+    /// Or, with --id, follow a backup started elsewhere (see docs/backup.md).
+    #[command(after_help = BACKUP_EXAMPLES, override_usage = "dcs-wait backup [OPTIONS] <INSTANCE_ID>...\n       dcs-wait backup --id <BACKUP_ID> [OPTIONS] <INSTANCE_ID>")]
     Backup(BackupArgs),
-    /// Start one restore of a backup onto an instance, once, and wait until its record ends
-    /// and the instance is ready again; or, with --id, follow one started elsewhere.
-    #[command(after_help = RESTORE_EXAMPLES)]
+    /// Start one restore onto an instance, once, and wait until it is ready again.
+    ///
+    /// The restore's record must end, then the instance be ready; or, with --id, follow a
+    /// restore started elsewhere (see docs/backup.md).
+    #[command(after_help = RESTORE_EXAMPLES, override_usage = "dcs-wait restore --from <BACKUP_ID> [OPTIONS] <INSTANCE_ID>\n       dcs-wait restore --id <RESTORE_ID> [OPTIONS] <INSTANCE_ID>")]
     Restore(RestoreArgs),
 }
 
 /// `dcs-wait backup`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BackupArgs {
-    /// Instance ids to back up (each once); with --id, the one instance of that backup.
-    /// `-` reads them from stdin.
+    /// Instance ids to back up, each once; `-` reads them from stdin.
+    ///
+    /// With --id, the one instance of that backup.
     #[arg(value_name = "INSTANCE_ID", required = true)]
     pub instance_ids: Vec<String>,
 
-    /// Follow this backup, started already (by a person, a schedule, Terraform): nothing is
-    /// sent that changes anything.
+    /// Follow this backup, started already: nothing is sent that changes anything.
+    ///
+    /// One started by a person, a schedule or Terraform.
     #[arg(long, value_name = "BACKUP_ID", conflicts_with_all = ["format", "remark", "dry_run"])]
     pub id: Option<String>,
 
@@ -238,13 +279,16 @@ pub struct BackupArgs {
     #[arg(long, value_enum)]
     pub format: Option<BackupFormat>,
 
-    /// A remark kept with the backup; dcs-wait adds its own token after it (see
-    /// docs/backup.md).
+    /// A remark kept with the backup.
+    ///
+    /// dcs-wait adds its own token after it (see docs/backup.md).
     #[arg(long, value_name = "TEXT")]
     pub remark: Option<String>,
 
-    /// Start nothing: prove the credentials, the project and that each instance can be read
-    /// and backed up; exit 0 when all holds.
+    /// Start nothing: prove the credentials, the project and each instance.
+    ///
+    /// Each instance must be readable and of a kind that can be backed up; exit 0 when
+    /// all holds.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -269,12 +313,16 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "RESTORE_ID", conflicts_with_all = ["remark", "dry_run"])]
     pub id: Option<String>,
 
-    /// A remark kept with the restore; dcs-wait adds its own token after it.
+    /// A remark kept with the restore.
+    ///
+    /// dcs-wait adds its own token after it.
     #[arg(long, value_name = "TEXT")]
     pub remark: Option<String>,
 
-    /// Start nothing: prove the credentials, that the instance can be read, and that the
-    /// backup exists, succeeded and can be restored; exit 0 when all holds.
+    /// Start nothing: prove the credentials, the instance and the backup.
+    ///
+    /// The instance must be readable, and the backup must exist, have succeeded and
+    /// support restoring; exit 0 when all holds.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -301,11 +349,14 @@ impl BackupFormat {
 /// `dcs-wait instance`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InstanceArgs {
-    /// Instance ids to wait for (each once). `-` reads them from stdin: separated by white
-    /// space, or JSON holding instance_id fields.
+    /// Instance ids to wait for; `-` reads them from stdin.
+    ///
+    /// On stdin: separated by white space, or JSON holding instance_id fields.
     #[arg(value_name = "INSTANCE_ID", required = true)]
     pub instance_ids: Vec<String>,
 
+    /// How far back before the wait the operation's tasks were created.
+    ///
     /// Background tasks created within this long before the wait began are the operation
     /// waited for: one that ended FAILED fails the wait.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
@@ -315,13 +366,16 @@ pub struct InstanceArgs {
 /// `dcs-wait swap`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SwapArgs {
-    /// Instance ids to swap (each once). `-` reads them from stdin: separated by white
-    /// space, or JSON holding instance_id fields.
+    /// Instance ids to swap, each once; `-` reads them from stdin.
+    ///
+    /// On stdin: separated by white space, or JSON holding instance_id fields.
     #[arg(value_name = "INSTANCE_ID", required = true)]
     pub instance_ids: Vec<String>,
 
-    /// Start nothing: read each instance to prove the credentials, the project and the
-    /// instance, and report its status; exit 0 when it is RUNNING, 4 otherwise.
+    /// Start nothing: prove the credentials, the project and each instance.
+    ///
+    /// Reads each instance and reports its status; exit 0 when it is RUNNING, 4
+    /// otherwise.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -363,7 +417,8 @@ impl Args {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        Args::try_parse_from(args)
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        Args::try_parse_from(&args).map_err(|e| belongs_elsewhere(e, &args))
     }
 
     /// The completion script for `shell`, from this very definition.
@@ -401,6 +456,54 @@ impl Args {
     pub fn verbosity(&self) -> i8 {
         self.verbose.min(8) as i8 - self.quiet.min(8) as i8
     }
+}
+
+/// clap's answer to an option of another command (`swap --since 5m`) is a tip to pass it as
+/// a value (`-- --since`): say instead which command it belongs to.
+fn belongs_elsewhere(error: clap::Error, args: &[OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let Some(name) = arg.strip_prefix("--").and_then(|a| a.split('=').next()) else {
+        return error;
+    };
+    if error.kind() != ErrorKind::UnknownArgument {
+        return error;
+    }
+    let top = Args::command();
+    let full_name = |command: &clap::Command| match command.get_name() {
+        "dcs-wait" => "dcs-wait".to_string(),
+        sub => format!("dcs-wait {sub}"),
+    };
+    let owners: Vec<String> = std::iter::once(&top)
+        .chain(top.get_subcommands())
+        .filter(|c| {
+            c.get_arguments()
+                .any(|a| a.get_long() == Some(name) && !a.is_global_set())
+        })
+        .map(|c| format!("`{}`", full_name(c)))
+        .collect();
+    if owners.is_empty() {
+        return error;
+    }
+    let here = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find_map(|a| top.find_subcommand(a))
+        .map_or_else(|| "dcs-wait".to_string(), full_name);
+    let rendered = error.render().to_string();
+    let usage = rendered
+        .find("Usage:")
+        .map_or("", |at| rendered[at..].trim_end());
+    clap::Error::raw(
+        ErrorKind::UnknownArgument,
+        format!(
+            "--{name} is an option of {}, not of `{here}`\n\n{usage}\n",
+            owners.join(" and ")
+        ),
+    )
 }
 
 /// The longest duration any option takes: far beyond any DCS job, and far from the limits of

@@ -1,9 +1,10 @@
 //! `dcs-wait --demo`: the real client and wait loop against the local DCS endpoint, started
 //! in this process with the built-in scenario, so a newcomer sees every part work without a
 //! cloud account: three jobs waited on, one swap started (refused once as busy) and waited
-//! for, one backup started and followed through its record, and one restore started from
-//! last night's backup and waited for until the instance is ready. It exits 0 when every
-//! outcome is the one its scenario scripted.
+//! for, one backup started and followed through its record, one restore started from last
+//! night's backup and waited for until the instance is ready, and one instance resized
+//! elsewhere waited for until it is really ready. It exits 0 when every outcome is the one
+//! its scenario scripted.
 
 use super::logging::say;
 use super::options::Run;
@@ -36,8 +37,9 @@ pub async fn run(run: Run) -> ExitStatus {
         }
     };
     say(&format!(
-        "demo: a local DCS endpoint is serving {} scripted jobs and an instance on {} (AK/SK signatures checked):",
+        "demo: a local DCS endpoint is serving {} scripted jobs and {} instances on {} (AK/SK signatures checked):",
         scenario.jobs.len(),
+        scenario.instances.len(),
         sim.url()
     ));
     for job in &scenario.jobs {
@@ -55,9 +57,9 @@ pub async fn run(run: Run) -> ExitStatus {
             job.final_status
         ));
     }
-    // The demo scenario's instances, in order: swapped, backed up, restored.
-    let [swapped, backed_up, restored] = &scenario.instances[..] else {
-        say("dcs-wait: the demo scenario needs three instances");
+    // The demo scenario's instances, in order: swapped, backed up, restored, resized.
+    let [swapped, backed_up, restored, resized] = &scenario.instances[..] else {
+        say("dcs-wait: the demo scenario needs four instances");
         return ExitStatus::Usage;
     };
     say(&format!(
@@ -88,6 +90,13 @@ pub async fn run(run: Run) -> ExitStatus {
         nightly.remark.as_deref().unwrap_or("-"),
         (restored.restore.waiting_ms + restored.restore.run_ms) as f64 / 1000.0
     ));
+    say(&format!(
+        "  {}  an instance: {} (resized elsewhere) for {:.1}s, its task {:.1}s; waited for until ready",
+        resized.instance_id,
+        resized.timeline.first().map_or("RUNNING", |span| span.status.as_str()),
+        resized.timeline.last().map_or(0, |span| span.until_ms) as f64 / 1000.0,
+        resized.tasks.first().map_or(0, |task| task.run_ms) as f64 / 1000.0
+    ));
     let ids = || -> Result<_, crate::api::InvalidId> {
         let job_ids: Vec<JobId> = scenario
             .jobs
@@ -101,10 +110,11 @@ pub async fn run(run: Run) -> ExitStatus {
             instance(swapped)?,
             instance(backed_up)?,
             instance(restored)?,
+            instance(resized)?,
             nightly,
         ))
     };
-    let (job_ids, swap_id, backup_id, restore_id, nightly) = match ids() {
+    let (job_ids, swap_id, backup_id, restore_id, ready_id, nightly) = match ids() {
         Ok(ids) => ids,
         Err(e) => {
             say(&format!("dcs-wait: the demo scenario: {e}"));
@@ -119,26 +129,38 @@ pub async fn run(run: Run) -> ExitStatus {
             Subject::Swap(swap_id.clone()),
             Subject::Backup(backup_id.clone()),
             Subject::Restore(restore_id.clone()),
+            Subject::Instance(ready_id.clone()),
         ])
         .collect();
     let (reports, status) = run_and_report(&subjects, run, |options, signals| {
-        let stops = [(); 4].map(|()| signals.first());
-        let [jobs_stop, swap_stop, backup_stop, restore_stop] = stops;
+        let stops = [(); 5].map(|()| signals.first());
+        let [jobs_stop, swap_stop, backup_stop, restore_stop, ready_stop] = stops;
         async move {
             let request = BackupRequest {
                 format: None,
                 remark: Some("dcs-wait demo".into()),
             };
-            let (swap_ids, backup_ids) = ([swap_id], [backup_id]);
-            let (mut reports, swaps, backups, restore) = tokio::join!(
+            let (swap_ids, backup_ids, ready_ids) = ([swap_id], [backup_id], [ready_id]);
+            // The resize's task began before the wait: --since 5m counts it.
+            let since = std::time::Duration::from_secs(300);
+            let (mut reports, swaps, backups, restore, ready) = tokio::join!(
                 wait::wait_all(client.clone(), &job_ids, &options, jobs_stop),
                 wait::swap_all(client.clone(), &swap_ids, &options, swap_stop),
                 wait::backup_all(client.clone(), &backup_ids, &request, &options, backup_stop),
-                wait::restore(client, &restore_id, &nightly, None, &options, restore_stop),
+                wait::restore(
+                    client.clone(),
+                    &restore_id,
+                    &nightly,
+                    None,
+                    &options,
+                    restore_stop
+                ),
+                wait::ready_all(client, &ready_ids, since, &options, ready_stop),
             );
             reports.extend(swaps);
             reports.extend(backups);
             reports.push(restore);
+            reports.extend(ready);
             reports
         }
     })

@@ -8,6 +8,7 @@
 //! written (`defused`, in `api::untrusted`): no server text in it becomes a CI runner's command.
 
 use super::args::LogFormat;
+use super::terminal::Terminal;
 use crate::api::untrusted::{defused, Syntax};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,14 +19,21 @@ use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::EnvFilter;
 
 /// Sets up logging once; `verbosity` is `-v` count minus `-q` count. `RUST_LOG`, when set,
-/// wins. Colour only on a terminal, and never with `NO_COLOR`.
-pub fn init(verbosity: i8, format: LogFormat) {
+/// wins. Colour as `shown` allows (a terminal, not dumb, no `NO_COLOR`); what its display
+/// says already is not logged again.
+pub fn init(verbosity: i8, format: LogFormat, shown: Terminal) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
-        _ => EnvFilter::new(default_directives(verbosity)),
+        _ => {
+            let mut directives = default_directives(verbosity).to_string();
+            for target in shown.quiet_targets(verbosity) {
+                directives.push_str(&format!(",{target}=off"));
+            }
+            EnvFilter::new(directives)
+        }
     };
     let terminal = std::io::stderr().is_terminal();
-    let ansi = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = shown.colour;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| LogWriter)

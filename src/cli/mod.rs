@@ -1,6 +1,6 @@
 //! The command line: raw arguments ([`args`]) checked once into options ([`options`]), then
 //! run as their [`Mode`] says. The wait itself is the library's; this wing adds the
-//! terminal ([`progress`], [`logging`]), the signals ([`signals`]), the output formats
+//! terminal ([`terminal`], [`progress`], [`logging`]), the signals ([`signals`]), the output formats
 //! ([`export`]), how a run's reports go out ([`publish`]), and the [`demo`].
 //!
 //! Who calls whom, with no way back: `mod` → `jobs`, `demo` → `publish` → `progress`,
@@ -17,6 +17,7 @@ pub mod publish;
 pub mod signals;
 pub mod stdin;
 mod suggest;
+pub mod terminal;
 
 pub use logging::say;
 

@@ -9,12 +9,12 @@
 
 use super::args::{Args, Command, LogFormat, ManPage, OutputFormat};
 use super::stdin::{self, InputError, StdinId};
+use super::terminal::Terminal;
 use crate::api::{
     endpoint, BackupId, BackupRequest, ClientBuilder, EndpointError, Env, InstanceId, InvalidId,
     JobId, ProjectId, RestoreId,
 };
 use crate::wait::{History, RateLimiter, Schedule, WaitOptions};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub struct Options {
     pub verbosity: i8,
     /// How log lines are written.
     pub log_format: LogFormat,
+    /// What stderr is and can show.
+    pub terminal: Terminal,
     /// What to do.
     pub mode: Mode,
 }
@@ -99,8 +101,8 @@ pub struct Outputs {
     pub junit: Option<PathBuf>,
     /// Read for `GITHUB_STEP_SUMMARY` and `GITHUB_OUTPUT`.
     pub env: Env,
-    /// A live display on stderr (a terminal) rather than heartbeat lines (a CI log).
-    pub live: bool,
+    /// What stderr is and can show: a live display, finished lines, or the log alone.
+    pub terminal: Terminal,
     /// How often a heartbeat line is logged off a terminal.
     pub heartbeat: Duration,
 }
@@ -171,6 +173,7 @@ impl Options {
         stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
     ) -> Result<Options, UsageError> {
         let verbosity = args.verbosity();
+        let terminal = Terminal::of_stderr(env, verbosity);
         let other_mode = args.demo || args.man_page.is_some() || args.completions.is_some();
         if args.command.is_some() && (other_mode || !args.job_ids.is_empty()) {
             return Err(UsageError::TwoCommands);
@@ -180,13 +183,14 @@ impl Options {
         } else if let Some(page) = args.man_page {
             Mode::ManPage(page)
         } else if args.demo {
-            Mode::Demo(Box::new(run(&args, env, verbosity)?))
+            Mode::Demo(Box::new(run(&args, env, terminal)?))
         } else {
-            Mode::Wait(Box::new(wait_run(&args, env, verbosity, stdin)?))
+            Mode::Wait(Box::new(wait_run(&args, env, terminal, stdin)?))
         };
         Ok(Options {
             verbosity,
             log_format: args.log_format,
+            terminal,
             mode,
         })
     }
@@ -195,7 +199,7 @@ impl Options {
 fn wait_run(
     args: &Args,
     env: &Env,
-    verbosity: i8,
+    terminal: Terminal,
     stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
 ) -> Result<WaitRun, UsageError> {
     let waits = match &args.command {
@@ -285,7 +289,7 @@ fn wait_run(
         waits,
         client,
         history: (!args.no_history).then(|| History::path(env)).flatten(),
-        run: run(args, env, verbosity)?,
+        run: run(args, env, terminal)?,
     })
 }
 
@@ -323,7 +327,7 @@ fn ids<I: StdinId + Clone + Eq + std::hash::Hash>(
     Ok(ids)
 }
 
-fn run(args: &Args, env: &Env, verbosity: i8) -> Result<Run, UsageError> {
+fn run(args: &Args, env: &Env, terminal: Terminal) -> Result<Run, UsageError> {
     if let Some(path) = &args.junit {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if dir.is_some_and(|d| !d.is_dir()) {
@@ -345,7 +349,7 @@ fn run(args: &Args, env: &Env, verbosity: i8) -> Result<Run, UsageError> {
             format: args.output,
             junit: args.junit.clone(),
             env: env.clone(),
-            live: std::io::stderr().is_terminal() && verbosity >= 0,
+            terminal,
             heartbeat: args.heartbeat,
         },
     })

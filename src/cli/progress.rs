@@ -1,22 +1,27 @@
 //! What the waits are doing, while they do it.
 //!
-//! The [`Board`] is the command line's [`Observer`]: the wait loop tells it of every poll and
-//! every end. On a terminal the board is a live display (indicatif), drawn as cargo draws
-//! its status: a line per running wait with its status, its own job's age and when the next
-//! poll comes; a wait that ends is printed once, above the display, with a mark of its
-//! outcome, its own duration and, for a failure, the reason cut to the terminal's width —
-//! and that line never changes again. Log lines are printed above the display too, never
-//! through it, and what is still running is cleared before the final report (after Ctrl-C
-//! as well). Off a terminal (a CI log) the loop's own log lines say each change of status,
-//! and the board adds a heartbeat line at a steady interval, so that CI systems that kill
-//! silent steps do not kill a long wait.
+//! The [`Board`] is the command line's [`Observer`]: the wait loop tells it of every look and
+//! every end, and the board says them as stderr allows ([`Display`]). On a terminal it is a
+//! live display (indicatif), drawn as cargo draws its status: a line per running wait with
+//! its status, its operation's age and why it waits (the next poll; a fault ridden out, a
+//! "not found" believed for a while, a busy instance: each with its countdown); a wait that
+//! ends is printed once, above the display, with a mark of its outcome (green ✔, red ✘),
+//! its duration and, for a failure, the reason cut to the terminal's width — and that line
+//! never changes again, nor does the log say it again. Log lines are printed above the
+//! display, never through it, and what is still running is cleared before the final report
+//! (after Ctrl-C as well). At a dumb terminal the finished lines are printed with word
+//! marks and the rest is logged; off a terminal (a CI log) the log says everything, and the
+//! board adds a heartbeat line at a steady interval, so that CI systems that kill silent
+//! steps do not kill a long wait.
 
+use super::terminal::{Display, Terminal};
 use crate::api::untrusted::{defused, Syntax};
-use crate::api::JobDuration;
-use crate::wait::{JobReport, Observer, Outcome, Subject, WaitEvent};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::api::{ApiError, JobDuration};
+use crate::wait::{JobReport, Observer, Outcome, Seen, Subject, WaitEvent, Waiting};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -37,55 +42,168 @@ pub fn write_log(line: &[u8]) -> std::io::Result<()> {
 #[derive(Debug, Clone, Default)]
 struct Entry {
     status: Option<String>,
-    /// The job's `begin_time` (epoch ms, the server's clock), once seen.
+    /// When the operation began (epoch ms, the server's clock), once seen.
     begin_time: Option<i64>,
     next_poll: Option<Instant>,
+    /// Why it waits, when not for the operation itself.
+    why: Option<Why>,
     finished: bool,
 }
 
-/// How an outcome is marked: symbols, or words where the terminal cannot show them or
-/// the user asked for plain output (`NO_COLOR`, `TERM=dumb`, a locale that is not UTF-8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marks {
-    Symbols,
-    Words,
+/// [`Waiting`], kept for the redraws that count its time down.
+#[derive(Debug, Clone)]
+enum Why {
+    Busy(String),
+    NotFoundYet(String, Instant),
+    Unreachable(String, Instant),
+    Retrying(String, bool),
 }
 
-impl Marks {
-    fn from_env() -> Marks {
-        let var = |name: &str| std::env::var(name).unwrap_or_default();
-        let locale = [var("LC_ALL"), var("LC_CTYPE"), var("LANG")]
-            .into_iter()
-            .find(|v| !v.is_empty())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let utf8 = locale.contains("utf-8") || locale.contains("utf8");
-        if !var("NO_COLOR").is_empty() || var("TERM") == "dumb" || !utf8 {
-            Marks::Words
-        } else {
-            Marks::Symbols
-        }
+impl Why {
+    fn of(waiting: &Waiting<'_>) -> Option<Why> {
+        Some(match *waiting {
+            Waiting::Busy(error) => Why::Busy(short(error)),
+            Waiting::NotFoundYet { error, until } => Why::NotFoundYet(short(error), until),
+            Waiting::Unreachable { error, until, .. } => Why::Unreachable(short(error), until),
+            Waiting::Retrying { error, start } => Why::Retrying(short(error), start),
+            _ => return None,
+        })
     }
 
-    fn of(self, outcome: Outcome) -> &'static str {
-        match (self, outcome) {
-            (Marks::Symbols, Outcome::Success) => "✔",
-            (Marks::Symbols, Outcome::Timeout) => "⏱",
-            (Marks::Symbols, Outcome::Interrupted) => "■",
-            (Marks::Symbols, Outcome::Failed | Outcome::Error) => "✘",
-            (Marks::Words, Outcome::Success) => "ok   ",
-            (Marks::Words, Outcome::Failed) => "FAIL ",
-            (Marks::Words, Outcome::Timeout) => "TIME ",
-            (Marks::Words, Outcome::Error) => "ERROR",
-            (Marks::Words, Outcome::Interrupted) => "STOP ",
-        }
-    }
-
-    fn spinner(self) -> &'static str {
+    /// `not found yet (HTTP 404), giving up in 21s`, counted down to `now`.
+    fn words(&self, next_poll: Instant, now: Instant) -> String {
+        let next = clock(next_poll.saturating_duration_since(now));
         match self {
-            Marks::Symbols => "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ",
-            Marks::Words => "-\\|/ ",
+            Why::Busy(what) => format!("busy ({what}), sending it again in {next}"),
+            Why::NotFoundYet(what, until) => format!(
+                "not found yet ({what}), giving up in {}",
+                clock(until.saturating_duration_since(now))
+            ),
+            Why::Unreachable(what, until) => format!(
+                "no answer yet ({what}), giving up in {}",
+                clock(until.saturating_duration_since(now))
+            ),
+            Why::Retrying(what, false) => format!("{what}, trying again in {next}"),
+            Why::Retrying(what, true) => format!("{what}: not started, sending it again in {next}"),
         }
+    }
+}
+
+/// An error in a few words for a live line: `HTTP 503 DCS.5003`, `connect`.
+fn short(error: &ApiError) -> String {
+    match (error.http_status, error.wire_code()) {
+        (Some(status), Some(code)) => format!("HTTP {status} {code}"),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, code) => code.unwrap_or("error").to_string(),
+    }
+}
+
+/// How an outcome is marked: a coloured symbol, or a word where the terminal cannot show
+/// them or the user asked for plain output (`NO_COLOR`, `TERM=dumb`, a locale that is not
+/// UTF-8). Words are padded to one width, so that names line up.
+fn mark(terminal: Terminal, outcome: Outcome) -> String {
+    use console::Color;
+    let (symbol, word, colour) = match outcome {
+        Outcome::Success => ("✔", "ok   ", Some(Color::Green)),
+        Outcome::Timeout => ("⏱", "TIME ", Some(Color::Yellow)),
+        Outcome::Interrupted => ("■", "STOP ", None),
+        Outcome::Failed => ("✘", "FAIL ", Some(Color::Red)),
+        Outcome::Error => ("✘", "ERROR", Some(Color::Red)),
+    };
+    let text = if terminal.symbols { symbol } else { word };
+    match colour.filter(|_| terminal.colour) {
+        Some(colour) => console::Style::new()
+            .fg(colour)
+            .force_styling(true)
+            .apply_to(text)
+            .to_string(),
+        None => text.to_string(),
+    }
+}
+
+fn spinner(terminal: Terminal) -> &'static str {
+    if terminal.symbols {
+        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "
+    } else {
+        "-\\|/ "
+    }
+}
+
+/// stderr as indicatif draws on it, with the cursor left at the start of the row below the
+/// display rather than where indicatif leaves it, on the last column of its last row. There a
+/// character the terminal echoes — the `^C` of a Ctrl-C typed at the keyboard — would wrap
+/// onto a new row, and the display's clear, counting rows up from the cursor, would leave its
+/// first row (a spinner) behind. Below the display, the echo takes a row of its own.
+#[derive(Debug)]
+struct CursorBelow {
+    term: console::Term,
+    /// Something was written since the last flush: a draw to end with a new row.
+    wrote: AtomicBool,
+    /// The cursor is on the row below the display, where indicatif does not expect it.
+    below: AtomicBool,
+}
+
+impl CursorBelow {
+    fn stderr() -> CursorBelow {
+        CursorBelow {
+            term: console::Term::stderr(),
+            wrote: AtomicBool::new(false),
+            below: AtomicBool::new(false),
+        }
+    }
+
+    /// Back to where indicatif expects the cursor, before it moves or writes.
+    fn back(&self) -> std::io::Result<()> {
+        if self.below.swap(false, Ordering::Relaxed) {
+            self.term.move_cursor_up(1)?;
+        }
+        Ok(())
+    }
+}
+
+impl TermLike for CursorBelow {
+    fn width(&self) -> u16 {
+        TermLike::width(&self.term)
+    }
+    fn height(&self) -> u16 {
+        TermLike::height(&self.term)
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        let back = usize::from(self.below.swap(false, Ordering::Relaxed));
+        TermLike::move_cursor_up(&self.term, n + back)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.back()?;
+        TermLike::move_cursor_down(&self.term, n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.back()?;
+        TermLike::move_cursor_right(&self.term, n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.back()?;
+        TermLike::move_cursor_left(&self.term, n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.back()?;
+        self.wrote.store(true, Ordering::Relaxed);
+        TermLike::write_line(&self.term, s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.back()?;
+        self.wrote.store(true, Ordering::Relaxed);
+        TermLike::write_str(&self.term, s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.back()?;
+        TermLike::clear_line(&self.term)
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        if self.wrote.swap(false, Ordering::Relaxed) {
+            self.term.write_str("\r\n")?;
+            self.below.store(true, Ordering::Relaxed);
+        }
+        TermLike::flush(&self.term)
     }
 }
 
@@ -102,7 +220,7 @@ pub struct Board {
     start: Instant,
     order: Vec<String>,
     width: usize,
-    marks: Marks,
+    terminal: Terminal,
     entries: Mutex<HashMap<String, Entry>>,
     bars: Option<HashMap<String, ProgressBar>>,
 }
@@ -116,17 +234,18 @@ impl std::fmt::Debug for Board {
 }
 
 impl Board {
-    /// A board for `subjects`; `live` shows it on stderr (only on a terminal, the caller's
-    /// choice), else it only feeds the heartbeat.
-    pub fn new(subjects: &[Subject], live: bool) -> Arc<Board> {
+    /// A board for `subjects`, shown as `terminal` allows: a live display only there.
+    pub fn new(subjects: &[Subject], terminal: Terminal) -> Arc<Board> {
         let names: Vec<String> = subjects.iter().map(|s| s.name().to_string()).collect();
         let width = names.iter().map(String::len).max().unwrap_or(0);
-        let marks = Marks::from_env();
-        let bars = live.then(|| {
-            let multi =
-                LIVE.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let bars = (terminal.display == Display::Live).then(|| {
+            let multi = LIVE.get_or_init(|| {
+                let stderr = Box::new(CursorBelow::stderr());
+                // 20 Hz, as indicatif's own stderr target.
+                MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(stderr, 20))
+            });
             let style = ProgressStyle::with_template("{spinner} {prefix}  {msg}")
-                .map(|style| style.tick_chars(marks.spinner()))
+                .map(|style| style.tick_chars(spinner(terminal)))
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             names
                 .iter()
@@ -144,7 +263,7 @@ impl Board {
             start: Instant::now(),
             order: names.clone(),
             width,
-            marks,
+            terminal,
             entries: Mutex::new(
                 names
                     .iter()
@@ -159,27 +278,26 @@ impl Board {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A request for `name` is done: its status now, its job's begin time when known, and
-    /// when the next request comes.
-    pub fn polled(
-        &self,
-        name: &str,
-        status: Option<&str>,
-        begin_time: Option<i64>,
-        next_poll: Instant,
-    ) {
+    /// A look at `name` is done: what it saw, why it waits, and when the next look comes.
+    /// Without a live line to say why, the log says it.
+    pub fn polled(&self, name: &str, seen: Seen<'_>, waiting: &Waiting<'_>, next_poll: Instant) {
         if let Some(entry) = self.entries().get_mut(name) {
-            if let Some(status) = status {
+            if let Some(status) = seen.status {
                 entry.status = Some(status.to_string());
             }
-            entry.begin_time = begin_time.or(entry.begin_time);
+            entry.begin_time = seen.begin_time.or(entry.begin_time);
             entry.next_poll = Some(next_poll);
+            entry.why = Why::of(waiting);
         }
-        self.redraw(name);
+        if self.bars.is_some() {
+            self.redraw(name);
+        } else {
+            log_waiting(name, waiting, next_poll);
+        }
     }
 
-    /// The wait for `report` is over: its line is printed once, above the display, and its
-    /// place in the display is given up.
+    /// The wait for `report` is over: its line is printed once (above the live display, or
+    /// as a line at a dumb terminal), and its place in the display is given up.
     pub fn finished(&self, report: &JobReport) {
         let name = report.name();
         if let Some(entry) = self.entries().get_mut(name) {
@@ -187,19 +305,27 @@ impl Board {
             entry.next_poll = None;
             entry.finished = true;
         }
-        if let Some(bar) = self.bars.as_ref().and_then(|bars| bars.get(name)) {
-            let line = self.finished_line(report);
-            // indicatif writes to stderr itself, so its lines are defused here, not in `say`.
-            bar.println(defused(&line, Syntax::Json));
-            bar.finish_and_clear();
+        let line = || defused(&self.finished_line(report), Syntax::Json).into_owned();
+        match (
+            self.terminal.display,
+            self.bars.as_ref().and_then(|b| b.get(name)),
+        ) {
+            (Display::Live, Some(bar)) => {
+                // indicatif writes to stderr itself, so its lines are defused here, not in `say`.
+                bar.println(line());
+                bar.finish_and_clear();
+            }
+            (Display::Lines, _) => {
+                let _ = write_log(format!("{}\n", line()).as_bytes());
+            }
+            _ => {}
         }
     }
 
     /// `✔ job-1  SUCCESS  3.012s`, `✘ job-2  FAIL  1.600s  the reason, cut to the width`.
     fn finished_line(&self, report: &JobReport) -> String {
         let mut line = format!(
-            "{} {:<width$}  {}",
-            self.marks.of(report.outcome),
+            "{:<width$}  {}",
             report.name(),
             report.status.as_deref().unwrap_or(report.outcome.as_str()),
             width = self.width
@@ -211,13 +337,14 @@ impl Board {
         if report.outcome != Outcome::Success && !detail.is_empty() {
             let _ = write!(line, "  {detail}");
         }
-        fit(&line, 0)
+        let mark = mark(self.terminal, report.outcome);
+        let taken = console::measure_text_width(&mark) + 1;
+        format!("{mark} {}", fit(&line, taken))
     }
 
-    /// `RUNNING  12s  next poll in 3s`: the age is the job's own, from its begin time, or
-    /// the wait's while the job has not said when it began.
+    /// `RUNNING  12s  next poll in 3s`: the age is the operation's own, from its begin time,
+    /// or the wait's while it has not said when it began; then why it waits.
     fn line(&self, entry: &Entry) -> String {
-        let mut line = entry.status.clone().unwrap_or_else(|| "-".into());
         let waited = self.start.elapsed();
         let age = entry
             .begin_time
@@ -230,13 +357,20 @@ impl Board {
                 Some(Duration::from_millis(u64::try_from(age).ok()?))
             })
             .unwrap_or(waited);
-        let _ = write!(line, "  {}", clock(age));
+        let mut line = match &entry.status {
+            Some(status) => format!("{status}  {}", clock(age)),
+            None => clock(age),
+        };
         if let Some(next) = entry.next_poll {
-            let _ = write!(
-                line,
-                "  next poll in {}",
-                clock(next.saturating_duration_since(Instant::now()))
-            );
+            let now = Instant::now();
+            let why = match &entry.why {
+                Some(why) => why.words(next, now),
+                None => format!(
+                    "next poll in {}",
+                    clock(next.saturating_duration_since(now))
+                ),
+            };
+            let _ = write!(line, "  {why}");
         }
         line
     }
@@ -328,18 +462,41 @@ impl Observer for Board {
         match event {
             WaitEvent::Polled {
                 subject,
-                job,
+                seen,
+                waiting,
                 next_poll,
                 ..
-            } => self.polled(
-                subject.name(),
-                job.map(|j| j.status.as_str()),
-                job.and_then(|j| j.begin_time),
-                *next_poll,
-            ),
+            } => self.polled(subject.name(), *seen, waiting, *next_poll),
             WaitEvent::Finished(report) => self.finished(report),
         }
     }
+}
+
+/// Why a wait goes on, in the log, where no live line says it. A busy start is the
+/// library's to log (once a refusal, not once a try).
+fn log_waiting(name: &str, waiting: &Waiting<'_>, next_poll: Instant) {
+    let next = next_poll
+        .saturating_duration_since(Instant::now())
+        .as_secs_f64();
+    let (error, start) = match *waiting {
+        Waiting::NotFoundYet { error, .. } => {
+            tracing::info!("{name}: not visible yet ({error}); trying again");
+            return;
+        }
+        Waiting::Unreachable { error, start, .. } | Waiting::Retrying { error, start } => {
+            (error, start)
+        }
+        _ => return,
+    };
+    let again = if start {
+        "it did not start: sending it again"
+    } else {
+        "trying again"
+    };
+    tracing::warn!(
+        "{name}: {}; {again} in {next:.1}s",
+        error.with_causes().without_request_id()
+    );
 }
 
 /// `12s`, `4m 05s`, `1h 02m`.
@@ -362,9 +519,15 @@ mod tests {
         let ids: Vec<Subject> = ["j1", "j2", "j3"]
             .map(|id| Subject::Job(id.parse().unwrap()))
             .to_vec();
-        let board = Board::new(&ids, false);
-        board.polled("j2", Some("RUNNING"), None, Instant::now());
-        board.polled("j3", Some("RUNNING"), None, Instant::now());
+        let log = Terminal {
+            display: Display::Log,
+            colour: false,
+            symbols: false,
+        };
+        let board = Board::new(&ids, log);
+        let running = Seen::new(Some("RUNNING"), None);
+        board.polled("j2", running, &Waiting::InProgress, Instant::now());
+        board.polled("j3", running, &Waiting::InProgress, Instant::now());
         board.finished(&sample(Outcome::Failed)); // j1
         tokio::time::sleep(Duration::from_secs(245)).await;
         assert_eq!(

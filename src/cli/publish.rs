@@ -6,6 +6,7 @@ use super::export;
 use super::options::{Outputs, Run};
 use super::progress::Board;
 use super::signals::SignalWatch;
+use super::terminal::{stdout_columns, Display};
 use crate::api::untrusted::{defused, Syntax};
 use crate::wait::{ExitStatus, JobReport, Subject, WaitOptions};
 use std::future::Future;
@@ -25,8 +26,8 @@ where
 {
     let Run { mut wait, outputs } = run;
     let signals = SignalWatch::start();
-    let board = Board::new(subjects, outputs.live);
-    let shown = if outputs.live {
+    let board = Board::new(subjects, outputs.terminal);
+    let shown = if outputs.terminal.display == Display::Live {
         tokio::spawn(board.clone().tick())
     } else {
         tokio::spawn(board.clone().heartbeat(outputs.heartbeat))
@@ -47,7 +48,7 @@ where
 /// the exit code: it reports the jobs. A closed stdout (`| head`) is no reason to panic.
 pub fn publish(reports: &[JobReport], status: ExitStatus, outputs: &Outputs) {
     let rendered = match outputs.format {
-        OutputFormat::Text => export::text::render(reports),
+        OutputFormat::Text => export::text::render(reports, stdout_columns()),
         OutputFormat::Json => export::json::render(reports),
     };
     let mut stdout = std::io::stdout().lock();

@@ -5,6 +5,11 @@
 const COMMANDS: &[(&str, &str)] = &[
     ("swap", "dcs-wait swap <INSTANCE_ID>..."),
     ("instance", "dcs-wait instance <INSTANCE_ID>..."),
+    ("backup", "dcs-wait backup <INSTANCE_ID>..."),
+    (
+        "restore",
+        "dcs-wait restore --from <BACKUP_ID> <INSTANCE_ID>",
+    ),
     (
         "wait",
         "dcs-wait <JOB_ID>... (waiting on jobs takes no command)",

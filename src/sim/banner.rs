@@ -66,10 +66,23 @@ pub fn banner(scenario: &Scenario, url: &str, ca_bundle: Option<&Path>) -> Strin
                 instance.swap_run_ms as f64 / 1000.0
             ),
         ));
-        commands.push((
-            format!("dcs-wait instance {id}"),
-            "ready: RUNNING, no task in progress".into(),
-        ));
+        // Ready once its last status span and its last task are over.
+        let busy_ms = instance
+            .timeline
+            .iter()
+            .map(|span| span.until_ms as i64)
+            .chain(instance.tasks.iter().map(|t| t.start_ms + t.run_ms as i64))
+            .max()
+            .unwrap_or(0);
+        let ready = match (instance.timeline.first(), busy_ms) {
+            (Some(first), ms) if ms > 0 => format!(
+                "{}, then ready after {:.1} s: RUNNING, no task in progress",
+                first.status,
+                ms as f64 / 1000.0
+            ),
+            _ => "ready: RUNNING, no task in progress".into(),
+        };
+        commands.push((format!("dcs-wait instance {id}"), ready));
         commands.push((
             format!("dcs-wait backup {id}"),
             format!(

@@ -708,6 +708,22 @@ impl Scenario {
                     }],
                     ..SimInstance::new("", 0)
                 },
+                // Resized by someone else: ready once its task is done.
+                SimInstance {
+                    instance_id: "3b2a1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d".into(),
+                    timeline: vec![StatusSpan {
+                        status: "EXTENDING".into(),
+                        until_ms: 2_000,
+                    }],
+                    tasks: vec![SimTask {
+                        name: "EXTEND".into(),
+                        start_ms: -500,
+                        run_ms: 2_500,
+                        final_status: "SUCCESS".into(),
+                        details: None,
+                    }],
+                    ..SimInstance::new("", 0)
+                },
             ],
         }
     }

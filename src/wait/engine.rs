@@ -10,8 +10,8 @@
 //! A new kind of wait is a struct of what it has seen so far and an `impl Kind`: its
 //! [`subject`](Kind::subject), one [`look`](Kind::look) — requests through [`Reads`], a
 //! [`Look`] back — and its [`report`](Kind::report); then an entry point that hands
-//! [`fan_out::each`](super::fan_out::each) a constructor. `job`, `not_found_until` and
-//! `retrying` have defaults.
+//! [`fan_out::each`](super::fan_out::each) a constructor. `seen`, `not_found_until` and
+//! `starts` have defaults.
 //!
 //! Two clocks of backoff meet here. The kind says when to look again after a look that
 //! settled nothing, usually from the [`Schedule`](super::Schedule). After a transient fault
@@ -19,11 +19,12 @@
 //! to any `Retry-After`, and reset by the next look that reads something. All timing goes
 //! through `tokio::time`, which `tokio::time::pause` turns into virtual time.
 
-use super::observer::WaitEvent;
+use super::observer::{Seen, WaitEvent, Waiting};
 use super::options::{Backoff, WaitOptions};
 use super::report::{JobReport, Outcome, Subject};
 use super::schedule::Window;
-use crate::api::{ApiError, ErrorKind, Job, PollError};
+use super::OUTCOME;
+use crate::api::{ApiError, ErrorKind, PollError};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,9 +94,9 @@ pub(super) trait Kind: Send {
     fn look(&mut self, reads: &mut Reads<'_>)
         -> impl Future<Output = Result<Look, Outcome>> + Send;
 
-    /// The job last seen (a swap's task is followed as one), for the observer.
-    fn job(&self) -> Option<&Job> {
-        None
+    /// What the wait last saw, for the observer.
+    fn seen(&self) -> Seen<'_> {
+        Seen::default()
     }
 
     /// Until when a "not found" is believed to be "not visible yet": by default the wait's
@@ -104,9 +105,10 @@ pub(super) trait Kind: Send {
         later(clock.start, options.not_found_grace)
     }
 
-    /// What another try after a transient fault is, in the log's words.
-    fn retrying(&self) -> &'static str {
-        "trying again"
+    /// Whether the next look sends a start (nothing proved the last one started), for the
+    /// observer: a fault ridden out is then a start sent again, not a read.
+    fn starts(&self) -> bool {
+        false
     }
 
     /// The report, once the wait is over; `polls` counts every request it made.
@@ -153,13 +155,18 @@ pub(super) async fn drive<K: Kind>(
             Ok(look) => look,
             Err(outcome) => return kind.report(outcome, reads.polls, last_error),
         };
-        let delay = match look {
+        let (delay, why) = match look {
             Look::End(outcome, error) => return kind.report(outcome, reads.polls, error),
             Look::Again { delay, kept } => {
                 retries = None;
                 unreachable_until = None;
+                let why = if kept.is_some() {
+                    Why::Busy
+                } else {
+                    Why::InProgress
+                };
                 last_error = kept;
-                delay
+                (delay, why)
             }
             Look::Failed(failure) => {
                 if !unreached(&failure) {
@@ -170,11 +177,10 @@ pub(super) async fn drive<K: Kind>(
                     unreachable: unreachable_until,
                 };
                 let retries = retries.get_or_insert_with(|| Box::new(options.retry.backoff(seed)));
-                let (name, retrying) = (kind.subject().name(), kind.retrying());
-                match ride_out(name, failure, retrying, retries, graces, options) {
-                    Ok((delay, error)) => {
+                match ride_out(kind.subject().name(), failure, retries, graces, options) {
+                    Ok((delay, error, why)) => {
                         last_error = Some(error);
-                        delay
+                        (delay, why)
                     }
                     Err(error) => return kind.report(Outcome::Error, reads.polls, Some(error)),
                 }
@@ -187,18 +193,32 @@ pub(super) async fn drive<K: Kind>(
                     .as_ref()
                     .is_some_and(|e| e.kind == ErrorKind::Connect)
             {
-                tracing::error!("{name}: deadline reached, and the server never answered");
+                tracing::error!(target: OUTCOME, "{name}: deadline reached, and the server never answered");
                 return kind.report(Outcome::Error, reads.polls, last_error);
             }
-            tracing::warn!("{name}: deadline reached; the wait is not over");
+            tracing::warn!(target: OUTCOME, "{name}: deadline reached; the wait is not over");
             return kind.report(Outcome::Timeout, reads.polls, last_error);
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
         if let Some(observer) = &options.observer {
+            let waiting = match (why, last_error.as_ref()) {
+                (Why::Busy, Some(error)) => Waiting::Busy(error),
+                (Why::NotFoundYet(until), Some(error)) => Waiting::NotFoundYet { error, until },
+                (Why::Unreachable(until), Some(error)) => Waiting::Unreachable {
+                    error,
+                    until,
+                    start: kind.starts(),
+                },
+                (Why::Retrying, Some(error)) => Waiting::Retrying {
+                    error,
+                    start: kind.starts(),
+                },
+                _ => Waiting::InProgress,
+            };
             observer.on_event(&WaitEvent::Polled {
                 subject,
-                job: kind.job(),
-                error: last_error.as_ref(),
+                seen: kind.seen(),
+                waiting,
                 next_poll: next_at,
             });
         }
@@ -208,6 +228,16 @@ pub(super) async fn drive<K: Kind>(
             next_at - Instant::now()
         );
     }
+}
+
+/// Why the wait goes on, before the error it names is kept: [`Waiting`] without the borrow.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    InProgress,
+    Busy,
+    NotFoundYet(Instant),
+    Unreachable(Instant),
+    Retrying,
 }
 
 /// Whether a failed read never reached the server: no connection could be opened.
@@ -223,37 +253,37 @@ struct Graces {
     unreachable: Option<Instant>,
 }
 
-/// After a failed read: how long until the next try, with the error to keep; or the error
-/// that ends the wait.
+/// After a failed read: how long until the next try, with the error to keep and why the
+/// wait goes on; or the error that ends the wait. What is ridden out is the observer's to
+/// say (the command line words it); what ends the wait is logged here.
 fn ride_out(
     name: &str,
     failure: PollError,
-    retrying: &str,
     retries: &mut Backoff,
     graces: Graces,
     options: &WaitOptions,
-) -> Result<(Duration, ApiError), ApiError> {
+) -> Result<(Duration, ApiError, Why), ApiError> {
     let now = Instant::now();
     let grace_end = graces.not_found;
     match failure {
         PollError::Final(error) => {
-            tracing::error!("{name}: {}", error.with_causes());
+            tracing::error!(target: OUTCOME, "{name}: {}", error.with_causes());
             Err(error)
         }
         PollError::NotFound(error) => {
             if now >= grace_end {
-                tracing::error!("{name}: still not found after the grace period: {error}");
+                tracing::error!(target: OUTCOME, "{name}: still not found after the grace period: {error}");
                 return Err(error);
             }
-            tracing::info!("{name}: not visible yet ({error}); trying again");
             // Look once more right at the end of the grace period rather than past it.
-            Ok((retries.next_delay().min(grace_end - now), error))
+            let delay = retries.next_delay().min(grace_end - now);
+            Ok((delay, error, Why::NotFoundYet(grace_end)))
         }
         PollError::Transient { error, .. }
             if error.kind == ErrorKind::Connect
                 && graces.unreachable.is_some_and(|end| now >= end) =>
         {
-            tracing::error!("{name}: never reached the server: {}", error.with_causes());
+            tracing::error!(target: OUTCOME, "{name}: never reached the server: {}", error.with_causes());
             Err(error)
         }
         PollError::Transient { error, retry_after } => {
@@ -261,20 +291,17 @@ fn ride_out(
                 limiter.throttled();
             }
             let mut delay = retries.next_delay().max(retry_after.unwrap_or_default());
+            let mut why = Why::Retrying;
             if let (ErrorKind::Connect, Some(end)) = (error.kind, graces.unreachable) {
                 // Try once more right at the end of the grace rather than past it.
                 delay = delay.min(end - now);
+                why = Why::Unreachable(end);
             }
             // The request id is said where the fault is final; a retried one has it at -v.
-            tracing::warn!(
-                "{name}: {}; {retrying} in {:.1}s",
-                error.with_causes().without_request_id(),
-                delay.as_secs_f64()
-            );
             if let Some(id) = &error.request_id {
                 tracing::debug!("{name}: request id {id}");
             }
-            Ok((delay, error))
+            Ok((delay, error, why))
         }
     }
 }

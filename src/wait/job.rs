@@ -2,9 +2,11 @@
 
 use super::engine::{Kind, Look, Reads};
 use super::fan_out;
+use super::observer::Seen;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
+use super::{NARRATION, OUTCOME};
 use crate::api::{ApiError, Job, JobId, PollError, Status};
 use std::future::Future;
 use std::sync::Arc;
@@ -84,8 +86,8 @@ impl<S: JobSource> Kind for JobWait<S> {
         Ok(self.followed.conclude(self.subject.name(), answer, reads))
     }
 
-    fn job(&self) -> Option<&Job> {
-        self.followed.last.as_ref()
+    fn seen(&self) -> Seen<'_> {
+        self.followed.seen()
     }
 
     fn not_found_until(&self, options: &WaitOptions, _: super::engine::Clock) -> Instant {
@@ -108,6 +110,15 @@ pub(super) struct Followed {
 impl Followed {
     pub(super) fn since(since: Instant) -> Followed {
         Followed { since, last: None }
+    }
+
+    /// Its last status and begin time, for the observer.
+    pub(super) fn seen(&self) -> Seen<'_> {
+        let last = self.last.as_ref();
+        Seen::new(
+            last.map(|job| job.status.as_str()),
+            last.and_then(|job| job.begin_time),
+        )
     }
 
     /// What one read of it says: it ended, or when to look again.
@@ -154,7 +165,8 @@ impl Followed {
     }
 }
 
-/// One line per change of status, not per poll; an unknown status is a warning, once.
+/// One line per change of status, not per poll; an unknown status is a warning, once. The
+/// last line says how it ended: an error when it failed.
 fn log_change(name: &str, previous: Option<&Job>, job: &Job) {
     if previous.map(|p| &p.status) == Some(&job.status) {
         return;
@@ -163,6 +175,8 @@ fn log_change(name: &str, previous: Option<&Job>, job: &Job) {
         Status::Unknown(raw) => {
             tracing::warn!("{name}: unknown status {raw:?}: not a finished state, still waiting")
         }
-        status => tracing::info!("{name}: {status}"),
+        Status::Success => tracing::info!(target: OUTCOME, "{name}: {}", job.status),
+        Status::Failed { .. } => tracing::error!(target: OUTCOME, "{name}: {}", job.status),
+        status => tracing::info!(target: NARRATION, "{name}: {status}"),
     }
 }

@@ -46,7 +46,14 @@ pub use engine::LAST_POLL_HEADROOM;
 pub use history::{History, Priors, ENV_HISTORY_FILE};
 pub use job::{wait_all, wait_one};
 pub use limiter::RateLimiter;
-pub use observer::{Observer, WaitEvent};
+pub use observer::{Observer, Seen, WaitEvent, Waiting};
+
+/// The log target of lines that narrate a wait's progress (a status, a busy start): a live
+/// display that shows the same takes them off the log.
+pub(crate) const NARRATION: &str = "dcs_wait::narration";
+/// The log target of the line that says how a wait ended: a display that prints each
+/// finished wait once takes it off the log.
+pub(crate) const OUTCOME: &str = "dcs_wait::outcome";
 pub use options::{Retry, WaitOptions};
 pub use ready::{ready_all, CONFIRM_AFTER};
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! command line's live display and heartbeat are one observer; a test can be another.
 
 use super::report::{JobReport, Subject};
-use crate::api::{ApiError, Job};
+use crate::api::ApiError;
 use std::fmt;
 use tokio::time::Instant;
 
@@ -10,21 +10,77 @@ use tokio::time::Instant;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WaitEvent<'a> {
-    /// A request for `subject` is done and its wait is not over; the next request is due
-    /// at `next_poll`.
+    /// A look at `subject` is done and its wait is not over; the next look is due at
+    /// `next_poll`.
     Polled {
         /// What is waited on.
         subject: &'a Subject,
-        /// The last job seen (this poll's, or an earlier one's when this poll failed); a
-        /// swap's background task is followed as a job.
-        job: Option<&'a Job>,
-        /// Why this request did not read the job, when it did not.
-        error: Option<&'a ApiError>,
-        /// When the next poll is due.
+        /// What the wait last saw of it (this look's, or an earlier one's when this look
+        /// read nothing).
+        seen: Seen<'a>,
+        /// Why the wait goes on.
+        waiting: Waiting<'a>,
+        /// When the next look is due.
         next_poll: Instant,
     },
     /// The wait for one job is over.
     Finished(&'a JobReport),
+}
+
+/// What a wait last saw of what it waits on: enough for a line on a display.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Seen<'a> {
+    /// The status as the server words it: a job's (`RUNNING`), a swap's task, a backup's
+    /// record, an instance's (`EXTENDING`); `None` before the first answer.
+    pub status: Option<&'a str>,
+    /// When the operation began, epoch milliseconds on the server's clock, once known.
+    pub begin_time: Option<i64>,
+}
+
+impl<'a> Seen<'a> {
+    /// A status and a begin time.
+    pub fn new(status: Option<&'a str>, begin_time: Option<i64>) -> Seen<'a> {
+        Seen { status, begin_time }
+    }
+}
+
+/// Why a wait goes on after a look.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Waiting<'a> {
+    /// The look read what is waited on, and it is not over.
+    InProgress,
+    /// DCS refused a start for now (the instance is busy with another operation): the start
+    /// is sent again, as nothing started.
+    Busy(&'a ApiError),
+    /// Not found, and believed not visible yet until `until`: then the wait ends as an error.
+    NotFoundYet {
+        /// The "not found".
+        error: &'a ApiError,
+        /// When the grace ends.
+        until: Instant,
+    },
+    /// No connection could be opened, and the server has never answered: tried until
+    /// `until`, then the wait ends as an error.
+    Unreachable {
+        /// Why the connection failed.
+        error: &'a ApiError,
+        /// When the grace ends.
+        until: Instant,
+        /// Whether the request tried again is the start (which nothing sent, so nothing
+        /// started).
+        start: bool,
+    },
+    /// A fault that passes (a 5xx, a 429, a dropped connection): the same request is made
+    /// again at the next poll. `start` when that request is a start that nothing proved
+    /// started.
+    Retrying {
+        /// The fault.
+        error: &'a ApiError,
+        /// Whether the request made again is the start.
+        start: bool,
+    },
 }
 
 /// Told of every [`WaitEvent`], as it happens, from the waiting task: it should return

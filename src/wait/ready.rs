@@ -12,9 +12,11 @@
 
 use super::engine::{Kind, Look, Reads};
 use super::fan_out;
+use super::observer;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::InstanceSource;
+use super::{NARRATION, OUTCOME};
 use crate::api::{
     ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
 };
@@ -112,6 +114,11 @@ impl<S: InstanceSource> Ready<S> {
         }
     }
 
+    /// The instance's status, as last read.
+    pub(super) fn status(&self) -> Option<&str> {
+        self.seen.status.as_deref()
+    }
+
     /// Why it will not get ready, once a look found that.
     pub(super) fn fail_reason(&self) -> Option<&str> {
         self.seen.fail_reason.as_deref()
@@ -155,18 +162,18 @@ impl<S: InstanceSource> Kind for Ready<S> {
         Ok(match state {
             Err(failure) => Look::Failed(failure),
             Ok(State::Broken(why)) => {
-                tracing::error!("{name}: {why}");
+                tracing::error!(target: OUTCOME, "{name}: {why}");
                 seen.fail_reason = Some(why.to_string());
                 Look::End(Outcome::Failed, None)
             }
             Ok(State::Ready) if ready_before => match seen.failed_task() {
                 Some(reason) => {
-                    tracing::error!("{name}: ready, but {reason}");
+                    tracing::error!(target: OUTCOME, "{name}: ready, but {reason}");
                     seen.fail_reason = Some(reason);
                     Look::End(Outcome::Failed, None)
                 }
                 None => {
-                    tracing::info!("{name}: ready (RUNNING, no task in progress)");
+                    tracing::info!(target: OUTCOME, "{name}: ready (RUNNING, no task in progress)");
                     Look::End(Outcome::Success, None)
                 }
             },
@@ -176,6 +183,10 @@ impl<S: InstanceSource> Kind for Ready<S> {
             }
             Ok(State::Busy(age)) => Look::again(reads.scheduled(age, reads.clock().start, None)),
         })
+    }
+
+    fn seen(&self) -> observer::Seen<'_> {
+        observer::Seen::new(self.seen.status.as_deref(), self.seen.begin_ms)
     }
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
@@ -189,6 +200,8 @@ struct Seen {
     status: Option<String>,
     /// The tasks within the window, newest first, as last seen.
     counted: Vec<Task>,
+    /// When the earliest task in progress was created (server clock, epoch ms), if one is.
+    begin_ms: Option<i64>,
     /// Whether the last look found it ready, to be confirmed.
     ready_once: bool,
     fail_reason: Option<String>,
@@ -198,6 +211,7 @@ impl Seen {
     fn note_status(&mut self, instance_id: &InstanceId, instance: &Instance) {
         if instance.status != self.status {
             tracing::info!(
+                target: NARRATION,
                 "{instance_id}: {}",
                 instance.status.as_deref().unwrap_or("(no status)")
             );
@@ -233,7 +247,8 @@ impl Seen {
             .tasks
             .iter()
             .filter(|task| task.status.is_in_progress());
-        match in_progress.filter_map(|task| task.created_at).min() {
+        self.begin_ms = in_progress.clone().filter_map(|task| task.created_at).min();
+        match self.begin_ms {
             Some(earliest) => {
                 let age = list
                     .answered_at

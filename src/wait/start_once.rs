@@ -14,10 +14,12 @@
 
 use super::engine::{later, no_answer, Clock, Kind, Look, Reads};
 use super::job::Followed;
+use super::observer;
 use super::options::WaitOptions;
 use super::ready::Ready;
 use super::report::{JobReport, Outcome, Subject};
 use super::swap::InstanceSource;
+use super::NARRATION;
 use crate::api::{ApiError, ErrorKind, InstanceId, Job, PollError, Start};
 use std::fmt::Display;
 use std::future::Future;
@@ -257,6 +259,7 @@ impl Starting {
                 let delay = reads.scheduled(None, first_try, None);
                 if self.busy_with.as_ref() != Some(&error.code) {
                     tracing::warn!(
+                        target: NARRATION,
                         "{instance_id}: busy, the {name} did not start ({error}); sending it \
                          again when the instance is free, next in {delay:.1?}"
                     );
@@ -370,12 +373,16 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
         Ok(self.concluded(look))
     }
 
-    fn job(&self) -> Option<&Job> {
+    fn seen(&self) -> observer::Seen<'_> {
         match &self.phase {
-            Phase::Starting(_) => None,
-            Phase::Following { followed, .. }
-            | Phase::FindingOut { followed, .. }
-            | Phase::Readying { followed, .. } => followed.last.as_ref(),
+            Phase::Starting(_) => observer::Seen::default(),
+            Phase::Following { followed, .. } | Phase::FindingOut { followed, .. } => {
+                followed.seen()
+            }
+            // The instance's status (RESTORING), since the operation began.
+            Phase::Readying {
+                ready, followed, ..
+            } => observer::Seen::new(ready.status(), followed.seen().begin_time),
         }
     }
 
@@ -389,11 +396,8 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
         }
     }
 
-    fn retrying(&self) -> &'static str {
-        match self.phase {
-            Phase::Starting(_) => "it did not start: sending it again",
-            _ => "trying again",
-        }
+    fn starts(&self) -> bool {
+        matches!(self.phase, Phase::Starting(_))
     }
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {

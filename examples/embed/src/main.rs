@@ -29,8 +29,8 @@ async fn main() -> ExitCode {
     let options = WaitOptions {
         // Any closure is an observer: here, one line per poll on stderr.
         observer: Some(Arc::new(|event: &WaitEvent<'_>| {
-            if let WaitEvent::Polled { subject, job, .. } = event {
-                let status = job.map_or("-", |j| j.status.as_str());
+            if let WaitEvent::Polled { subject, seen, .. } = event {
+                let status = seen.status.unwrap_or("-");
                 eprintln!("embed: {} is {status}", subject.name());
             }
         })),

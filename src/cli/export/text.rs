@@ -6,8 +6,26 @@ use crate::api::{JobDuration, TaskStatus};
 use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
-/// The table: an INSTANCE column when some report is about an instance.
-pub fn render(reports: &[JobReport]) -> String {
+/// The table: an INSTANCE column when some report is about an instance. With `columns` (a
+/// terminal's width), each line is cut with `…` to fit: DETAIL, last, goes first; the whole
+/// text is in JSON and off a terminal.
+pub fn render(reports: &[JobReport], columns: Option<usize>) -> String {
+    let table = table(reports);
+    match columns {
+        None => table,
+        Some(columns) => table
+            .lines()
+            .map(|line| {
+                // One column short of the width: a line that fills it would wrap on some
+                // terminals.
+                let room = columns.saturating_sub(1).max(20);
+                format!("{}\n", console::truncate_str(line, room, "…"))
+            })
+            .collect(),
+    }
+}
+
+fn table(reports: &[JobReport]) -> String {
     let dash = || "-".to_string();
     let instances = reports.iter().any(|r| r.instance_id.is_some());
     let rows: Vec<Vec<String>> = reports
@@ -121,7 +139,7 @@ mod tests {
         other.job_id = Some("a-much-longer-job-id".parse().unwrap());
         other.fail_reason = None;
         other.status = Some("SUCCESS".into());
-        let text = render(&[sample(Outcome::Failed), other]);
+        let text = render(&[sample(Outcome::Failed), other], None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         let col = |l: &str| l.find("masterStandbySwapJob").unwrap();
@@ -146,7 +164,7 @@ mod tests {
             task("masterStandbySwapJob", "SUCCESS", 600_000, 602_500),
             task("RESTART", "EXECUTING", 700_000, 701_000),
         ]);
-        let text = render(&[r.clone()]);
+        let text = render(&[r.clone()], None);
         let tail: Vec<&str> = text.lines().skip(3).collect();
         assert_eq!(
             tail,
@@ -159,7 +177,7 @@ mod tests {
             "{text}"
         );
         r.tasks = Some(Vec::new());
-        assert!(render(&[r])
+        assert!(render(&[r], None)
             .ends_with("inst-1: no task was created within --since before the wait began\n"));
     }
 
@@ -169,7 +187,7 @@ mod tests {
         wide.status = Some("运行中🚀".into());
         let mut narrow = sample(Outcome::Failed);
         narrow.status = Some("RUNNING".into());
-        let text = render(&[wide, narrow]);
+        let text = render(&[wide, narrow], None);
         let lines: Vec<&str> = text.lines().collect();
         let column = |line: &str| {
             let at = line.find("failed").unwrap();
@@ -186,8 +204,24 @@ mod tests {
     fn end_before_begin_is_said_not_negative() {
         let mut r = sample(Outcome::Success);
         (r.begin_time, r.end_time, r.duration_ms) = (Some(2000), Some(1000), None);
-        let text = render(&[r]);
+        let text = render(&[r], None);
         assert!(text.contains("end_time before begin_time"), "{text}");
         assert!(!text.contains("-1000"));
+    }
+
+    #[test]
+    fn at_a_terminal_every_line_fits_its_width() {
+        let mut r = sample(Outcome::Failed);
+        r.fail_reason = Some(format!("the standby is not in sync: {}", "lag ".repeat(40)));
+        let whole = render(&[r.clone()], None);
+        assert!(whole.contains(&"lag ".repeat(39)), "{whole}");
+        for columns in [100, 60] {
+            let fit = render(&[r.clone()], Some(columns));
+            for line in fit.lines() {
+                assert!(width(line) < columns, "{columns}: {line:?}");
+            }
+            assert!(fit.lines().nth(1).unwrap().ends_with('…'), "{fit}");
+            assert_eq!(fit.lines().count(), whole.lines().count());
+        }
     }
 }

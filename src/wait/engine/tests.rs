@@ -3,7 +3,7 @@
 
 use crate::api::{ApiError, ErrorKind, Job, JobId, PollError};
 use crate::wait::{
-    wait_all, JobReport, JobSource, Outcome, Retry, Schedule, WaitEvent, WaitOptions,
+    wait_all, JobReport, JobSource, Outcome, Retry, Schedule, WaitEvent, WaitOptions, Waiting,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -127,29 +127,49 @@ async fn polls_on_the_schedule_until_success() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_observer_is_told_of_every_poll_and_the_end() {
+async fn the_observer_is_told_of_every_poll_why_it_waits_and_the_end() {
+    let not_found = Err(PollError::NotFound(ApiError::new(
+        ErrorKind::NotFound,
+        "404",
+    )));
     let script = Script::new(
-        vec![now(transient(Some("http_503"), None)), now(job("RUNNING"))],
+        vec![
+            now(not_found),
+            now(transient(Some("http_503"), None)),
+            now(job("RUNNING")),
+        ],
         now(job("SUCCESS")),
     );
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = seen.clone();
     let started = Instant::now();
+    let secs = move |at: Instant| (at - started).as_secs_f64();
     let options = WaitOptions {
         observer: Some(Arc::new(move |event: &WaitEvent<'_>| {
             let line = match event {
                 WaitEvent::Polled {
                     subject,
-                    job,
-                    error,
+                    seen,
+                    waiting,
                     next_poll,
-                } => format!(
-                    "{} {} {} next {:.2}",
-                    subject.name(),
-                    job.map_or("-", |j| j.status.as_str()),
-                    error.map_or("-", |e| e.wire_code().unwrap_or("?")),
-                    (*next_poll - started).as_secs_f64()
-                ),
+                } => {
+                    let why = match waiting {
+                        Waiting::InProgress => "-".to_string(),
+                        Waiting::NotFoundYet { until, .. } => {
+                            format!("not found until {:.0}", secs(*until))
+                        }
+                        Waiting::Retrying { error, start } => {
+                            format!("retrying {} {start}", error.wire_code().unwrap_or("?"))
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    format!(
+                        "{} {} {why} next {:.2}",
+                        subject.name(),
+                        seen.status.unwrap_or("-"),
+                        secs(*next_poll)
+                    )
+                }
                 WaitEvent::Finished(report) => format!("{} {}", report.name(), report.outcome),
             };
             log.lock().unwrap().push(line);
@@ -161,7 +181,8 @@ async fn the_observer_is_told_of_every_poll_and_the_end() {
     assert_eq!(
         *seen.lock().unwrap(),
         [
-            "job-1 - http_503 next 0.50",
+            "job-1 - not found until 30 next 0.50",
+            "job-1 - retrying http_503 false next 1.50",
             "job-1 RUNNING - next 2.15",
             "job-1 success",
         ]
