@@ -7,81 +7,131 @@ use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
 /// The table: an INSTANCE column when some report is about an instance. With `columns` (a
-/// terminal's width), each line is cut with `…` to fit: DETAIL, last, goes first; the whole
-/// text is in JSON and off a terminal.
+/// terminal's width) it fits: columns that say least are left out while DETAIL would get
+/// fewer than [`DETAIL_ROOM`] columns (POLLS, then TYPE, then STATUS, which OUTCOME
+/// repeats), and each line is cut with `…`, DETAIL first. The whole text is in JSON and off
+/// a terminal.
 pub fn render(reports: &[JobReport], columns: Option<usize>) -> String {
-    let table = table(reports);
-    match columns {
-        None => table,
-        Some(columns) => table
-            .lines()
-            .map(|line| {
-                // One column short of the width: a line that fills it would wrap on some
-                // terminals.
-                let room = columns.saturating_sub(1).max(20);
-                format!("{}\n", console::truncate_str(line, room, "…"))
-            })
-            .collect(),
-    }
+    let table = Table::of(reports);
+    let Some(columns) = columns else {
+        return table.render(&[]);
+    };
+    // One column short of the width: a line that fills it would wrap on some terminals.
+    let room = columns.saturating_sub(1).max(20);
+    let left_out = (0..=LEFT_OUT_FIRST.len())
+        .map(|n| &LEFT_OUT_FIRST[..n])
+        .find(|out| table.width_without_detail(out) + DETAIL_ROOM <= room)
+        .unwrap_or(LEFT_OUT_FIRST);
+    table
+        .render(left_out)
+        .lines()
+        .map(|line| format!("{}\n", console::truncate_str(line, room, "…")))
+        .collect()
 }
 
-fn table(reports: &[JobReport]) -> String {
-    let dash = || "-".to_string();
-    let instances = reports.iter().any(|r| r.instance_id.is_some());
-    let rows: Vec<Vec<String>> = reports
-        .iter()
-        .map(|r| {
-            let mut row = Vec::with_capacity(7);
-            if instances {
-                row.push(
-                    r.instance_id
-                        .as_ref()
-                        .map_or_else(dash, ToString::to_string),
-                );
+/// What a terminal's table keeps for DETAIL before it leaves out other columns.
+const DETAIL_ROOM: usize = 24;
+
+/// The columns a narrow terminal's table leaves out, in order.
+const LEFT_OUT_FIRST: &[&str] = &["POLLS", "TYPE", "STATUS"];
+
+/// The table's cells, DETAIL last.
+struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    tasks: String,
+}
+
+impl Table {
+    fn of(reports: &[JobReport]) -> Table {
+        let dash = || "-".to_string();
+        let instances = reports.iter().any(|r| r.instance_id.is_some());
+        let mut header = Vec::with_capacity(8);
+        if instances {
+            header.push("INSTANCE");
+        }
+        header.extend(["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS", "DETAIL"]);
+        let rows = reports
+            .iter()
+            .map(|r| {
+                let mut row = Vec::with_capacity(8);
+                if instances {
+                    row.push(
+                        r.instance_id
+                            .as_ref()
+                            .map_or_else(dash, ToString::to_string),
+                    );
+                }
+                row.extend([
+                    r.operation_id().map_or_else(dash, ToString::to_string),
+                    r.job_type.clone().unwrap_or_else(dash),
+                    r.status.clone().unwrap_or_else(dash),
+                    r.outcome.as_str().to_string(),
+                    match r.duration() {
+                        JobDuration::Millis(ms) => human_duration(ms),
+                        _ => dash(),
+                    },
+                    r.polls.to_string(),
+                    r.detail(),
+                ]);
+                row
+            })
+            .collect();
+        let mut tasks = String::new();
+        for report in reports {
+            if let (Some(instance), Some(seen)) = (&report.instance_id, &report.tasks) {
+                counted_tasks(&mut tasks, instance.as_str(), seen);
             }
-            row.extend([
-                r.operation_id().map_or_else(dash, ToString::to_string),
-                r.job_type.clone().unwrap_or_else(dash),
-                r.status.clone().unwrap_or_else(dash),
-                r.outcome.as_str().to_string(),
-                match r.duration() {
-                    JobDuration::Millis(ms) => human_duration(ms),
-                    _ => dash(),
-                },
-                r.polls.to_string(),
-            ]);
-            row
-        })
-        .collect();
-    let mut header: Vec<String> = Vec::with_capacity(7);
-    if instances {
-        header.push("INSTANCE".into());
-    }
-    header.extend(["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS"].map(String::from));
-    let mut widths = vec![0usize; header.len()];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell));
+        }
+        Table {
+            header,
+            rows,
+            tasks,
         }
     }
-    let mut out = String::new();
-    let details =
-        std::iter::once(String::from("DETAIL")).chain(reports.iter().map(JobReport::detail));
-    for (row, detail) in std::iter::once(&header).chain(&rows).zip(details) {
-        let mut line = String::new();
-        for (cell, w) in row.iter().zip(&widths) {
-            let _ = write!(line, "{}  ", pad(cell, *w));
+
+    /// Each column's width, by its header.
+    fn widths(&self) -> Vec<usize> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(width(cell));
+            }
         }
-        line.push_str(&detail);
-        out.push_str(line.trim_end());
-        out.push('\n');
+        widths
     }
-    for report in reports {
-        if let (Some(instance), Some(tasks)) = (&report.instance_id, &report.tasks) {
-            counted_tasks(&mut out, instance.as_str(), tasks);
+
+    /// How wide a line is up to DETAIL, without the columns `left_out`.
+    fn width_without_detail(&self, left_out: &[&str]) -> usize {
+        self.header
+            .iter()
+            .zip(self.widths())
+            .filter(|(h, _)| **h != "DETAIL" && !left_out.contains(h))
+            .map(|(_, w)| w + 2)
+            .sum()
+    }
+
+    fn render(&self, left_out: &[&str]) -> String {
+        let widths = self.widths();
+        let header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
+        let mut out = String::new();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let mut line = String::new();
+            let cells = row.iter().zip(&widths).zip(&self.header);
+            for ((cell, w), name) in cells.filter(|(_, name)| !left_out.contains(name)) {
+                match *name {
+                    "DETAIL" => line.push_str(cell),
+                    _ => {
+                        let _ = write!(line, "{}  ", pad(cell, *w));
+                    }
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
+        out.push_str(&self.tasks);
+        out
     }
-    out
 }
 
 /// How many columns `text` takes on a terminal: a CJK character or an emoji two.
@@ -210,8 +260,15 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_terminal_keeps_every_column() {
+        let text = render(&[sample(Outcome::Success)], Some(200));
+        assert_eq!(text, render(&[sample(Outcome::Success)], None));
+    }
+
+    #[test]
     fn at_a_terminal_every_line_fits_its_width() {
         let mut r = sample(Outcome::Failed);
+        r.job_id = Some("ff8080818822bbf70188235b0c3a1b2c".parse().unwrap());
         r.fail_reason = Some(format!("the standby is not in sync: {}", "lag ".repeat(40)));
         let whole = render(&[r.clone()], None);
         assert!(whole.contains(&"lag ".repeat(39)), "{whole}");
@@ -222,6 +279,13 @@ mod tests {
             }
             assert!(fit.lines().nth(1).unwrap().ends_with('…'), "{fit}");
             assert_eq!(fit.lines().count(), whole.lines().count());
+            let header = fit.lines().next().unwrap();
+            for kept in ["JOB", "OUTCOME", "DURATION", "DETAIL"] {
+                assert!(header.contains(kept), "{columns}: {header}");
+            }
+            // The columns that say least make room for DETAIL: two at 100, three at 60.
+            assert!(!header.contains("POLLS") && !header.contains("TYPE"), "{header}");
+            assert_eq!(header.contains("STATUS"), columns == 100, "{columns}: {header}");
         }
     }
 }
