@@ -7,22 +7,13 @@
 
 use super::expr::{self, Context};
 use super::sandbox::Sandbox;
+use super::scalar as text;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use yaml_rust2::Yaml;
 
 /// Environment variables, in the order they are set.
 pub type Env = Vec<(String, String)>;
-
-fn text(yaml: &Yaml) -> Option<String> {
-    match yaml {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Boolean(b) => Some(b.to_string()),
-        Yaml::Real(r) => Some(r.clone()),
-        _ => None,
-    }
-}
 
 fn pairs(yaml: &Yaml) -> Env {
     yaml.as_hash()

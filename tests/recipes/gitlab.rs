@@ -4,17 +4,9 @@
 //! warning. An image whose name holds `dcs-wait` has it on PATH; any other must install it.
 
 use super::sandbox::Sandbox;
+use super::scalar as text;
 use super::Ended;
 use yaml_rust2::Yaml;
-
-fn text(yaml: &Yaml) -> Option<String> {
-    match yaml {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Boolean(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 /// A job's keys over those of the template it extends.
 fn merged(all: &Yaml, job: &Yaml) -> yaml_rust2::yaml::Hash {

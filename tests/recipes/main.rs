@@ -32,6 +32,17 @@ const TOLERATES: &[(&str, &str, &[i32])] = &[
     ("docs/instance.md", "Wait until the cache is ready", &[]),
 ];
 
+/// A YAML scalar as the text a runner reads (`true`, `3` and `'3'` alike).
+pub fn scalar(yaml: &Yaml) -> Option<String> {
+    match yaml {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        Yaml::Real(r) => Some(r.clone()),
+        _ => None,
+    }
+}
+
 /// The exit codes a stand-in dcs-wait gives: success, failed, not over, refused or unknown.
 const CODES: [i32; 4] = [0, 1, 3, 4];
 

@@ -50,7 +50,9 @@ impl Table {
         if instances {
             header.push("INSTANCE");
         }
-        header.extend(["JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS", "DETAIL"]);
+        header.extend([
+            "JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS", "DETAIL",
+        ]);
         let rows = reports
             .iter()
             .map(|r| {
@@ -284,8 +286,15 @@ mod tests {
                 assert!(header.contains(kept), "{columns}: {header}");
             }
             // The columns that say least make room for DETAIL: two at 100, three at 60.
-            assert!(!header.contains("POLLS") && !header.contains("TYPE"), "{header}");
-            assert_eq!(header.contains("STATUS"), columns == 100, "{columns}: {header}");
+            assert!(
+                !header.contains("POLLS") && !header.contains("TYPE"),
+                "{header}"
+            );
+            assert_eq!(
+                header.contains("STATUS"),
+                columns == 100,
+                "{columns}: {header}"
+            );
         }
     }
 }
