@@ -184,19 +184,7 @@ impl ApiError {
     /// The message, then the error underneath and each of its own sources: all that is
     /// known, once each (a layer that repeats the one under it is said once).
     pub fn message_and_causes(&self) -> String {
-        let mut text = self.message.clone();
-        let mut said = self.message.clone();
-        let mut cause = Error::source(self);
-        while let Some(error) = cause {
-            let next = error.to_string();
-            if !said.ends_with(&next) {
-                text.push_str(": ");
-                text.push_str(&next);
-            }
-            said = next;
-            cause = error.source();
-        }
-        text
+        said_with_causes(self.message.clone(), self)
     }
 
     /// Displays as the error does, with its causes: for a log or a report, where nothing
@@ -345,6 +333,38 @@ impl fmt::Display for WithCauses<'_> {
         self.error
             .show(f, &self.error.message_and_causes(), self.request_id)
     }
+}
+
+/// Every error under `error`, the nearest first. An `io::Error` that wraps another error is
+/// opened: its own `source` skips the one it wraps.
+pub(crate) fn causes<'a>(
+    error: &'a (dyn Error + 'static),
+) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(
+        error.source(),
+        |&cause: &&'a (dyn Error + 'static)| match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn Error + 'static)),
+            None => cause.source(),
+        },
+    )
+}
+
+/// `text`, then after `: ` each cause under `error` that does not repeat the one above it
+/// (a layer that only says again what it wraps is said once).
+pub(crate) fn said_with_causes(mut text: String, error: &(dyn Error + 'static)) -> String {
+    let mut said = text.clone();
+    for cause in causes(error) {
+        let next = cause.to_string();
+        if !said.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        said = next;
+    }
+    text
 }
 
 fn reason(http_status: u16) -> String {

@@ -310,17 +310,13 @@ async fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
     };
     // The words are ours; what happened is in the source: reqwest's error names the URL
     // (no secret in it), and its own sources say the rest.
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        if is_untrusted_certificate(cause) {
-            let error = ApiError::new(
-                ErrorKind::Tls,
-                "the server's certificate is not trusted: if a corporate CA signed it, add \
-                 that CA (a PEM file) to the trusted certificates",
-            );
-            return PollError::Final(error.with_source(e));
-        }
-        source = cause.source();
+    if super::error::causes(&e).any(is_untrusted_certificate) {
+        let error = ApiError::new(
+            ErrorKind::Tls,
+            "the server's certificate is not trusted: if a corporate CA signed it, add that \
+             CA (a PEM file) to the trusted certificates",
+        );
+        return PollError::Final(error.with_source(e));
     }
     if kind == ErrorKind::Connect {
         let not = not_connected(&e, proxies).await;
@@ -339,25 +335,13 @@ async fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
     PollError::transient(ApiError::new(kind, message).with_source(e))
 }
 
-/// Whether `cause` is rustls refusing the server's certificate. hyper wraps it in an
-/// `io::Error` inside another, and `io::Error::source` skips the wrapped error itself, so the
-/// layers are opened by hand.
-fn is_untrusted_certificate(mut cause: &(dyn std::error::Error + 'static)) -> bool {
-    loop {
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            );
-        }
-        match cause
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => cause = inner,
-            None => return false,
-        }
-    }
+/// Whether `cause` is rustls refusing the server's certificate (hyper wraps it in an
+/// `io::Error` inside another: [`causes`](super::error::causes) opens those).
+fn is_untrusted_certificate(cause: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        cause.downcast_ref::<rustls::Error>(),
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
 }
 
 #[cfg(test)]

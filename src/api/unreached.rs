@@ -2,7 +2,6 @@
 //! through which proxy (never with its credentials), and what the network said.
 
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
-use std::error::Error;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -153,12 +152,10 @@ enum Cause {
 }
 
 impl Cause {
-    /// Read from the chain of sources. hyper-util's tunnel and DNS errors are private types:
-    /// they are known by their words. An `io::Error` may wrap another error, which its own
-    /// `source` skips, so the layers are opened by hand.
+    /// Read from the chain of sources (an `io::Error`'s own included). hyper-util's tunnel
+    /// and DNS errors are private types: they are known by their words.
     fn of(error: &reqwest::Error) -> Cause {
-        let mut next: Option<&(dyn Error + 'static)> = error.source();
-        while let Some(cause) = next {
+        for cause in super::error::causes(error) {
             let text = cause.to_string();
             if text.starts_with("tunnel error: proxy authorization required") {
                 return Cause::ProxyAuth;
@@ -172,18 +169,11 @@ impl Cause {
             if cause.downcast_ref::<rustls::Error>().is_some() {
                 return Cause::Tls;
             }
-            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-                match io.kind() {
-                    std::io::ErrorKind::ConnectionRefused => return Cause::Refused,
-                    std::io::ErrorKind::ConnectionReset => return Cause::Reset,
-                    _ => {}
-                }
-                if let Some(inner) = io.get_ref() {
-                    next = Some(inner);
-                    continue;
-                }
+            match cause.downcast_ref::<std::io::Error>().map(|io| io.kind()) {
+                Some(std::io::ErrorKind::ConnectionRefused) => return Cause::Refused,
+                Some(std::io::ErrorKind::ConnectionReset) => return Cause::Reset,
+                _ => {}
             }
-            next = cause.source();
         }
         Cause::Other
     }

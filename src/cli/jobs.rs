@@ -123,7 +123,7 @@ fn in_our_words(report: &mut JobReport) {
 /// A set-up mistake in the words of this command line: its flags beside the library's
 /// variables, and what lies under it.
 fn in_flags(error: &ConnectError) -> String {
-    let mut said = match error {
+    let said = match error {
         ConnectError::NoProjectId => "no project id: give --project-id ID, set \
              HUAWEICLOUD_SDK_PROJECT_ID, or give --region so that it can be looked up at IAM"
             .into(),
@@ -133,16 +133,7 @@ fn in_flags(error: &ConnectError) -> String {
         ConnectError::Http(HttpError::NoTrustRoots(_)) => format!("{error}{CA_FLAGS}"),
         other => other.to_string(),
     };
-    let mut cause = std::error::Error::source(error);
-    while let Some(e) = cause {
-        let next = e.to_string();
-        if !said.ends_with(&next) {
-            said.push_str(": ");
-            said.push_str(&next);
-        }
-        cause = e.source();
-    }
-    said
+    crate::api::said_with_causes(said, error)
 }
 
 /// The durations of the jobs that succeeded, by type. Failed jobs often end early for
