@@ -331,7 +331,7 @@ impl Board {
             width = self.width
         );
         if let JobDuration::Millis(ms) = report.duration() {
-            let _ = write!(line, "  {}", super::export::human_duration(ms));
+            let _ = write!(line, "  {}", super::export::report_duration(ms));
         }
         let detail = report.detail();
         if report.outcome != Outcome::Success && !detail.is_empty() {
@@ -499,14 +499,9 @@ fn log_waiting(name: &str, waiting: &Waiting<'_>, next_poll: Instant) {
     );
 }
 
-/// `12s`, `4m 05s`, `1h 02m`.
+/// `12s`, `4m 05s`, `1h 02m 05s`: a countdown or an age, to the second.
 fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
-    }
+    super::export::human_duration(d, false)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! appended to that file; when `GITHUB_OUTPUT` is set, the step outputs `outcome`,
 //! `duration_ms`, `exit_code` and `job_id` are appended to that one.
 
-use super::human_duration;
+use super::report_duration;
 use crate::api::Env;
 use crate::api::JobDuration;
 use crate::wait::{ExitStatus, JobReport};
@@ -36,7 +36,7 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
     let room = MAX_SUMMARY_BYTES - 200;
     for (shown, r) in reports.iter().enumerate() {
         let duration = match r.duration() {
-            JobDuration::Millis(ms) => human_duration(ms),
+            JobDuration::Millis(ms) => report_duration(ms),
             _ => "—".into(),
         };
         let mut cells = Vec::with_capacity(header.len());

@@ -6,14 +6,23 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
-/// `2.869s`, `4m 05s`, `1h 02m 05s`.
-pub fn human_duration(ms: u64) -> String {
-    let secs = ms / 1000;
+use std::time::Duration;
+
+/// A duration for people, the one form of every output: `2.869s` (`exact`: to the
+/// millisecond, as a report's) or `12s` (a countdown's), `4m 05s`, `1h 02m 05s`.
+pub fn human_duration(d: Duration, exact: bool) -> String {
+    let secs = d.as_secs();
     match secs {
-        0..=59 => format!("{}.{:03}s", secs, ms % 1000),
+        0..=59 if exact => format!("{secs}.{:03}s", d.subsec_millis()),
+        0..=59 => format!("{secs}s"),
         60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
         _ => format!("{}h {:02}m {:02}s", secs / 3600, secs / 60 % 60, secs % 60),
     }
+}
+
+/// A report's duration: [`human_duration`] to the millisecond.
+pub fn report_duration(ms: u64) -> String {
+    human_duration(Duration::from_millis(ms), true)
 }
 
 #[cfg(test)]
@@ -22,8 +31,10 @@ mod tests {
 
     #[test]
     fn human_durations() {
-        assert_eq!(human_duration(2869), "2.869s");
-        assert_eq!(human_duration(245_000), "4m 05s");
-        assert_eq!(human_duration(3_725_000), "1h 02m 05s");
+        assert_eq!(report_duration(2869), "2.869s");
+        assert_eq!(report_duration(245_000), "4m 05s");
+        assert_eq!(report_duration(3_725_000), "1h 02m 05s");
+        assert_eq!(human_duration(Duration::from_millis(12_900), false), "12s");
+        assert_eq!(human_duration(Duration::from_secs(3_725), false), "1h 02m 05s");
     }
 }

@@ -1,7 +1,7 @@
 //! Aligned text: a header and one line per job (or instance), for people; then, for an
 //! instance wait, the tasks it counted, so that its duration explains itself.
 
-use super::human_duration;
+use super::report_duration;
 use crate::api::{JobDuration, TaskStatus};
 use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
@@ -70,7 +70,7 @@ impl Table {
                     r.status.clone().unwrap_or_else(dash),
                     r.outcome.as_str().to_string(),
                     match r.duration() {
-                        JobDuration::Millis(ms) => human_duration(ms),
+                        JobDuration::Millis(ms) => report_duration(ms),
                         _ => dash(),
                     },
                     r.polls.to_string(),
@@ -166,7 +166,7 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
     for task in tasks {
         let own = match (task.created, task.updated) {
             (Some(c), Some(u)) if u >= c && !TaskStatus::parse(&task.status).is_in_progress() => {
-                human_duration((u - c) as u64)
+                report_duration((u - c) as u64)
             }
             _ => "-".into(),
         };
