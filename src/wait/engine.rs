@@ -172,12 +172,11 @@ pub(super) async fn drive<K: Kind>(
                 if !unreached(&failure) {
                     unreachable_until = None;
                 }
-                let graces = Graces {
-                    not_found: kind.not_found_until(options, clock),
-                    unreachable: unreachable_until,
-                };
+                let not_found_until = kind.not_found_until(options, clock);
                 let retries = retries.get_or_insert_with(|| Box::new(options.retry.backoff(seed)));
-                match ride_out(kind.subject().name(), failure, retries, graces, options) {
+                let name = kind.subject().name();
+                let graces = (not_found_until, unreachable_until);
+                match ride_out(name, failure, retries, graces, options) {
                     Ok((delay, error, why)) => {
                         last_error = Some(error);
                         (delay, why)
@@ -245,26 +244,19 @@ fn unreached(failure: &PollError) -> bool {
     matches!(failure, PollError::Transient { error, .. } if error.kind == ErrorKind::Connect)
 }
 
-/// Until when a failure is believed to pass.
-struct Graces {
-    /// A "not found".
-    not_found: Instant,
-    /// A connection that cannot be opened, while the server has never answered.
-    unreachable: Option<Instant>,
-}
-
 /// After a failed read: how long until the next try, with the error to keep and why the
-/// wait goes on; or the error that ends the wait. What is ridden out is the observer's to
-/// say (the command line words it); what ends the wait is logged here.
+/// wait goes on; or the error that ends the wait. `graces` say until when a "not found" is
+/// believed to pass, and a connection that cannot be opened while the server has never
+/// answered. What is ridden out is the observer's to say (the command line words it); what
+/// ends the wait is logged here.
 fn ride_out(
     name: &str,
     failure: PollError,
     retries: &mut Backoff,
-    graces: Graces,
+    (grace_end, unreachable): (Instant, Option<Instant>),
     options: &WaitOptions,
 ) -> Result<(Duration, ApiError, Why), ApiError> {
     let now = Instant::now();
-    let grace_end = graces.not_found;
     match failure {
         PollError::Final(error) => {
             tracing::error!(target: OUTCOME, "{name}: {}", error.with_causes());
@@ -280,8 +272,7 @@ fn ride_out(
             Ok((delay, error, Why::NotFoundYet(grace_end)))
         }
         PollError::Transient { error, .. }
-            if error.kind == ErrorKind::Connect
-                && graces.unreachable.is_some_and(|end| now >= end) =>
+            if error.kind == ErrorKind::Connect && unreachable.is_some_and(|end| now >= end) =>
         {
             tracing::error!(target: OUTCOME, "{name}: never reached the server: {}", error.with_causes());
             Err(error)
@@ -292,7 +283,7 @@ fn ride_out(
             }
             let mut delay = retries.next_delay().max(retry_after.unwrap_or_default());
             let mut why = Why::Retrying;
-            if let (ErrorKind::Connect, Some(end)) = (error.kind, graces.unreachable) {
+            if let (ErrorKind::Connect, Some(end)) = (error.kind, unreachable) {
                 // Try once more right at the end of the grace rather than past it.
                 delay = delay.min(end - now);
                 why = Why::Unreachable(end);

@@ -11,7 +11,10 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// One wait of the kind `wait` makes of each id, all sharing `source`: see [`fan_out`].
+/// One wait of the kind `wait` makes of each id, all sharing `source`, all at once under one
+/// deadline; the reports come in the order of `ids`. When `cancel` completes, or the first
+/// failure comes with [`fail_fast`](WaitOptions::fail_fast), every wait ends as
+/// `interrupted`.
 pub(super) async fn each<S, I, K, C>(
     source: S,
     ids: &[I],
@@ -25,17 +28,6 @@ where
 {
     let source = Arc::new(source);
     let waits = ids.iter().map(|id| wait(&source, id)).collect();
-    fan_out(waits, options, cancel).await
-}
-
-/// Runs every wait at once under one deadline and gives the reports in the order of
-/// `waits`. When `cancel` completes, or the first failure comes with
-/// [`fail_fast`](WaitOptions::fail_fast), every wait ends as `interrupted`.
-async fn fan_out<K, C>(waits: Vec<K>, options: &WaitOptions, cancel: C) -> Vec<JobReport>
-where
-    K: Kind + 'static,
-    C: Future<Output = ()>,
-{
     let token = CancellationToken::new();
     let all = run_all(waits, options, &token);
     tokio::pin!(all, cancel);
@@ -46,7 +38,7 @@ where
     all.await
 }
 
-/// One wait alone, on the caller's task: a [`fan_out`] of one without the fan.
+/// One wait alone, on the caller's task: [`each`] of one without the fan.
 pub(super) async fn one<K: Kind>(wait: K, options: &WaitOptions) -> JobReport {
     let clock = Clock::from_now(options.timeout);
     let shared = Arc::new(options.clone());

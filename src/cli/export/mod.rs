@@ -35,6 +35,9 @@ mod tests {
         assert_eq!(report_duration(245_000), "4m 05s");
         assert_eq!(report_duration(3_725_000), "1h 02m 05s");
         assert_eq!(human_duration(Duration::from_millis(12_900), false), "12s");
-        assert_eq!(human_duration(Duration::from_secs(3_725), false), "1h 02m 05s");
+        assert_eq!(
+            human_duration(Duration::from_secs(3_725), false),
+            "1h 02m 05s"
+        );
     }
 }
