@@ -596,25 +596,37 @@ async fn wide_and_invisible_characters_are_measured_and_shown() {
     )];
     let sim = sim(vec![wide_job, hidden]).await;
     let (child, terminal) = on_a_terminal(&sim, &["wide-1", "zw-1"], &[]).await;
-    let seen = watching(&terminal, |t| {
+    // Below the log, the display alone: a row a wait, each one row, no wrapped rest.
+    let display = |seen: &[String]| -> Vec<String> {
+        let log_end = seen
+            .iter()
+            .rposition(|r| r.contains("WARN") || r.contains("not a finished state"))
+            .map_or(0, |i| i + 1);
+        seen[log_end..]
+            .iter()
+            .filter(|r| !r.trim().is_empty())
+            .cloned()
+            .collect()
+    };
+    let seen = watching(&terminal, move |t| {
         t.wait_for("SUCC\\u{200b}ESS");
         t.wait_for("wide-1  运行中");
-        // Some redraws, each of which would leave a wrapped row's rest behind.
+        // Some redraws, each of which would leave a wrapped row's rest behind; then a screen
+        // between two redraws (the reader may see one half drawn).
         std::thread::sleep(Duration::from_secs(2));
-        t.rows()
+        let start = Instant::now();
+        loop {
+            let seen = t.rows();
+            if display(&seen).len() == 2 || start.elapsed() > Duration::from_secs(10) {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     })
     .await;
     let text = seen.join("\n");
     eprintln!("{text}");
-    // Below the log, the display alone: a row a wait, each one row, no wrapped rest.
-    let log_end = seen
-        .iter()
-        .rposition(|r| r.contains("WARN") || r.contains("not a finished state"))
-        .map_or(0, |i| i + 1);
-    let display: Vec<&String> = seen[log_end..]
-        .iter()
-        .filter(|r| !r.trim().is_empty())
-        .collect();
+    let display = display(&seen);
     assert_eq!(display.len(), 2, "{text}");
     assert!(display.iter().all(|r| r.starts_with(SPINNER)), "{text}");
     let row = display

@@ -60,12 +60,12 @@ impl InstanceSource for Recorder {
     async fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
+        since: Option<std::time::SystemTime>,
     ) -> Result<TaskList, PollError> {
         self.client.list_tasks(instance_id, since).await
     }
 
-    fn server_now(&self) -> jiff::Timestamp {
+    fn server_now(&self) -> std::time::SystemTime {
         self.client.server_now()
     }
 }

@@ -261,7 +261,7 @@ impl<T> RecordPage<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     /// Only records created since then.
-    pub since: Option<jiff::Timestamp>,
+    pub since: Option<std::time::SystemTime>,
     /// How many to skip.
     pub offset: u32,
     /// How many at most.
@@ -379,7 +379,7 @@ impl Client {
         let mut url = self.instance_path(instance_id, records);
         {
             let mut query = url.query_pairs_mut();
-            if let Some(since) = page.since {
+            if let Some(since) = page.since.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
                 let since = since.strftime("%Y%m%d%H%M%S").to_string();
                 query.append_pair("begin_time", &since);
             }

@@ -94,8 +94,8 @@ impl Client {
 
     /// The server's time as near as this client knows it: its own clock, corrected by what
     /// a refused signature taught.
-    pub fn server_now(&self) -> jiff::Timestamp {
-        self.transport.server_now()
+    pub fn server_now(&self) -> SystemTime {
+        SystemTime::try_from(self.transport.server_now()).unwrap_or_else(|_| SystemTime::now())
     }
 
     /// Starts a master/standby swap: one `PUT …/async-swap`, never repeated here. The answer
@@ -138,7 +138,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let since = client.server_now() - jiff::SignedDuration::from_mins(5);
+    /// let since = client.server_now() - std::time::Duration::from_secs(300);
     /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
     /// let list = client.list_tasks(&id, Some(since)).await?;
     /// for task in &list.tasks {
@@ -149,12 +149,12 @@ impl Client {
     pub async fn list_tasks(
         &self,
         instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
+        since: Option<SystemTime>,
     ) -> Result<TaskList, PollError> {
         let mut url = self.instance_path(instance_id, "tasks");
         {
             let mut query = url.query_pairs_mut();
-            if let Some(since) = since {
+            if let Some(since) = since.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
                 query.append_pair("start_time", &since.strftime("%Y%m%d%H%M%S").to_string());
             }
             query.append_pair("limit", "100");

@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use dcs_wait::cli::say;
+use dcs_wait::cli::signals::SignalWatch;
 use dcs_wait::sim::{self, Scenario, SimServer, TlsIdentity};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -99,24 +100,10 @@ fn main() -> ExitCode {
         let _ = writeln!(stdout, "{banner}");
         let _ = stdout.flush();
         drop(stdout);
-        wait_for_stop().await;
+        // The command line's watcher: SIGINT or SIGTERM, logged as dcs-wait logs it.
+        SignalWatch::start().first().await;
         ExitCode::SUCCESS
     });
     runtime.shutdown_background();
     code
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

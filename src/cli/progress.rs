@@ -63,8 +63,12 @@ impl Why {
     fn of(waiting: &Waiting<'_>) -> Option<Why> {
         Some(match *waiting {
             Waiting::Busy(error) => Why::Busy(short(error)),
-            Waiting::NotFoundYet { error, until } => Why::NotFoundYet(short(error), until),
-            Waiting::Unreachable { error, until, .. } => Why::Unreachable(short(error), until),
+            Waiting::NotFoundYet { error, gives_up_in } => {
+                Why::NotFoundYet(short(error), Instant::now() + gives_up_in)
+            }
+            Waiting::Unreachable {
+                error, gives_up_in, ..
+            } => Why::Unreachable(short(error), Instant::now() + gives_up_in),
             Waiting::Retrying { error, start } => Why::Retrying(short(error), start),
             _ => return None,
         })
@@ -146,7 +150,9 @@ struct CursorBelow {
 impl CursorBelow {
     fn stderr() -> CursorBelow {
         CursorBelow {
-            term: console::Term::stderr(),
+            // Buffered, and flushed at the end of each draw: a frame goes out in one write,
+            // so that no reader sees half of one.
+            term: console::Term::buffered_stderr(),
             wrote: AtomicBool::new(false),
             below: AtomicBool::new(false),
         }
@@ -466,7 +472,7 @@ impl Observer for Board {
                 waiting,
                 next_poll,
                 ..
-            } => self.polled(subject.name(), *seen, waiting, *next_poll),
+            } => self.polled(subject.name(), *seen, waiting, Instant::now() + *next_poll),
             WaitEvent::Finished(report) => self.finished(report),
         }
     }

@@ -125,12 +125,7 @@ where
             request: Some(request),
             token,
         };
-        StartOnce::new(
-            source,
-            op,
-            Subject::Backup(instance_id.clone()),
-            instance_id,
-        )
+        StartOnce::new(source, op, instance_id)
     };
     fan_out::each(source, instance_ids, backup, options, cancel).await
 }
@@ -164,8 +159,7 @@ where
             request: None,
             token: Token::new(),
         };
-        let subject = Subject::Backup(instance_id.clone());
-        StartOnce::following(source, op, subject, instance_id, backup_id.clone())
+        StartOnce::following(source, op, instance_id, backup_id.clone())
     };
     one(fan_out::each(
         source,
@@ -210,12 +204,7 @@ where
             start: Some((backup_id.clone(), token.remark(remark))),
             token,
         };
-        StartOnce::new(
-            source,
-            op,
-            Subject::Restore(instance_id.clone()),
-            instance_id,
-        )
+        StartOnce::new(source, op, instance_id)
     };
     one(fan_out::each(
         source,
@@ -245,8 +234,7 @@ where
             start: None,
             token: Token::new(),
         };
-        let subject = Subject::Restore(instance_id.clone());
-        StartOnce::following(source, op, subject, instance_id, restore_id.clone())
+        StartOnce::following(source, op, instance_id, restore_id.clone())
     };
     one(fan_out::each(
         source,
@@ -491,6 +479,7 @@ impl<S: RecordSource> Operation<S> for Backup {
     type Extra = Record;
     const NAME: &'static str = "backup";
     const ID_NAME: &'static str = "backup";
+    const SUBJECT: fn(InstanceId) -> Subject = Subject::Backup;
 
     async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<BackupId> {
         let request = self.request.clone().unwrap_or_default();
@@ -539,6 +528,7 @@ impl<S: RecordSource> Operation<S> for Restore {
     type Extra = Record;
     const NAME: &'static str = "restore";
     const ID_NAME: &'static str = "restore";
+    const SUBJECT: fn(InstanceId) -> Subject = Subject::Restore;
 
     async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<RestoreId> {
         match &self.start {

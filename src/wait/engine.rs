@@ -200,12 +200,16 @@ pub(super) async fn drive<K: Kind>(
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
         if let Some(observer) = &options.observer {
+            let now = Instant::now();
             let waiting = match (why, last_error.as_ref()) {
                 (Why::Busy, Some(error)) => Waiting::Busy(error),
-                (Why::NotFoundYet(until), Some(error)) => Waiting::NotFoundYet { error, until },
+                (Why::NotFoundYet(until), Some(error)) => Waiting::NotFoundYet {
+                    error,
+                    gives_up_in: until.saturating_duration_since(now),
+                },
                 (Why::Unreachable(until), Some(error)) => Waiting::Unreachable {
                     error,
-                    until,
+                    gives_up_in: until.saturating_duration_since(now),
                     start: kind.starts(),
                 },
                 (Why::Retrying, Some(error)) => Waiting::Retrying {
@@ -218,7 +222,7 @@ pub(super) async fn drive<K: Kind>(
                 subject,
                 seen: kind.seen(),
                 waiting,
-                next_poll: next_at,
+                next_poll: next_at.saturating_duration_since(now),
             });
         }
         tracing::debug!(

@@ -4,13 +4,13 @@
 use super::report::{JobReport, Subject};
 use crate::api::ApiError;
 use std::fmt;
-use tokio::time::Instant;
+use std::time::Duration;
 
 /// One thing that happened in a wait.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WaitEvent<'a> {
-    /// A look at `subject` is done and its wait is not over; the next look is due at
+    /// A look at `subject` is done and its wait is not over; the next look is due in
     /// `next_poll`.
     Polled {
         /// What is waited on.
@@ -20,8 +20,8 @@ pub enum WaitEvent<'a> {
         seen: Seen<'a>,
         /// Why the wait goes on.
         waiting: Waiting<'a>,
-        /// When the next look is due.
-        next_poll: Instant,
+        /// How soon the next look is due.
+        next_poll: Duration,
     },
     /// The wait for one job is over.
     Finished(&'a JobReport),
@@ -54,20 +54,21 @@ pub enum Waiting<'a> {
     /// DCS refused a start for now (the instance is busy with another operation): the start
     /// is sent again, as nothing started.
     Busy(&'a ApiError),
-    /// Not found, and believed not visible yet until `until`: then the wait ends as an error.
+    /// Not found, and believed not visible yet for `gives_up_in` more: then the wait ends as
+    /// an error.
     NotFoundYet {
         /// The "not found".
         error: &'a ApiError,
-        /// When the grace ends.
-        until: Instant,
+        /// How long until the grace ends.
+        gives_up_in: Duration,
     },
-    /// No connection could be opened, and the server has never answered: tried until
-    /// `until`, then the wait ends as an error.
+    /// No connection could be opened, and the server has never answered: tried for
+    /// `gives_up_in` more, then the wait ends as an error.
     Unreachable {
         /// Why the connection failed.
         error: &'a ApiError,
-        /// When the grace ends.
-        until: Instant,
+        /// How long until the grace ends.
+        gives_up_in: Duration,
         /// Whether the request tried again is the start (which nothing sent, so nothing
         /// started).
         start: bool,

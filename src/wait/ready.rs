@@ -68,9 +68,8 @@ where
     // The window's start, on the server's clock, as the wait begins.
     let bound_ms = source
         .server_now()
-        .checked_sub(jiff::SignedDuration::try_from(since).unwrap_or(jiff::SignedDuration::MAX))
-        .unwrap_or(jiff::Timestamp::MIN)
-        .as_millisecond();
+        .checked_sub(since)
+        .map_or(i64::MIN, super::start_once::epoch_ms);
     let ready = |source: &Arc<S>, instance_id: &InstanceId| Ready {
         source: source.clone(),
         subject: Subject::Instance(instance_id.clone()),

@@ -24,7 +24,7 @@ use crate::api::{ApiError, ErrorKind, InstanceId, Job, PollError, Start};
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 /// How long after an inconclusive start its evidence (a task, a record) may take to appear
@@ -65,6 +65,8 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
     const NAME: &'static str;
     /// What its id is called in messages: `job`, `backup`, `restore`.
     const ID_NAME: &'static str;
+    /// What a wait on it is about, on an instance.
+    const SUBJECT: fn(InstanceId) -> Subject;
 
     /// One start.
     fn start<'a>(
@@ -141,11 +143,11 @@ enum Phase<S, Id> {
 
 impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
     /// `op` on `instance_id`, to be started.
-    pub(super) fn new(source: &Arc<S>, op: O, subject: Subject, instance_id: &InstanceId) -> Self {
+    pub(super) fn new(source: &Arc<S>, op: O, instance_id: &InstanceId) -> Self {
         StartOnce {
             source: source.clone(),
             op,
-            subject,
+            subject: O::SUBJECT(instance_id.clone()),
             instance_id: instance_id.clone(),
             phase: Phase::Starting(Starting::default()),
             started: false,
@@ -155,14 +157,8 @@ impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
 
     /// `op`'s `id` on `instance_id`, started already (by a person, a schedule, another
     /// tool): only followed, nothing is sent that changes anything.
-    pub(super) fn following(
-        source: &Arc<S>,
-        op: O,
-        subject: Subject,
-        instance_id: &InstanceId,
-        id: O::Id,
-    ) -> Self {
-        let mut wait = StartOnce::new(source, op, subject, instance_id);
+    pub(super) fn following(source: &Arc<S>, op: O, instance_id: &InstanceId, id: O::Id) -> Self {
+        let mut wait = StartOnce::new(source, op, instance_id);
         wait.phase = Phase::Following {
             id,
             followed: Followed::since(Instant::now()),
@@ -459,8 +455,8 @@ pub(super) struct Search {
     why: ApiError,
     /// Lists are asked for a minute around the start (our clock may be off the server's);
     /// which entry is ours is then decided on the server's own clock, from its `Date`.
-    pub(super) asked_since: jiff::Timestamp,
-    server_before: jiff::Timestamp,
+    pub(super) asked_since: SystemTime,
+    server_before: SystemTime,
     sent_at: Instant,
     /// When the search began: the evidence has [`START_GRACE`] from then to appear.
     began: Instant,
@@ -468,12 +464,20 @@ pub(super) struct Search {
     pub(super) found: Option<String>,
 }
 
+/// Milliseconds since the epoch, as the API's time stamps are (negative before it).
+pub(super) fn epoch_ms(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
 impl Search {
-    fn new(why: ApiError, server_before: jiff::Timestamp, sent_at: Instant) -> Search {
+    fn new(why: ApiError, server_before: SystemTime, sent_at: Instant) -> Search {
         Search {
             why,
             asked_since: server_before
-                .checked_sub(jiff::SignedDuration::from_mins(1))
+                .checked_sub(Duration::from_secs(60))
                 .unwrap_or(server_before),
             server_before,
             sent_at,
@@ -485,7 +489,7 @@ impl Search {
     /// The earliest creation time (server clock, epoch ms) of anything this start made,
     /// judged from a list answered at `answered_at` (its `Date`).
     pub(super) fn created_since(&self, answered_at: Option<i64>) -> i64 {
-        answered_at.map_or(self.server_before.as_millisecond(), |answered| {
+        answered_at.map_or(epoch_ms(self.server_before), |answered| {
             answered - (self.sent_at.elapsed() + CREATED_MARGIN).as_millis() as i64
         })
     }

@@ -11,6 +11,7 @@ use super::start_once::{Found, Operation, Search, Seen, StartOnce};
 use crate::api::{Client, Instance, InstanceId, JobId, PollError, SwapStart, TaskList, SWAP_TASK};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// What a swap asks of the outside besides jobs: its start, the instance and its tasks.
 pub trait InstanceSource: JobSource {
@@ -28,11 +29,11 @@ pub trait InstanceSource: JobSource {
     fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
+        since: Option<SystemTime>,
     ) -> impl Future<Output = Result<TaskList, PollError>> + Send;
 
     /// The server's time, as near as the source knows it.
-    fn server_now(&self) -> jiff::Timestamp;
+    fn server_now(&self) -> SystemTime;
 }
 
 impl InstanceSource for Client {
@@ -50,12 +51,12 @@ impl InstanceSource for Client {
     fn tasks(
         &self,
         instance_id: &InstanceId,
-        since: Option<jiff::Timestamp>,
+        since: Option<SystemTime>,
     ) -> impl Future<Output = Result<TaskList, PollError>> + Send {
         self.list_tasks(instance_id, since)
     }
 
-    fn server_now(&self) -> jiff::Timestamp {
+    fn server_now(&self) -> SystemTime {
         Client::server_now(self)
     }
 }
@@ -85,14 +86,8 @@ where
     S: InstanceSource,
     C: Future<Output = ()>,
 {
-    let swap = |source: &Arc<S>, instance_id: &InstanceId| {
-        StartOnce::new(
-            source,
-            Swap,
-            Subject::Swap(instance_id.clone()),
-            instance_id,
-        )
-    };
+    let swap =
+        |source: &Arc<S>, instance_id: &InstanceId| StartOnce::new(source, Swap, instance_id);
     fan_out::each(source, instance_ids, swap, options, cancel).await
 }
 
@@ -104,6 +99,7 @@ impl<S: InstanceSource> Operation<S> for Swap {
     type Extra = ();
     const NAME: &'static str = "swap";
     const ID_NAME: &'static str = "job";
+    const SUBJECT: fn(InstanceId) -> Subject = Subject::Swap;
 
     fn start<'a>(
         &'a self,

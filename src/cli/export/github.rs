@@ -2,9 +2,8 @@
 //! appended to that file; when `GITHUB_OUTPUT` is set, the step outputs `outcome`,
 //! `duration_ms`, `exit_code` and `job_id` are appended to that one.
 
-use super::report_duration;
+use super::{cells, columns};
 use crate::api::Env;
-use crate::api::JobDuration;
 use crate::wait::{ExitStatus, JobReport};
 use std::io::Write;
 use std::path::Path;
@@ -16,13 +15,12 @@ pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
 /// The Markdown table: an Instance column when some report is about an instance. Rows that
 /// would take it past [`MAX_SUMMARY_BYTES`] are left out, and said to be.
 pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
-    let instances = reports.iter().any(|r| r.instance_id.is_some());
-    let mut header = vec![
-        "Job", "Type", "Status", "Outcome", "Duration", "Polls", "Detail",
-    ];
-    if instances {
-        header.insert(0, "Instance");
-    }
+    let columns = columns(reports);
+    // `JOB` → `Job`.
+    let header: Vec<String> = columns
+        .iter()
+        .map(|c| c[..1].to_string() + &c[1..].to_ascii_lowercase())
+        .collect();
     let mut out = format!(
         "### dcs-wait: {} (exit {})\n\n| {} |\n|{}\n",
         outcome(status),
@@ -30,32 +28,21 @@ pub fn summary(reports: &[JobReport], status: ExitStatus) -> String {
         header.join(" | "),
         "---|".repeat(header.len())
     );
-    // Ids are checked to be letters, digits, `-` and `_`: safe inside a code span as they are.
-    let code = |id: Option<&str>| id.map_or_else(|| "—".to_string(), |id| format!("`{id}`"));
     // Room for the line that says how many rows were left out.
     let room = MAX_SUMMARY_BYTES - 200;
     for (shown, r) in reports.iter().enumerate() {
-        let duration = match r.duration() {
-            JobDuration::Millis(ms) => report_duration(ms),
-            _ => "—".into(),
-        };
-        let mut cells = Vec::with_capacity(header.len());
-        if instances {
-            cells.push(code(r.instance_id.as_ref().map(|i| i.as_str())));
-        }
-        cells.push(code(r.operation_id()));
-        cells.extend(
-            [
-                r.job_type.clone().unwrap_or_default(),
-                r.status.clone().unwrap_or_default(),
-                r.outcome.as_str().to_string(),
-                duration,
-                r.polls.to_string(),
-                r.detail(),
-            ]
-            .iter()
-            .map(|text| cell(text)),
-        );
+        let cells: Vec<String> = cells(r, &columns)
+            .into_iter()
+            .zip(&columns)
+            .map(|(text, column)| match (text, *column) {
+                // Ids are checked to be letters, digits, `-` and `_`: safe inside a code
+                // span as they are.
+                (Some(id), "INSTANCE" | "JOB") => format!("`{id}`"),
+                (Some(text), _) => cell(&text),
+                (None, "DETAIL") => String::new(),
+                (None, _) => "—".to_string(),
+            })
+            .collect();
         let row = format!("| {} |\n", cells.join(" | "));
         if out.len() + row.len() > room {
             let left = reports.len() - shown;

@@ -6,6 +6,8 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
+use crate::api::JobDuration;
+use crate::wait::JobReport;
 use std::time::Duration;
 
 /// A duration for people, the one form of every output: `2.869s` (`exact`: to the
@@ -18,6 +20,39 @@ pub fn human_duration(d: Duration, exact: bool) -> String {
         60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
         _ => format!("{}h {:02}m {:02}s", secs / 3600, secs / 60 % 60, secs % 60),
     }
+}
+
+/// The columns of every table of reports (the text report, the step summary), in order:
+/// INSTANCE when some report is about an instance, DETAIL last.
+pub fn columns(reports: &[JobReport]) -> Vec<&'static str> {
+    let instances = reports.iter().any(|r| r.instance_id.is_some());
+    let all = [
+        "INSTANCE", "JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS", "DETAIL",
+    ];
+    all.into_iter()
+        .filter(|c| instances || *c != "INSTANCE")
+        .collect()
+}
+
+/// One report's cells under `columns`: `None` where nothing is known, for each format to
+/// mark in its own way.
+pub fn cells(report: &JobReport, columns: &[&str]) -> Vec<Option<String>> {
+    columns
+        .iter()
+        .map(|column| match *column {
+            "INSTANCE" => report.instance_id.as_ref().map(ToString::to_string),
+            "JOB" => report.operation_id().map(str::to_string),
+            "TYPE" => report.job_type.clone(),
+            "STATUS" => report.status.clone(),
+            "OUTCOME" => Some(report.outcome.as_str().to_string()),
+            "DURATION" => match report.duration() {
+                JobDuration::Millis(ms) => Some(report_duration(ms)),
+                _ => None,
+            },
+            "POLLS" => Some(report.polls.to_string()),
+            _ => Some(report.detail()).filter(|d| !d.is_empty()),
+        })
+        .collect()
 }
 
 /// A report's duration: [`human_duration`] to the millisecond.

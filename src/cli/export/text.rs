@@ -1,8 +1,8 @@
 //! Aligned text: a header and one line per job (or instance), for people; then, for an
 //! instance wait, the tasks it counted, so that its duration explains itself.
 
-use super::report_duration;
-use crate::api::{JobDuration, TaskStatus};
+use super::{cells, columns, report_duration};
+use crate::api::TaskStatus;
 use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
@@ -44,39 +44,19 @@ struct Table {
 
 impl Table {
     fn of(reports: &[JobReport]) -> Table {
-        let dash = || "-".to_string();
-        let instances = reports.iter().any(|r| r.instance_id.is_some());
-        let mut header = Vec::with_capacity(8);
-        if instances {
-            header.push("INSTANCE");
-        }
-        header.extend([
-            "JOB", "TYPE", "STATUS", "OUTCOME", "DURATION", "POLLS", "DETAIL",
-        ]);
+        let header = columns(reports);
         let rows = reports
             .iter()
             .map(|r| {
-                let mut row = Vec::with_capacity(8);
-                if instances {
-                    row.push(
-                        r.instance_id
-                            .as_ref()
-                            .map_or_else(dash, ToString::to_string),
-                    );
-                }
-                row.extend([
-                    r.operation_id().map_or_else(dash, ToString::to_string),
-                    r.job_type.clone().unwrap_or_else(dash),
-                    r.status.clone().unwrap_or_else(dash),
-                    r.outcome.as_str().to_string(),
-                    match r.duration() {
-                        JobDuration::Millis(ms) => report_duration(ms),
-                        _ => dash(),
-                    },
-                    r.polls.to_string(),
-                    r.detail(),
-                ]);
-                row
+                cells(r, &header)
+                    .into_iter()
+                    .zip(&header)
+                    .map(|(cell, column)| match (cell, *column) {
+                        (Some(text), _) => text,
+                        (None, "DETAIL") => String::new(),
+                        (None, _) => "-".to_string(),
+                    })
+                    .collect()
             })
             .collect();
         let mut tasks = String::new();

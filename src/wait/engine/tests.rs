@@ -143,7 +143,8 @@ async fn the_observer_is_told_of_every_poll_why_it_waits_and_the_end() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = seen.clone();
     let started = Instant::now();
-    let secs = move |at: Instant| (at - started).as_secs_f64();
+    // Each event's durations from now, as times since the wait began.
+    let secs = move |from_now: Duration| (Instant::now() + from_now - started).as_secs_f64();
     let options = WaitOptions {
         observer: Some(Arc::new(move |event: &WaitEvent<'_>| {
             let line = match event {
@@ -155,8 +156,8 @@ async fn the_observer_is_told_of_every_poll_why_it_waits_and_the_end() {
                 } => {
                     let why = match waiting {
                         Waiting::InProgress => "-".to_string(),
-                        Waiting::NotFoundYet { until, .. } => {
-                            format!("not found until {:.0}", secs(*until))
+                        Waiting::NotFoundYet { gives_up_in, .. } => {
+                            format!("not found until {:.0}", secs(*gives_up_in))
                         }
                         Waiting::Retrying { error, start } => {
                             format!("retrying {} {start}", error.wire_code().unwrap_or("?"))
@@ -511,12 +512,12 @@ mod every_kind {
         async fn tasks(
             &self,
             instance_id: &InstanceId,
-            since: Option<jiff::Timestamp>,
+            since: Option<std::time::SystemTime>,
         ) -> Result<TaskList, PollError> {
             self.note();
             self.client.list_tasks(instance_id, since).await
         }
-        fn server_now(&self) -> jiff::Timestamp {
+        fn server_now(&self) -> std::time::SystemTime {
             self.client.server_now()
         }
     }
