@@ -408,12 +408,12 @@ impl Client {
 }
 
 /// Parses the 200 body of the backup list.
-pub fn parse_backups(body: &[u8]) -> Result<RecordPage<BackupRecord>, serde_json::Error> {
+pub(crate) fn parse_backups(body: &[u8]) -> Result<RecordPage<BackupRecord>, serde_json::Error> {
     parse_page(body, "backup_record_response")
 }
 
 /// Parses the 200 body of the restore list.
-pub fn parse_restores(body: &[u8]) -> Result<RecordPage<RestoreRecord>, serde_json::Error> {
+pub(crate) fn parse_restores(body: &[u8]) -> Result<RecordPage<RestoreRecord>, serde_json::Error> {
     parse_page(body, "restore_record_response")
 }
 

@@ -46,7 +46,7 @@ impl Client {
     }
 
     /// `{endpoint}/v2/{project_id}/jobs/{job_id}`, keeping any path prefix of the endpoint.
-    pub fn job_url(&self, job_id: &JobId) -> Url {
+    pub(crate) fn job_url(&self, job_id: &JobId) -> Url {
         self.url(&["jobs", job_id.as_str()])
     }
 
@@ -63,7 +63,7 @@ impl Client {
     }
 
     /// `{endpoint}/v2/{project_id}/instances/{instance_id}`.
-    pub fn instance_url(&self, instance_id: &InstanceId) -> Url {
+    pub(crate) fn instance_url(&self, instance_id: &InstanceId) -> Url {
         self.url(&["instances", instance_id.as_str()])
     }
 

@@ -17,14 +17,14 @@ pub enum EndpointError {
     BadRegion(String),
     /// Not a URL at all.
     #[error(
-        "endpoint '{url}' is not usable: {source}; give a URL such as \
+        "endpoint '{url}' is not usable: {why}; give a URL such as \
          https://dcs.cn-north-4.myhuaweicloud.com"
     )]
     NotUrl {
         /// The text given.
         url: String,
         /// What the URL parser said.
-        source: url::ParseError,
+        why: String,
     },
     /// A URL, but not one to send signed requests to.
     #[error("endpoint '{url}' is not usable: {why}")]
@@ -84,9 +84,9 @@ pub fn check(text: &str) -> Result<Url, EndpointError> {
         url: text.to_string(),
         why,
     };
-    let url = Url::parse(text).map_err(|source| EndpointError::NotUrl {
+    let url = Url::parse(text).map_err(|e| EndpointError::NotUrl {
         url: text.to_string(),
-        source,
+        why: e.to_string(),
     })?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("it has no host"));

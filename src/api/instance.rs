@@ -37,7 +37,7 @@ pub struct Instance {
 
 impl Instance {
     /// Parses a 200 body.
-    pub fn parse(body: &[u8]) -> Result<Instance, serde_json::Error> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Instance, serde_json::Error> {
         serde_json::from_slice(body)
     }
 
@@ -240,7 +240,7 @@ pub struct TaskList {
 
 impl TaskList {
     /// Parses a 200 body.
-    pub fn parse(body: &[u8]) -> Result<TaskList, serde_json::Error> {
+    pub(crate) fn parse(body: &[u8]) -> Result<TaskList, serde_json::Error> {
         serde_json::from_slice(body)
     }
 }

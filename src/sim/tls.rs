@@ -21,10 +21,11 @@ impl std::fmt::Debug for TlsIdentity {
 }
 
 impl TlsIdentity {
-    /// A self-signed certificate for `names` (host names or IP addresses).
-    pub fn self_signed(names: &[&str]) -> Result<TlsIdentity, rcgen::Error> {
+    /// A self-signed certificate for `names` (host names or IP addresses); an error names
+    /// what could not be made of them.
+    pub fn self_signed(names: &[&str]) -> Result<TlsIdentity, std::io::Error> {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let certified = rcgen::generate_simple_self_signed(names)?;
+        let certified = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
         Ok(TlsIdentity {
             cert_pem: certified.cert.pem(),
             cert_der: certified.cert.der().clone(),
