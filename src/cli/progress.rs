@@ -285,7 +285,7 @@ impl Board {
     }
 
     /// A look at `name` is done: what it saw, why it waits, and when the next look comes.
-    /// Without a live line to say why, the log says it.
+    /// The log says why too: always where no live line says it, else at `-v`.
     pub fn polled(&self, name: &str, seen: Seen<'_>, waiting: &Waiting<'_>, next_poll: Instant) {
         if let Some(entry) = self.entries().get_mut(name) {
             if let Some(status) = seen.status {
@@ -297,9 +297,8 @@ impl Board {
         }
         if self.bars.is_some() {
             self.redraw(name);
-        } else {
-            log_waiting(name, waiting, next_poll);
         }
+        log_waiting(name, waiting, next_poll, self.bars.is_some());
     }
 
     /// The wait for `report` is over: its line is printed once (above the live display, or
@@ -478,13 +477,17 @@ impl Observer for Board {
     }
 }
 
-/// Why a wait goes on, in the log, where no live line says it. A busy start is the
-/// library's to log (once a refusal, not once a try).
-fn log_waiting(name: &str, waiting: &Waiting<'_>, next_poll: Instant) {
+/// Why a wait goes on, in the log: where a live line says it already, only at `-v`
+/// (`debug`). A busy start is the library's to log (once a refusal, not once a try).
+fn log_waiting(name: &str, waiting: &Waiting<'_>, next_poll: Instant, live: bool) {
     let next = next_poll
         .saturating_duration_since(Instant::now())
         .as_secs_f64();
     let (error, start) = match *waiting {
+        Waiting::NotFoundYet { error, .. } if live => {
+            tracing::debug!("{name}: not visible yet ({error}); trying again");
+            return;
+        }
         Waiting::NotFoundYet { error, .. } => {
             tracing::info!("{name}: not visible yet ({error}); trying again");
             return;
@@ -499,10 +502,12 @@ fn log_waiting(name: &str, waiting: &Waiting<'_>, next_poll: Instant) {
     } else {
         "trying again"
     };
-    tracing::warn!(
-        "{name}: {}; {again} in {next:.1}s",
-        error.with_causes().without_request_id()
-    );
+    let error = error.with_causes().without_request_id();
+    if live {
+        tracing::debug!("{name}: {error}; {again} in {next:.1}s");
+    } else {
+        tracing::warn!("{name}: {error}; {again} in {next:.1}s");
+    }
 }
 
 /// `12s`, `4m 05s`, `1h 02m 05s`: a countdown or an age, to the second.
