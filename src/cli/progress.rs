@@ -6,7 +6,7 @@
 //! its status, its operation's age and why it waits (the next poll; a fault ridden out, a
 //! "not found" believed for a while, a busy instance: each with its countdown); a wait that
 //! ends is printed once, above the display, with a mark of its outcome (green ✔, red ✘),
-//! its duration and, for a failure, the reason cut to the terminal's width — and that line
+//! its duration and, for a failure, the whole reason and what to check — and that line
 //! never changes again, nor does the log say it again. Log lines are printed above the
 //! display, never through it, and what is still running is cleared before the final report
 //! (after Ctrl-C as well). At a dumb terminal the finished lines are printed with word
@@ -327,7 +327,7 @@ impl Board {
         }
     }
 
-    /// `✔ job-1  SUCCESS  3.012s`, `✘ job-2  FAIL  1.600s  the reason, cut to the width`.
+    /// `✔ job-1  SUCCESS  3.012s`, `✘ job-2  FAIL  1.600s  the whole reason`.
     fn finished_line(&self, report: &JobReport) -> String {
         let mut line = format!(
             "{:<width$}  {}",
@@ -342,9 +342,9 @@ impl Board {
         if report.outcome != Outcome::Success && !detail.is_empty() {
             let _ = write!(line, "  {detail}");
         }
-        let mark = mark(self.terminal, report.outcome);
-        let taken = console::measure_text_width(&mark) + 1;
-        format!("{mark} {}", fit(&line, taken))
+        // Whole, wrapped by the terminal if it must: the one place at a terminal where why a
+        // wait failed, and what to check, is said (the table after it is cut to the width).
+        format!("{} {line}", mark(self.terminal, report.outcome))
     }
 
     /// `RUNNING  12s  next poll in 3s`: the age is the operation's own, from its begin time,
