@@ -48,6 +48,7 @@ pub use connect::{
 };
 pub use endpoint::EndpointError;
 pub use env::Env;
+#[cfg(feature = "cli")]
 pub(crate) use error::said_with_causes;
 pub use error::{ApiError, ErrorKind, WithCauses};
 pub use http::{HttpError, MAX_BODY_BYTES};

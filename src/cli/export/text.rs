@@ -7,10 +7,10 @@ use crate::wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
 /// The table: an INSTANCE column when some report is about an instance. With `columns` (a
-/// terminal's width) it fits: columns that say least are left out while DETAIL would get
-/// fewer than [`DETAIL_ROOM`] columns (POLLS, then TYPE, then STATUS, which OUTCOME
-/// repeats; at a terminal the finished wait's line above says the whole reason), and each line is cut with `…`, DETAIL first. The whole text is in JSON and off
-/// a terminal.
+/// terminal's width) it fits: the columns that say least are left out while DETAIL would get
+/// fewer than `DETAIL_ROOM` (12) columns — POLLS, then TYPE, then STATUS, which OUTCOME
+/// repeats (at a terminal the finished wait's line above says the whole reason) — and each
+/// line is cut with `…`, DETAIL first. The whole text is in JSON and off a terminal.
 pub fn render(reports: &[JobReport], columns: Option<usize>) -> String {
     let table = Table::of(reports);
     let Some(columns) = columns else {
