@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 /// How the wait for one job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Outcome {
     /// The job ended `SUCCESS`.
     Success,
@@ -120,6 +121,7 @@ pub struct TaskSeen {
 
 /// One wait's report: exactly the fields of the JSON contract, in its order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct JobReport {
     /// The job waited on: the one given, or the one a swap started (null when none did).
     pub job_id: Option<JobId>,
@@ -244,6 +246,7 @@ impl JobReport {
 
 /// The process exit code, by the contract in the README ("Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// Every job SUCCESS.
     Success = 0,
