@@ -51,12 +51,10 @@ fn main() {
                     instances: vec![instance],
                     ..Scenario::demo()
                 });
-                let options = WaitOptions {
-                    seed: Some(SEED + n as u64),
-                    schedule: Schedule::default().with_max_lag(Duration::from_secs(max_lag)),
-                    timeout: Duration::from_secs(3_600),
-                    ..WaitOptions::default()
-                };
+                let options = WaitOptions::default()
+                    .with_seed(SEED + n as u64)
+                    .with_schedule(Schedule::default().with_max_lag(Duration::from_secs(max_lag)))
+                    .with_timeout(Duration::from_secs(3_600));
                 let ids: Vec<InstanceId> = vec![id.parse().expect("an id")];
                 let started = Instant::now();
                 let report = dcs_wait::backup_all(

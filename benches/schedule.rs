@@ -221,11 +221,9 @@ fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
             .iter()
             .map(|j| j.id.parse().expect("a job id"))
             .collect();
-        let options = WaitOptions {
-            timeout: Duration::from_secs(3 * 3600),
-            seed: Some(SEED),
-            ..options
-        };
+        let options = options
+            .with_timeout(Duration::from_secs(3 * 3600))
+            .with_seed(SEED);
         let reports = wait_all(source.clone(), &ids, &options, std::future::pending()).await;
         assert!(reports.iter().all(|r| r.outcome == Outcome::Success));
         let polls = source.polls.lock().expect("not poisoned");
@@ -315,10 +313,8 @@ fn main() {
     let curve: Vec<Row> = KNOB
         .iter()
         .map(|&lag| {
-            let options = WaitOptions {
-                schedule: Schedule::default().with_max_lag(Duration::from_secs_f64(lag)),
-                ..WaitOptions::default()
-            };
+            let options = WaitOptions::default()
+                .with_schedule(Schedule::default().with_max_lag(Duration::from_secs_f64(lag)));
             row(
                 &format!("dcs-wait --max-lag {lag}s"),
                 &jobs,
@@ -356,10 +352,7 @@ fn main() {
         &stable,
         &dcs_wait(&stable, WaitOptions::default()),
     );
-    let warm_options = WaitOptions {
-        priors: Arc::new(Priors::new(history)),
-        ..WaitOptions::default()
-    };
+    let warm_options = WaitOptions::default().with_priors(Arc::new(Priors::new(history)));
     let warm = row(
         "dcs-wait, with history",
         &stable,

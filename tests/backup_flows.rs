@@ -21,11 +21,9 @@ fn sim(instance: SimInstance) -> InProcess {
 }
 
 fn options() -> WaitOptions {
-    WaitOptions {
-        seed: Some(11),
-        timeout: Duration::from_secs(600),
-        ..WaitOptions::default()
-    }
+    WaitOptions::default()
+        .with_seed(11)
+        .with_timeout(Duration::from_secs(600))
 }
 
 fn id() -> InstanceId {

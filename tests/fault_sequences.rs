@@ -191,15 +191,15 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let options = WaitOptions {
-            timeout: knobs.timeout,
-            request_timeout: knobs.request_timeout,
-            not_found_grace: knobs.not_found_grace,
-            schedule: Schedule::default().with_max_lag(knobs.max_lag),
-            seed: Some(knobs.seed),
-            limiter: knobs.max_rps.map(|rps| Arc::new(RateLimiter::new(rps))),
-            ..WaitOptions::default()
-        };
+        let mut options = WaitOptions::default()
+            .with_timeout(knobs.timeout)
+            .with_request_timeout(knobs.request_timeout)
+            .with_not_found_grace(knobs.not_found_grace)
+            .with_schedule(Schedule::default().with_max_lag(knobs.max_lag))
+            .with_seed(knobs.seed);
+        if let Some(rps) = knobs.max_rps {
+            options = options.with_limiter(Arc::new(RateLimiter::new(rps)));
+        }
         let ids: Vec<JobId> = jobs.iter().map(|j| j.job_id.parse().unwrap()).collect();
         let sim = InProcess::new(Scenario {
             jobs,

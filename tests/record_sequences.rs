@@ -180,13 +180,11 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let options = WaitOptions {
-            timeout: knobs.timeout,
-            request_timeout: knobs.request_timeout,
-            schedule: Schedule::default().with_max_lag(knobs.max_lag),
-            seed: Some(knobs.seed),
-            ..WaitOptions::default()
-        };
+        let options = WaitOptions::default()
+            .with_timeout(knobs.timeout)
+            .with_request_timeout(knobs.request_timeout)
+            .with_schedule(Schedule::default().with_max_lag(knobs.max_lag))
+            .with_seed(knobs.seed);
         let instances: Vec<SimInstance> = plans
             .into_iter()
             .enumerate()

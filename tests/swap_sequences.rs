@@ -119,13 +119,11 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let options = WaitOptions {
-            timeout: knobs.timeout,
-            request_timeout: knobs.request_timeout,
-            schedule: Schedule::default().with_max_lag(knobs.max_lag),
-            seed: Some(knobs.seed),
-            ..WaitOptions::default()
-        };
+        let options = WaitOptions::default()
+            .with_timeout(knobs.timeout)
+            .with_request_timeout(knobs.request_timeout)
+            .with_schedule(Schedule::default().with_max_lag(knobs.max_lag))
+            .with_seed(knobs.seed);
         let ids: Vec<InstanceId> = instances
             .iter()
             .map(|i| i.instance_id.parse().unwrap())

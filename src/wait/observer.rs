@@ -89,16 +89,12 @@ pub enum Waiting<'a> {
 ///
 /// ```
 /// use dcs_wait::{WaitEvent, WaitOptions};
-/// use std::sync::Arc;
 ///
-/// let options = WaitOptions {
-///     observer: Some(Arc::new(|event: &WaitEvent<'_>| {
-///         if let WaitEvent::Finished(report) = event {
-///             eprintln!("{} ended {}", report.name(), report.outcome);
-///         }
-///     })),
-///     ..WaitOptions::default()
-/// };
+/// let options = WaitOptions::default().with_observer(|event: &WaitEvent<'_>| {
+///     if let WaitEvent::Finished(report) = event {
+///         eprintln!("{} ended {}", report.name(), report.outcome);
+///     }
+/// });
 /// ```
 pub trait Observer: Send + Sync {
     /// Something happened.

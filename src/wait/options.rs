@@ -24,7 +24,26 @@ use std::time::Duration;
 /// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
 /// - observer: none; an [`Observer`] is told of every poll and every end
 /// - priors: the built-in ones; with a [`History`](super::History), learnt ones
+///
+/// Built from the default, one setting at a time, so that a setting added later breaks no
+/// caller:
+///
+/// ```
+/// use dcs_wait::{WaitEvent, WaitOptions};
+/// use std::time::Duration;
+///
+/// let options = WaitOptions::default()
+///     .with_timeout(Duration::from_secs(15 * 60))
+///     .with_fail_fast(true)
+///     .with_observer(|event: &WaitEvent<'_>| {
+///         if let WaitEvent::Finished(report) = event {
+///             eprintln!("{} ended {}", report.name(), report.outcome);
+///         }
+///     });
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WaitOptions {
     /// The deadline, from the start of the wait, for all jobs together.
     pub timeout: Duration,
@@ -67,6 +86,74 @@ impl Default for WaitOptions {
             observer: None,
             priors: Arc::default(),
         }
+    }
+}
+
+impl WaitOptions {
+    /// The deadline for all waits together.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest wait for one answer.
+    pub fn with_request_timeout(mut self, request_timeout: Duration) -> Self {
+        self.request_timeout = request_timeout;
+        self
+    }
+
+    /// How long a "not found" is believed to be "not visible yet".
+    pub fn with_not_found_grace(mut self, grace: Duration) -> Self {
+        self.not_found_grace = grace;
+        self
+    }
+
+    /// How long to try to connect while the server has never answered.
+    pub fn with_unreachable_grace(mut self, grace: Duration) -> Self {
+        self.unreachable_grace = grace;
+        self
+    }
+
+    /// When to look again at an operation that is not over.
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// When to try again after a transient fault.
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// A fixed seed for the jitter, for reproducible timing.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Whether the first wait that fails or cannot be read stops the others.
+    pub fn with_fail_fast(mut self, fail_fast: bool) -> Self {
+        self.fail_fast = fail_fast;
+        self
+    }
+
+    /// One budget of requests for every wait.
+    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Told of every look and every end; any `Fn(&WaitEvent)` closure is an observer.
+    pub fn with_observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// How long operations of each type usually take.
+    pub fn with_priors(mut self, priors: Arc<Priors>) -> Self {
+        self.priors = priors;
+        self
     }
 }
 

@@ -12,7 +12,6 @@
 
 use dcs_wait::{Client, ExitStatus, JobId, WaitEvent, WaitOptions};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -26,16 +25,13 @@ async fn main() -> ExitCode {
         Ok(client) => client,
         Err(e) => return usage(&e.to_string()),
     };
-    let options = WaitOptions {
-        // Any closure is an observer: here, one line per poll on stderr.
-        observer: Some(Arc::new(|event: &WaitEvent<'_>| {
-            if let WaitEvent::Polled { subject, seen, .. } = event {
-                let status = seen.status.unwrap_or("-");
-                eprintln!("embed: {} is {status}", subject.name());
-            }
-        })),
-        ..WaitOptions::default()
-    };
+    // Any closure is an observer: here, one line per poll on stderr.
+    let options = WaitOptions::default().with_observer(|event: &WaitEvent<'_>| {
+        if let WaitEvent::Polled { subject, seen, .. } = event {
+            let status = seen.status.unwrap_or("-");
+            eprintln!("embed: {} is {status}", subject.name());
+        }
+    });
     // Cancellation is any future: Ctrl-C here.
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
