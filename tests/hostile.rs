@@ -281,7 +281,7 @@ async fn no_server_text_becomes_a_runner_command() {
         start_ms: -1_000,
         run_ms: 0,
         final_status: "FAILED".into(),
-        details: Some(serde_json::json!({ all.clone(): all.clone() })),
+        details: Some(details(serde_json::json!({ all.clone(): all.clone() }))),
     }];
     let sim = start(Scenario {
         instances: vec![instance],
@@ -397,7 +397,7 @@ async fn no_server_text_becomes_a_runner_command() {
 async fn composed_text_is_capped_in_every_output() {
     use dcs_wait::sim::{SimInstance, SimTask};
     // A failed task whose details hold a thousand keys: a 900 KB reason once said in words.
-    let details: serde_json::Map<String, serde_json::Value> = (0..1000)
+    let details_object: serde_json::Map<String, serde_json::Value> = (0..1000)
         .map(|n| (format!("key{n}"), "v".repeat(900).into()))
         .collect();
     let mut instance = SimInstance::new("inst-1", 0);
@@ -406,7 +406,7 @@ async fn composed_text_is_capped_in_every_output() {
         start_ms: -1_000,
         run_ms: 0,
         final_status: "FAILED".into(),
-        details: Some(details.into()),
+        details: Some(details(details_object.into())),
     }];
     // And many jobs, each with a long reason, for the summary.
     let jobs: Vec<_> = (0..40)
@@ -469,4 +469,9 @@ async fn composed_text_is_capped_in_every_output() {
             }
         }
     }
+}
+
+/// Task details for dcs-sim to send as they are.
+fn details(json: serde_json::Value) -> dcs_wait::api::Details {
+    dcs_wait::api::Details::from_json(&json.to_string()).expect("JSON")
 }

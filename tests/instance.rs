@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use dcs_wait::api::Details;
 use dcs_wait::sim::{Fault, FaultRule, Scenario, SimInstance, SimServer, SimTask, StatusSpan};
 use serde_json::Value;
 use std::time::Duration;
@@ -106,7 +107,7 @@ async fn a_one_poll_running_flicker_is_not_ready() {
 #[tokio::test]
 async fn a_task_that_failed_fails_the_wait_and_is_named() {
     let mut failed = task("EXTEND", 0, 1_000, "FAILED");
-    failed.details = Some("EXTEND FAILED: no capacity in the zone".into());
+    failed.details = Some(Details::text("EXTEND FAILED: no capacity in the zone"));
     let sim = sim_with(vec![span("EXTENDING", 1_000)], vec![failed]).await;
     let run = wait_ready(&sim, &[]).await;
     assert_eq!(run.code, 1, "{run:#?}");
@@ -119,7 +120,7 @@ async fn a_task_that_failed_fails_the_wait_and_is_named() {
     // and the text table, as the object in the JSON report's tasks.
     let change = serde_json::json!({"old_capacity": "2", "new_capacity": "4"});
     let mut failed = task("EXTEND", 0, 1_000, "FAILED");
-    failed.details = Some(change.clone());
+    failed.details = Some(Details::from_json(&change.to_string()).unwrap());
     let sim = sim_with(vec![span("EXTENDING", 1_000)], vec![failed]).await;
     let run = wait_ready(&sim, &[]).await;
     assert_eq!(run.code, 1, "{run:#?}");
@@ -163,7 +164,7 @@ async fn cancelled_is_a_failure_and_an_unknown_task_status_is_in_progress() {
 async fn a_task_that_failed_before_since_is_not_ours() {
     // Failed ten minutes before the wait: with --since 5m it is someone else's operation.
     let mut old = task("EXTEND", -600_000, 60_000, "FAILED");
-    old.details = Some("an old failure".into());
+    old.details = Some(Details::text("an old failure"));
     let sim = sim_with(Vec::new(), vec![old]).await;
     let run = wait_ready(&sim, &["--since", "5m"]).await;
     assert_eq!(run.code, 0, "{run:#?}");

@@ -7,7 +7,7 @@
 
 use super::job::{Job, Status};
 use super::untrusted::{capped, opt_text, printable_json, MAX_COMPOSED};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The task a master/standby swap runs as.
 pub const SWAP_TASK: &str = "masterStandbySwapJob";
@@ -141,7 +141,7 @@ pub struct Task {
     /// `new_capacity`, … — or a text), each string made printable; none when empty. See
     /// [`details_in_words`](Task::details_in_words).
     #[serde(default, deserialize_with = "opt_details")]
-    pub details: Option<serde_json::Value>,
+    pub details: Option<Details>,
 }
 
 impl Task {
@@ -190,7 +190,7 @@ impl Task {
     /// as it is.
     pub fn details_in_words(&self) -> Option<String> {
         use serde_json::Value;
-        let fields = match self.details.as_ref()? {
+        let fields = match &self.details.as_ref()?.0 {
             Value::Object(fields) => fields,
             Value::String(text) => return Some(text.clone()),
             other => return Some(other.to_string()),
@@ -266,15 +266,50 @@ pub(super) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D
     })
 }
 
-fn opt_details<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+fn opt_details<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Details>, D::Error> {
     use serde_json::Value;
     Ok(match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::Object(o)) if o.is_empty() => None,
-        Some(sent) => Some(printable_json(sent)),
+        Some(sent) => Some(Details(printable_json(sent))),
     })
 }
+
+/// A task's details as the API sent them — an object that describes the change, or a
+/// failure's reason — read from an answer with every string made printable. Written back as
+/// the same JSON (a report's `tasks[].details`, dcs-sim's answers); said in words by
+/// [`Task::details_in_words`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Details(pub(crate) serde_json::Value);
+
+impl Details {
+    /// Details from JSON text, kept as they are: what dcs-sim is to send, as a scenario file
+    /// or a test gives them.
+    pub fn from_json(text: &str) -> Result<Details, InvalidDetails> {
+        serde_json::from_str(text)
+            .map(Details)
+            .map_err(|e| InvalidDetails(e.to_string()))
+    }
+
+    /// A reason, as the API gives a failed task's, kept as it is.
+    pub fn text(reason: &str) -> Details {
+        Details(serde_json::Value::String(reason.to_string()))
+    }
+}
+
+/// As compact JSON.
+impl std::fmt::Display for Details {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// JSON text that is not JSON, said in the parser's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task details are not JSON: {0}")]
+pub struct InvalidDetails(String);
 
 #[cfg(test)]
 mod tests {
@@ -343,6 +378,6 @@ mod tests {
             task.failure().as_deref(),
             Some("task EXTEND FAILED (capacity 2 → 4 GB, replicas 1 → 2, node_name n\\u{1b}1)")
         );
-        assert_eq!(task.details.as_ref().unwrap()["new_capacity"], "4");
+        assert_eq!(task.details.as_ref().unwrap().0["new_capacity"], "4");
     }
 }

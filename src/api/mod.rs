@@ -54,6 +54,6 @@ pub use error::{ApiError, ErrorKind, WithCauses};
 pub use http::{HttpError, MAX_BODY_BYTES};
 pub use iam::IamError;
 pub use ids::{BackupId, InstanceId, InvalidId, JobId, ProjectId, RestoreId};
-pub use instance::{Instance, Task, TaskList, TaskStatus, SWAP_TASK};
+pub use instance::{Details, Instance, InvalidDetails, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
 pub use start::{busy_with, Start, SwapStart, BUSY_CODES};

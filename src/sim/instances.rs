@@ -7,6 +7,7 @@ use super::answer::{error, fault_answer, json, Answer};
 use super::records;
 use super::scenario::{SimInstance, SimJob, StartFault};
 use super::state::{lock, JobClock, State, SwapTask};
+use crate::api::Details;
 use http::StatusCode;
 use serde_json::json;
 use tokio::time::Instant;
@@ -324,7 +325,7 @@ fn views(state: &State, instance: &SimInstance) -> (Vec<TaskView>, i64) {
             age_ms: task.created.elapsed().as_millis() as i64,
             run_ms: instance.swap_run_ms,
             final_status: instance.swap_final_status.clone(),
-            details: instance.swap_fail_reason.clone().map(Into::into),
+            details: instance.swap_fail_reason.as_deref().map(Details::text),
             params: format!("job {}", task.job_id),
         });
         scripted.chain(swaps).collect()
@@ -341,7 +342,7 @@ struct TaskView {
     age_ms: i64,
     run_ms: u64,
     final_status: String,
-    details: Option<serde_json::Value>,
+    details: Option<Details>,
     params: String,
 }
 
@@ -370,7 +371,7 @@ impl TaskView {
             "updated_at": rfc3339(updated),
             "enable_show": true,
             "details": match &self.details {
-                Some(details) if ended => details.clone(),
+                Some(details) if ended => details.0.clone(),
                 _ => json!({}),
             },
         })

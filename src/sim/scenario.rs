@@ -197,7 +197,7 @@ pub struct SimTask {
     /// Its details, served once it has ended: an object that describes the change, as
     /// DCS sends it (`{"old_capacity": "2", "new_capacity": "4"}`), or a text.
     #[serde(default)]
-    pub details: Option<serde_json::Value>,
+    pub details: Option<crate::api::Details>,
 }
 
 impl SimInstance {

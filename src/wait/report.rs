@@ -116,7 +116,7 @@ pub struct TaskSeen {
     pub updated: Option<i64>,
     /// Its details as the API sent them (an object that describes the change), strings
     /// made printable.
-    pub details: Option<serde_json::Value>,
+    pub details: Option<crate::api::Details>,
 }
 
 /// One wait's report: exactly the fields of the JSON contract, in its order.

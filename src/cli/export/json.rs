@@ -125,7 +125,7 @@ mod tests {
             status: "FAILED".into(),
             created: Some(1),
             updated: Some(2),
-            details: Some(details),
+            details: Some(crate::api::Details::from_json(&details.to_string()).unwrap()),
         }
     }
 
