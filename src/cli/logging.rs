@@ -9,7 +9,7 @@
 
 use super::args::LogFormat;
 use super::terminal::Terminal;
-use crate::api::untrusted::{defused, Syntax};
+use crate::cli::defuse::{defused, Syntax};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

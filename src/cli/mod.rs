@@ -1,12 +1,14 @@
 //! The command line: raw arguments ([`args`]) checked once into options ([`options`]), then
 //! run as their [`Mode`] says. The wait itself is the library's; this wing adds the
 //! terminal ([`terminal`], [`progress`], [`logging`]), the signals ([`signals`]), the output formats
-//! ([`export`]), how a run's reports go out ([`publish`]), and the [`demo`].
+//! ([`export`]) and the output guard on all of them (`defuse`), how a run's reports go out
+//! ([`publish`]), and the [`demo`].
 //!
 //! Who calls whom, with no way back: `mod` → `jobs`, `demo` → `publish` → `progress`,
 //! `signals`, `export`; everything → `logging`.
 
 pub mod args;
+mod defuse;
 pub mod demo;
 pub mod export;
 pub mod jobs;

@@ -15,8 +15,8 @@
 //! steps do not kill a long wait.
 
 use super::terminal::{Display, Terminal};
-use crate::api::untrusted::{defused, Syntax};
 use crate::api::{ApiError, JobDuration};
+use crate::cli::defuse::{defused, Syntax};
 use crate::wait::{JobReport, Observer, Outcome, Seen, Subject, WaitEvent, Waiting};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
 //! JSON Lines: one object per job, exactly the fields of [`JobReport`], each line at most
 //! [`MAX_LINE_BYTES`] long.
 
-use crate::api::untrusted::{capped, defused, Syntax, MAX_COMPOSED};
+use crate::api::untrusted::{capped, MAX_COMPOSED};
+use crate::cli::defuse::{defused, Syntax};
 use crate::wait::JobReport;
 use serde_json::Value;
 

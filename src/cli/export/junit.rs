@@ -3,7 +3,7 @@
 //! failure too (the job did not finish in time); an unreadable job is an error; an
 //! interrupted wait is skipped. The job's duration is the case's time.
 
-use crate::api::untrusted::{defused, Syntax};
+use crate::cli::defuse::{defused, Syntax};
 use crate::wait::{JobReport, Outcome};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
