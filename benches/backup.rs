@@ -12,7 +12,7 @@
 //! Terraform: the POST and its reads).
 
 use dcs_wait::sim::{InProcess, Scenario, SimInstance, SimPlan};
-use dcs_wait::wait::Schedule;
+use dcs_wait::Schedule;
 use dcs_wait::{BackupRequest, InstanceId, Outcome, WaitOptions};
 use std::time::Duration;
 use tokio::time::Instant;

@@ -15,8 +15,8 @@
 //! history. The table is also written as JSON to `docs/schedule-bench.json`, and lag p95
 //! against requests per job drawn to `docs/schedule-bench.svg` (both shown in the README).
 
-use dcs_wait::api::{Job, JobId, PollError, Status};
-use dcs_wait::wait::{wait_all, History, JobSource, Outcome, Priors, Schedule, WaitOptions};
+use dcs_wait::{wait_all, History, JobSource, Outcome, Priors, Schedule, WaitOptions};
+use dcs_wait::{Job, JobId, PollError, Status};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -41,12 +41,14 @@
 //!
 //! # Layout
 //!
-//! Three wings, and a simulator:
+//! Everything a dependent uses is at the crate root (this page); `sim` is the one public
+//! module. Behind the door, three wings and a simulator:
 //!
-//! - [`api`], the DCS API: identifiers, endpoints, credentials and signing, one signed
-//!   request, what an answer means, the job and error bodies, IAM, and the [`Client`];
-//! - [`wait`], the waiting engine: the loop, the poll schedule, the history of durations,
-//!   the rate limit and the reports;
+//! - `api` (private), the DCS API: identifiers, endpoints, credentials and signing, one
+//!   signed request, what an answer means, the job and error bodies, IAM, and the
+//!   [`Client`];
+//! - `wait` (private), the waiting engine: the loop, the poll schedule, the history of
+//!   durations, the rate limit and the reports;
 //! - `cli` (feature `cli`, not public API), the command line: arguments, checked options,
 //!   the demo, progress, logging, signals and the output formats;
 //! - `sim` (feature `sim`), dcs-sim: a local DCS endpoint with scripted jobs, signature
@@ -61,20 +63,49 @@
 
 #![warn(missing_docs)]
 
-pub mod api;
+mod api;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
 mod file;
 #[cfg(feature = "sim")]
 pub mod sim;
-pub mod wait;
+mod wait;
 
+// The one door: what a dependent uses, side by side. The wings behind it (`api`, `wait`) are
+// private; the compiler keeps anything else out of reach.
+
+/// The limits the waits keep to: the last look's headroom before the deadline, how long a
+/// start's evidence is looked for, the largest answer read.
+pub use api::MAX_BODY_BYTES;
+/// A failed request, and what a failed read means for a wait.
+pub use api::{ApiError, ErrorKind, PollError, WithCauses};
+/// Identifiers, checked once.
+pub use api::{BackupId, InstanceId, InvalidId, JobId, ProjectId, RestoreId};
+/// What the API answers: a job, an instance and its tasks, backup and restore records, the
+/// answer to a start.
 pub use api::{
-    ApiError, BackupId, BackupRequest, Client, ClientBuilder, ConnectError, Env, ErrorKind,
-    InstanceId, InvalidId, Job, JobId, PollError, ProjectId, RestoreId, Status,
+    BackupRecord, BackupRequest, Details, Instance, InvalidDetails, Job, JobDuration, Page,
+    ParseError, RecordPage, RecordStatus, RestoreRecord, Start, Status, SwapStart, Task, TaskList,
+    TaskStatus,
 };
+/// The client, how it is set up, and what can go wrong doing so.
+pub use api::{
+    Client, ClientBuilder, ConnectError, CredentialsError, EndpointError, Env, HttpError, IamError,
+};
+/// Waits: on jobs, on a swap, a backup or a restore started once, on an instance's
+/// readiness, and the dry runs.
 pub use wait::{
-    backup_all, follow_backup, follow_restore, restore, swap_all, wait_all, wait_one, ExitStatus,
-    JobReport, JobSource, Observer, Outcome, Subject, WaitEvent, WaitOptions,
+    backup_all, check_all, check_records, follow_backup, follow_restore, ready_all, restore,
+    swap_all, wait_all, wait_one,
 };
+/// How to wait, and what the waits tell as they go.
+pub use wait::{
+    prior, History, Observer, Priors, RateLimiter, Retry, Schedule, Seen, WaitEvent, WaitOptions,
+    Waiting, Window,
+};
+/// How each wait ended, and the exit code of them all.
+pub use wait::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
+/// What the waits ask of the outside, for a source of one's own (a test double, a proxy).
+pub use wait::{InstanceSource, JobSource, RecordSource};
+pub use wait::{LAST_POLL_HEADROOM, START_GRACE};

@@ -117,7 +117,7 @@ async fn a_lost_answer_with_no_record_ends_start_unknown_within_the_grace() {
     assert!(error.message.contains("dcs-wait:"), "{}", error.message);
     assert_eq!(report.started, Some(false));
     assert!(
-        took <= dcs_wait::wait::START_GRACE + Duration::from_secs(31),
+        took <= dcs_wait::START_GRACE + Duration::from_secs(31),
         "{took:?}"
     );
     let stats = sim.stats().records[INSTANCE].clone();

@@ -729,12 +729,12 @@ async fn off_a_terminal_progress_is_plain_log_lines_and_a_heartbeat() {
 /// Poll times the schedule predicts for a job of `duration` (seconds), delays shortened by
 /// `jitter` (0: none, 0.1: the most the default shortens): how many polls see it finished.
 fn predicted_polls(duration: f64, job_type: &str, jitter: f64) -> usize {
-    use dcs_wait::wait::Schedule;
+    use dcs_wait::Schedule;
     let schedule = Schedule::default();
     let (mut at, mut polls) = (0.0f64, 1);
     while at < duration {
         let age = Duration::from_secs_f64(at);
-        let window = dcs_wait::wait::prior(job_type);
+        let window = dcs_wait::prior(job_type);
         let nominal = schedule.nominal(age, window).as_secs_f64();
         let windowed = window.is_some_and(|w| age < w.closes);
         at += if windowed {

@@ -22,12 +22,12 @@
 
 mod common;
 
-use dcs_wait::api::{Job, JobId, PollError, Status, MAX_BODY_BYTES};
 use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
-use dcs_wait::wait::{
+use dcs_wait::Client;
+use dcs_wait::{
     wait_all, JobSource, Outcome, RateLimiter, Schedule, WaitOptions, LAST_POLL_HEADROOM,
 };
-use dcs_wait::Client;
+use dcs_wait::{Job, JobId, PollError, Status, MAX_BODY_BYTES};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -5,10 +5,10 @@
 //! below); a case that ever fails is kept in `tests/fuzz.proptest-regressions` and replayed
 //! first on every run.
 
-use dcs_wait::api::{ApiError, Job};
 use dcs_wait::cli::export::{github, json, junit, text};
 use dcs_wait::cli::stdin;
-use dcs_wait::wait::{ExitStatus, JobReport, Outcome, Subject};
+use dcs_wait::{ApiError, Job};
+use dcs_wait::{ExitStatus, JobReport, Outcome, Subject};
 use proptest::prelude::*;
 
 mod common;

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use dcs_wait::api::Details;
 use dcs_wait::sim::{Fault, FaultRule, Scenario, SimInstance, SimServer, SimTask, StatusSpan};
+use dcs_wait::Details;
 use serde_json::Value;
 use std::time::Duration;
 

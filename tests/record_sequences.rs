@@ -11,12 +11,12 @@
 
 mod common;
 
-use dcs_wait::api::{
+use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
+use dcs_wait::{BackupId, Client, InstanceId, Job, JobId, PollError, RestoreId};
+use dcs_wait::{
     BackupRecord, BackupRequest, Instance, Page, RecordPage, RestoreRecord, Start, TaskList,
 };
-use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
-use dcs_wait::wait::{InstanceSource, JobSource, Outcome, RecordSource, Schedule, WaitOptions};
-use dcs_wait::{BackupId, Client, InstanceId, Job, JobId, PollError, RestoreId};
+use dcs_wait::{InstanceSource, JobSource, Outcome, RecordSource, Schedule, WaitOptions};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::future::Future;
@@ -63,7 +63,7 @@ impl JobSource for Recorder {
 }
 
 impl InstanceSource for Recorder {
-    async fn start_swap(&self, instance_id: &InstanceId) -> dcs_wait::api::SwapStart {
+    async fn start_swap(&self, instance_id: &InstanceId) -> dcs_wait::SwapStart {
         self.client.start_swap(instance_id).await
     }
     async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {

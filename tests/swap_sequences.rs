@@ -11,10 +11,10 @@
 
 mod common;
 
-use dcs_wait::api::{Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
 use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
-use dcs_wait::wait::{swap_all, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
 use dcs_wait::Client;
+use dcs_wait::{swap_all, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
+use dcs_wait::{Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -23,7 +23,7 @@ pub enum PollError {
     Transient {
         /// The failed request.
         error: ApiError,
-        /// The server's `Retry-After`, capped at [`MAX_RETRY_AFTER`].
+        /// The server's `Retry-After`, capped at 60 s.
         retry_after: Option<Duration>,
     },
     /// 404: a job just created may not be visible yet; the wait decides how long to believe it.

@@ -296,7 +296,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use dcs_wait::api::{BackupRequest, Start};
+    /// use dcs_wait::{BackupRequest, Start};
     /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
     /// match client.start_backup(&id, &BackupRequest::default()).await {
     ///     Start::Started(backup_id) => println!("backing up: {backup_id}"),

@@ -104,7 +104,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use dcs_wait::api::SwapStart;
+    /// use dcs_wait::SwapStart;
     /// match client.start_swap(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?).await {
     ///     SwapStart::Started(job_id) => println!("swapping: job {job_id}"),
     ///     other => println!("not started for sure: {other:?}"),

@@ -36,16 +36,15 @@ pub(crate) mod transport;
 mod unreached;
 pub(crate) mod untrusted;
 
-pub use answer::{PollError, MAX_RETRY_AFTER};
+pub use answer::PollError;
 pub use auth::CredentialsError;
-pub use backup::{
-    error_in_words, BackupRecord, BackupRequest, Page, RecordPage, RecordStatus, RestoreRecord,
-    RECORD_ERRORS,
-};
+pub use backup::{BackupRecord, BackupRequest, Page, RecordPage, RecordStatus, RestoreRecord};
 pub use client::Client;
-pub use connect::{
-    ClientBuilder, ConnectError, ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID, ENV_REGION,
-};
+#[cfg(feature = "cli")]
+pub use connect::ENV_REGION;
+pub use connect::{ClientBuilder, ConnectError};
+#[cfg(feature = "sim")]
+pub use connect::{ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID};
 pub use endpoint::EndpointError;
 pub use env::Env;
 #[cfg(feature = "cli")]
@@ -56,4 +55,4 @@ pub use iam::IamError;
 pub use ids::{BackupId, InstanceId, InvalidId, JobId, ProjectId, RestoreId};
 pub use instance::{Details, Instance, InvalidDetails, Task, TaskList, TaskStatus, SWAP_TASK};
 pub use job::{Job, JobDuration, ParseError, Status};
-pub use start::{busy_with, Start, SwapStart, BUSY_CODES};
+pub use start::{Start, SwapStart};

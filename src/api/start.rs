@@ -60,7 +60,8 @@ pub enum Start<T> {
         /// The server's `Retry-After`.
         retry_after: Option<Duration>,
     },
-    /// Nothing started: the instance is busy with something else (see [`BUSY_CODES`]).
+    /// Nothing started: the instance is busy with something else (DCS's `DCS.4049` and its
+    /// kin: the codes that say so, in both spellings).
     Busy(ApiError),
     /// Refused for good: the operation is not supported (`DCS.4855`, `DCS.4086`), a restore
     /// from a backup that did not succeed (`DCS.4087`), the credentials or rights are wrong,

@@ -43,7 +43,7 @@ mod swap;
 pub use backup::{backup_all, follow_backup, follow_restore, restore, RecordSource};
 pub use check::{check_all, check_records};
 pub use engine::LAST_POLL_HEADROOM;
-pub use history::{History, Priors, ENV_HISTORY_FILE};
+pub use history::{History, Priors};
 pub use job::{wait_all, wait_one};
 pub use limiter::RateLimiter;
 pub use observer::{Observer, Seen, WaitEvent, Waiting};
@@ -55,7 +55,7 @@ pub(crate) const NARRATION: &str = "dcs_wait::narration";
 /// finished wait once takes it off the log.
 pub(crate) const OUTCOME: &str = "dcs_wait::outcome";
 pub use options::{Retry, WaitOptions};
-pub use ready::{ready_all, CONFIRM_AFTER};
+pub use ready::ready_all;
 #[cfg(test)]
 pub(crate) use report::sample;
 pub use report::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};

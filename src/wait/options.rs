@@ -169,7 +169,7 @@ impl WaitOptions {
 /// - jitter: on
 ///
 /// ```
-/// use dcs_wait::wait::Retry;
+/// use dcs_wait::Retry;
 /// use std::time::Duration;
 ///
 /// let steady = Retry::default()

@@ -47,7 +47,7 @@ const BROKEN: &[(&str, &str)] = &[
 /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let instances = vec!["5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?];
 /// let since = std::time::Duration::from_secs(300);
-/// let reports = dcs_wait::wait::ready_all(
+/// let reports = dcs_wait::ready_all(
 ///     client, &instances, since, &Default::default(), std::future::pending(),
 /// )
 /// .await;

@@ -76,7 +76,7 @@ pub fn prior(job_type: &str) -> Option<Window> {
 /// # Examples
 ///
 /// ```
-/// use dcs_wait::wait::{prior, Schedule};
+/// use dcs_wait::{prior, Schedule};
 /// use std::time::Duration;
 ///
 /// let s = Schedule::default();
