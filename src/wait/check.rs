@@ -6,7 +6,7 @@ use super::engine::{Kind, Look, Reads};
 use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
-use super::swap::InstanceSource;
+use super::swap::{InstanceSource, OnInstance};
 use crate::api::{ApiError, BackupId, BackupRecord, ErrorKind, Instance, InstanceId, PollError};
 use std::future::Future;
 use std::sync::Arc;
@@ -25,9 +25,7 @@ where
     C: Future<Output = ()>,
 {
     let check = |source: &Arc<S>, instance_id: &InstanceId| Check {
-        source: source.clone(),
-        subject: Subject::Instance(instance_id.clone()),
-        instance_id: instance_id.clone(),
+        on: OnInstance::new(source, instance_id, Subject::Instance),
         status: None,
     };
     fan_out::each(source, instance_ids, check, options, cancel).await
@@ -49,20 +47,18 @@ async fn read_instance<S: InstanceSource>(
 
 /// One instance's dry run.
 struct Check<S> {
-    source: Arc<S>,
-    subject: Subject,
-    instance_id: InstanceId,
+    on: OnInstance<S>,
     /// The status read, once read.
     status: Option<String>,
 }
 
 impl<S: InstanceSource> Kind for Check<S> {
     fn subject(&self) -> &Subject {
-        &self.subject
+        &self.on.subject
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let instance = match read_instance(&*self.source, &self.instance_id, reads).await? {
+        let instance = match read_instance(&*self.on.source, &self.on.id, reads).await? {
             Ok(instance) => instance,
             Err(failed) => return Ok(failed),
         };
@@ -70,7 +66,7 @@ impl<S: InstanceSource> Kind for Check<S> {
         let mode = instance.cache_mode.as_deref().unwrap_or("unknown mode");
         tracing::info!(
             "{}: {status}, {mode}, {} {} (dry run: no swap sent)",
-            self.instance_id,
+            self.on.id,
             instance.engine.as_deref().unwrap_or(""),
             instance.engine_version.as_deref().unwrap_or("")
         );
@@ -89,7 +85,7 @@ impl<S: InstanceSource> Kind for Check<S> {
     }
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
-        let mut report = JobReport::new(&self.subject, outcome, None, polls, error);
+        let mut report = JobReport::new(&self.on.subject, outcome, None, polls, error);
         report.status = self.status;
         report
     }
@@ -110,9 +106,7 @@ where
     C: Future<Output = ()>,
 {
     let check = |source: &Arc<S>, instance_id: &InstanceId| RecordCheck {
-        source: source.clone(),
-        subject: Subject::Instance(instance_id.clone()),
-        instance_id: instance_id.clone(),
+        on: OnInstance::new(source, instance_id, Subject::Instance),
         from: from.cloned(),
         status: None,
     };
@@ -121,9 +115,7 @@ where
 
 /// One instance's backup or restore dry run.
 struct RecordCheck<S> {
-    source: Arc<S>,
-    subject: Subject,
-    instance_id: InstanceId,
+    on: OnInstance<S>,
     /// The backup a restore would be from.
     from: Option<BackupId>,
     status: Option<String>,
@@ -150,7 +142,7 @@ impl<S: RecordSource> RecordCheck<S> {
         let Some(backup_id) = &self.from else {
             return Ok(Ok(None));
         };
-        let (source, id) = (&*self.source, &self.instance_id);
+        let (source, id) = (&*self.on.source, &self.on.id);
         let list = |page| async move { source.backups(id, &page).await };
         let wanted = |r: &BackupRecord| r.backup_id.as_deref() == Some(backup_id.as_str());
         let found = match reads.read(|| page_through(list, wanted)).await? {
@@ -181,11 +173,11 @@ impl<S: RecordSource> RecordCheck<S> {
 
 impl<S: RecordSource> Kind for RecordCheck<S> {
     fn subject(&self) -> &Subject {
-        &self.subject
+        &self.on.subject
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let instance = match read_instance(&*self.source, &self.instance_id, reads).await? {
+        let instance = match read_instance(&*self.on.source, &self.on.id, reads).await? {
             Ok(instance) => instance,
             Err(failed) => return Ok(failed),
         };
@@ -197,7 +189,7 @@ impl<S: RecordSource> Kind for RecordCheck<S> {
         };
         tracing::info!(
             "{}: {}, {} (dry run: no {what} sent)",
-            self.instance_id,
+            self.on.id,
             instance.status.as_deref().unwrap_or("-"),
             instance.cache_mode.as_deref().unwrap_or("unknown mode"),
         );
@@ -215,7 +207,7 @@ impl<S: RecordSource> Kind for RecordCheck<S> {
     }
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
-        let mut report = JobReport::new(&self.subject, outcome, None, polls, error);
+        let mut report = JobReport::new(&self.on.subject, outcome, None, polls, error);
         report.status = self.status;
         report
     }

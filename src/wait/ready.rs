@@ -15,7 +15,7 @@ use super::fan_out;
 use super::observer;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
-use super::swap::InstanceSource;
+use super::swap::{InstanceSource, OnInstance};
 use super::{NARRATION, OUTCOME};
 use crate::api::{
     ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
@@ -71,9 +71,7 @@ where
         .checked_sub(since)
         .map_or(i64::MIN, super::start_once::epoch_ms);
     let ready = |source: &Arc<S>, instance_id: &InstanceId| Ready {
-        source: source.clone(),
-        subject: Subject::Instance(instance_id.clone()),
-        instance_id: instance_id.clone(),
+        on: OnInstance::new(source, instance_id, Subject::Instance),
         bound_ms,
         seen: Seen::default(),
     };
@@ -92,9 +90,7 @@ enum State {
 
 /// One instance, until it is ready.
 pub(super) struct Ready<S> {
-    source: Arc<S>,
-    subject: Subject,
-    instance_id: InstanceId,
+    on: OnInstance<S>,
     /// Tasks created since this (server clock, epoch ms) are the operation waited for.
     bound_ms: i64,
     seen: Seen,
@@ -105,9 +101,7 @@ impl<S: InstanceSource> Ready<S> {
     /// operation was followed by its own record).
     pub(super) fn new(source: &Arc<S>, instance_id: &InstanceId) -> Ready<S> {
         Ready {
-            source: source.clone(),
-            subject: Subject::Instance(instance_id.clone()),
-            instance_id: instance_id.clone(),
+            on: OnInstance::new(source, instance_id, Subject::Instance),
             bound_ms: i64::MAX,
             seen: Seen::default(),
         }
@@ -126,8 +120,8 @@ impl<S: InstanceSource> Ready<S> {
     /// The instance, then its tasks when the status alone cannot settle it. Each read takes
     /// its turn (the budget counts both).
     async fn state(&mut self, reads: &mut Reads<'_>) -> Result<Result<State, PollError>, Outcome> {
-        let id = &self.instance_id;
-        let instance = match reads.read(|| self.source.instance(id)).await? {
+        let id = &self.on.id;
+        let instance = match reads.read(|| self.on.source.instance(id)).await? {
             Ok(instance) => instance,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -144,19 +138,19 @@ impl<S: InstanceSource> Ready<S> {
         if !instance.is_running() {
             return Ok(Ok(State::Busy(None)));
         }
-        let list = reads.read(|| self.source.tasks(id, None)).await?;
+        let list = reads.read(|| self.on.source.tasks(id, None)).await?;
         Ok(list.map(|list| self.seen.note_tasks(id, &list, self.bound_ms)))
     }
 }
 
 impl<S: InstanceSource> Kind for Ready<S> {
     fn subject(&self) -> &Subject {
-        &self.subject
+        &self.on.subject
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
         let state = self.state(reads).await?;
-        let (name, seen) = (self.instance_id.as_str(), &mut self.seen);
+        let (name, seen) = (self.on.id.as_str(), &mut self.seen);
         let ready_before = std::mem::take(&mut seen.ready_once);
         Ok(match state {
             Err(failure) => Look::Failed(failure),
@@ -189,7 +183,7 @@ impl<S: InstanceSource> Kind for Ready<S> {
     }
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
-        self.seen.report(&self.subject, outcome, polls, error)
+        self.seen.report(&self.on.subject, outcome, polls, error)
     }
 }
 

@@ -18,7 +18,7 @@ use super::observer;
 use super::options::WaitOptions;
 use super::ready::Ready;
 use super::report::{JobReport, Outcome, Subject};
-use super::swap::InstanceSource;
+use super::swap::{InstanceSource, OnInstance};
 use super::NARRATION;
 use crate::api::{ApiError, ErrorKind, InstanceId, Job, PollError, Start};
 use std::fmt::Display;
@@ -116,10 +116,8 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
 
 /// One operation on one instance: started at most once, then followed to its end.
 pub(super) struct StartOnce<S, O: Operation<S>> {
-    source: Arc<S>,
+    on: OnInstance<S>,
     op: O,
-    subject: Subject,
-    instance_id: InstanceId,
     phase: Phase<S, O::Id>,
     /// Whether this run started it (not so for one followed by its id).
     started: bool,
@@ -145,10 +143,8 @@ impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
     /// `op` on `instance_id`, to be started.
     pub(super) fn new(source: &Arc<S>, op: O, instance_id: &InstanceId) -> Self {
         StartOnce {
-            source: source.clone(),
+            on: OnInstance::new(source, instance_id, O::SUBJECT),
             op,
-            subject: O::SUBJECT(instance_id.clone()),
-            instance_id: instance_id.clone(),
             phase: Phase::Starting(Starting::default()),
             started: false,
             extra: O::Extra::default(),
@@ -183,10 +179,10 @@ impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
         };
         tracing::info!(
             "{}: the {} succeeded; waiting for the instance to be ready",
-            self.instance_id,
+            self.on.id,
             O::NAME
         );
-        let ready = Box::new(Ready::new(&self.source, &self.instance_id));
+        let ready = Box::new(Ready::new(&self.on.source, &self.on.id));
         self.phase = Phase::Readying {
             id,
             followed,
@@ -282,12 +278,12 @@ impl Starting {
 
 impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
     fn subject(&self) -> &Subject {
-        &self.subject
+        &self.on.subject
     }
 
     async fn look(&mut self, reads: &mut Reads<'_>) -> Result<Look, Outcome> {
-        let (source, op, id) = (&*self.source, &self.op, &self.instance_id);
-        let name = self.subject.name();
+        let (source, op, id) = (&*self.on.source, &self.op, &self.on.id);
+        let name = self.on.subject.name();
         let look = match &mut self.phase {
             Phase::Starting(starting) => {
                 return Ok(match starting.start(op, source, id, reads).await? {
@@ -398,13 +394,16 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
 
     fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
         let StartOnce {
+            on:
+                OnInstance {
+                    subject,
+                    id: instance_id,
+                    ..
+                },
             op,
-            subject,
-            instance_id,
             phase,
             started,
             extra,
-            ..
         } = self;
         let (mut report, id) = match phase {
             Phase::Starting(starting) => {

@@ -36,6 +36,29 @@ pub trait InstanceSource: JobSource {
     fn server_now(&self) -> SystemTime;
 }
 
+/// What every wait on an instance holds: where it reads, what it is about, and which
+/// instance. One constructor for the readiness, the dry runs and the start-once operations.
+pub(super) struct OnInstance<S> {
+    pub(super) source: Arc<S>,
+    pub(super) subject: Subject,
+    pub(super) id: InstanceId,
+}
+
+impl<S> OnInstance<S> {
+    /// `instance_id`, read through `source`; `subject` says what its wait is about.
+    pub(super) fn new(
+        source: &Arc<S>,
+        instance_id: &InstanceId,
+        subject: fn(InstanceId) -> Subject,
+    ) -> OnInstance<S> {
+        OnInstance {
+            source: source.clone(),
+            subject: subject(instance_id.clone()),
+            id: instance_id.clone(),
+        }
+    }
+}
+
 impl InstanceSource for Client {
     fn start_swap(&self, instance_id: &InstanceId) -> impl Future<Output = SwapStart> + Send {
         Client::start_swap(self, instance_id)
