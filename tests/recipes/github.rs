@@ -121,7 +121,14 @@ pub fn run_job(sandbox: &Sandbox, env: &[(String, String)], steps: &[Yaml]) -> b
                 .into_iter()
                 .map(|(k, v)| (k, expr::interpolate(&v, &cx)))
                 .collect();
-            let inputs = action_defaults()
+            let defaults = action_defaults();
+            for input in with.keys() {
+                assert!(
+                    defaults.iter().any(|(k, _)| k == input),
+                    "{name}: the action has no input {input:?}"
+                );
+            }
+            let inputs = defaults
                 .into_iter()
                 .map(|(input, default)| {
                     let value = with.get(&input).cloned().unwrap_or(default);
@@ -129,12 +136,6 @@ pub fn run_job(sandbox: &Sandbox, env: &[(String, String)], steps: &[Yaml]) -> b
                     (var, value)
                 })
                 .collect();
-            for input in with.keys() {
-                assert!(
-                    action_defaults().iter().any(|(k, _)| k == input),
-                    "{name}: the action has no input {input:?}"
-                );
-            }
             let run_sh = Path::new(env!("CARGO_MANIFEST_DIR")).join("action/run.sh");
             ("bash", vec![run_sh.display().to_string()], inputs)
         } else {

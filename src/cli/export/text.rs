@@ -39,13 +39,15 @@ const LEFT_OUT_FIRST: &[&str] = &["POLLS", "TYPE", "STATUS"];
 struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+    /// Each column's width: its widest cell, the header's included.
+    widths: Vec<usize>,
     tasks: String,
 }
 
 impl Table {
     fn of(reports: &[JobReport]) -> Table {
         let header = columns(reports);
-        let rows = reports
+        let rows: Vec<Vec<String>> = reports
             .iter()
             .map(|r| {
                 cells(r, &header)
@@ -65,41 +67,36 @@ impl Table {
                 counted_tasks(&mut tasks, instance.as_str(), seen);
             }
         }
-        Table {
-            header,
-            rows,
-            tasks,
-        }
-    }
-
-    /// Each column's width, by its header.
-    fn widths(&self) -> Vec<usize> {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
-        for row in &self.rows {
+        let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+        for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(width(cell));
             }
         }
-        widths
+        Table {
+            header,
+            rows,
+            widths,
+            tasks,
+        }
     }
 
     /// How wide a line is up to DETAIL, without the columns `left_out`.
     fn width_without_detail(&self, left_out: &[&str]) -> usize {
         self.header
             .iter()
-            .zip(self.widths())
+            .zip(&self.widths)
             .filter(|(h, _)| **h != "DETAIL" && !left_out.contains(h))
             .map(|(_, w)| w + 2)
             .sum()
     }
 
     fn render(&self, left_out: &[&str]) -> String {
-        let widths = self.widths();
         let header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
         let mut out = String::new();
         for row in std::iter::once(&header).chain(&self.rows) {
             let mut line = String::new();
-            let cells = row.iter().zip(&widths).zip(&self.header);
+            let cells = row.iter().zip(&self.widths).zip(&self.header);
             for ((cell, w), name) in cells.filter(|(_, name)| !left_out.contains(name)) {
                 match *name {
                     "DETAIL" => line.push_str(cell),
