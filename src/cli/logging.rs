@@ -10,7 +10,6 @@
 use super::args::LogFormat;
 use super::terminal::Terminal;
 use crate::cli::defuse::{defused, Syntax};
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -32,14 +31,13 @@ pub fn init(verbosity: i8, format: LogFormat, shown: Terminal) {
             EnvFilter::new(directives)
         }
     };
-    let terminal = std::io::stderr().is_terminal();
     let ansi = shown.colour;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| LogWriter)
         .with_target(false);
     // Each fails only when a subscriber is already set (a test harness, say): keep that one.
-    let _ = match (format, terminal) {
+    let _ = match (format, shown.is_terminal) {
         (LogFormat::Json, _) => builder.json().try_init(),
         (LogFormat::Text, true) => {
             COLLAPSE.store(true, Ordering::Relaxed);

@@ -526,6 +526,7 @@ mod tests {
             .map(|id| Subject::Job(id.parse().unwrap()))
             .to_vec();
         let log = Terminal {
+            is_terminal: false,
             display: Display::Log,
             colour: false,
             symbols: false,

@@ -21,6 +21,9 @@ pub enum Display {
 /// What stderr is and can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Terminal {
+    /// Whether stderr is a terminal at all (the log's form for a person: local time, repeats
+    /// said once).
+    pub is_terminal: bool,
     /// How the waits are shown.
     pub display: Display,
     /// Colour in the log and the marks: a terminal, not dumb, and no `NO_COLOR`.
@@ -51,6 +54,7 @@ impl Terminal {
             (true, false) => Display::Live,
         };
         Terminal {
+            is_terminal,
             display,
             colour,
             symbols: colour && utf8,
@@ -98,6 +102,7 @@ mod tests {
         assert_eq!(
             live,
             Terminal {
+                is_terminal: true,
                 display: Display::Live,
                 colour: true,
                 symbols: true
@@ -107,6 +112,7 @@ mod tests {
         assert_eq!(
             dumb,
             Terminal {
+                is_terminal: true,
                 display: Display::Lines,
                 colour: false,
                 symbols: false
