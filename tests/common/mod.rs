@@ -257,3 +257,21 @@ fn collect(yaml: &yaml_rust2::Yaml, found: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Whether a tool a test runs (a real proxy, jq) is installed: `.ci/run` installs each, so
+/// under `CI` a missing one fails the test; elsewhere the test says so and is not tried.
+pub fn installed(tool: &str, version_arg: &str, why: &str) -> bool {
+    if std::process::Command::new(tool)
+        .arg(version_arg)
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is missing: .ci/run installs it"
+    );
+    eprintln!("SKIPPED: {tool} is not installed (.ci/run installs it): {why}");
+    false
+}

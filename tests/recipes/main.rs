@@ -4,6 +4,8 @@
 //! must pass). A recipe is a ```yaml block (a GitHub Actions workflow or list of steps, or a
 //! GitLab CI pipeline) or a ```sh block that starts with `#!`, in README.md or docs/.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod expr;
 mod github;
 mod gitlab;
@@ -249,16 +251,7 @@ fn check(
 
 #[test]
 fn every_recipe_fails_the_job_for_every_outcome_but_success_unless_it_says_so() {
-    if std::process::Command::new("jq")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "jq is needed (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: jq is not installed (apt-get install jq), the backup script needs it");
+    if !common::installed("jq", "--version", "the backup recipe needs it") {
         return;
     }
     let recipes = recipes();
