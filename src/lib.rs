@@ -64,10 +64,7 @@
 #![warn(missing_docs)]
 
 mod api;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod cli;
-mod file;
+mod shared;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod wait;

@@ -201,6 +201,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The endpoint [`ClientBuilder::connect`] would send to, checked now: a mistake in it
+    /// (no endpoint or region, a region that is not one, `http://` off loopback) is found
+    /// before any credential is looked for or anything is sent.
+    pub fn check_endpoint(&self) -> Result<String, EndpointError> {
+        let env = self.env.clone().unwrap_or_else(Env::process);
+        endpoint::dcs(self.endpoint.as_deref(), self.region.as_deref(), &env).map(String::from)
+    }
+
     /// Builds the client. The credentials are found now (instance metadata is asked, when
     /// the chain gets that far), and IAM is asked for the project id when none was given.
     pub async fn connect(self) -> Result<Client, ConnectError> {

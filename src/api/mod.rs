@@ -40,15 +40,11 @@ pub use answer::PollError;
 pub use auth::CredentialsError;
 pub use backup::{BackupRecord, BackupRequest, Page, RecordPage, RecordStatus, RestoreRecord};
 pub use client::Client;
-#[cfg(feature = "cli")]
-pub use connect::ENV_REGION;
 pub use connect::{ClientBuilder, ConnectError};
 #[cfg(feature = "sim")]
 pub use connect::{ENV_CA_BUNDLE, ENV_ENDPOINT, ENV_PROJECT_ID};
 pub use endpoint::EndpointError;
 pub use env::Env;
-#[cfg(feature = "cli")]
-pub(crate) use error::said_with_causes;
 pub use error::{ApiError, ErrorKind, WithCauses};
 pub use http::{HttpError, MAX_BODY_BYTES};
 pub use iam::IamError;

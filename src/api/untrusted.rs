@@ -13,6 +13,8 @@
 //! line's output guard (`defused`, in its `defuse` module) on everything it writes. See
 //! `docs/security.md`.
 
+pub use crate::shared::text::capped;
+use crate::shared::text::is_default_ignorable;
 use serde::{Deserialize, Deserializer};
 
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.
@@ -22,18 +24,6 @@ pub const MAX_CHARS: usize = 1_000;
 /// reason with its error and hint), in characters, before its mark: a few texts of
 /// [`MAX_CHARS`] joined, or a thousand details, would otherwise make one line a page long.
 pub const MAX_COMPOSED: usize = 1_000;
-
-/// `text` cut after `max` characters, marked with how many were cut:
-/// `…the last words… (966103 more characters)`.
-pub fn capped(text: String, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text,
-        Some((end, _)) => {
-            let cut = text[end..].chars().count();
-            format!("{}… ({cut} more characters)", &text[..end])
-        }
-    }
-}
 
 /// `text` with each control, bidirectional-formatting or invisible character written as its
 /// escape (`\n`, `\u{1b}`, `\u{200b}`), cut at [`MAX_CHARS`] with `…`. An invisible one
@@ -94,17 +84,6 @@ pub(super) fn printable_json(value: serde_json::Value) -> serde_json::Value {
 fn is_invisible(c: char) -> bool {
     (is_default_ignorable(c) || matches!(c, '\u{2028}' | '\u{2029}'))
         && !matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
-}
-
-/// Unicode's Default_Ignorable_Code_Point: characters that render as nothing and that
-/// culture-aware comparison skips.
-pub(crate) fn is_default_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
-        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// Code points reserved never to be characters (U+FDD0–U+FDEF, and the last two of every
@@ -176,23 +155,6 @@ mod tests {
         assert_eq!(
             printable_json(sent),
             serde_json::json!({"a\\u{1b}": ["x\\ny", 2, true, null], "b": {"c": "\\u{202e}"}})
-        );
-    }
-
-    #[test]
-    fn composed_text_is_capped_with_what_was_cut() {
-        assert_eq!(capped("abc".into(), 3), "abc");
-        assert_eq!(capped("abcdef".into(), 3), "abc… (3 more characters)");
-        assert_eq!(capped("运行中🚀x".into(), 2), "运行… (3 more characters)");
-        let long = capped("y".repeat(967_103), MAX_COMPOSED);
-        assert!(
-            long.ends_with("… (966103 more characters)"),
-            "{}",
-            &long[990..]
-        );
-        assert_eq!(
-            long.chars().count(),
-            MAX_COMPOSED + "… (966103 more characters)".len() - 2
         );
     }
 

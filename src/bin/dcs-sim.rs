@@ -1,10 +1,28 @@
 //! `dcs-sim`: the local DCS endpoint. Prints the address it bound on stdout, then serves until
 //! SIGINT or SIGTERM.
 
+// The command line's terminal, log and signal watcher, compiled here too: dcs-sim logs and
+// stops as dcs-wait does. dcs-wait uses all of them; dcs-sim, some.
+#[allow(dead_code)]
+#[path = "../cli/defuse.rs"]
+mod defuse;
+#[allow(dead_code)]
+#[path = "../cli/logging.rs"]
+mod logging;
+#[allow(dead_code)]
+#[path = "../shared/mod.rs"]
+mod shared;
+#[allow(dead_code)]
+#[path = "../cli/signals.rs"]
+mod signals;
+#[allow(dead_code)]
+#[path = "../cli/terminal.rs"]
+mod terminal;
+
 use clap::Parser;
-use dcs_wait::cli::say;
-use dcs_wait::cli::signals::SignalWatch;
 use dcs_wait::sim::{self, Scenario, SimServer, TlsIdentity};
+use logging::say;
+use signals::SignalWatch;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,8 +55,8 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    let terminal = dcs_wait::cli::terminal::Terminal::of_stderr(&dcs_wait::Env::process(), 0);
-    dcs_wait::cli::logging::init(0, dcs_wait::cli::args::LogFormat::Text, terminal);
+    let terminal = terminal::Terminal::of_stderr(&dcs_wait::Env::process(), 0);
+    logging::init(0, logging::LogFormat::Text, terminal);
     let scenario = match &args.scenario {
         Some(path) => match sim::load(path) {
             Ok(scenario) => scenario,

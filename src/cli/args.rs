@@ -4,6 +4,7 @@
 //! No flag takes a secret: flags show in `ps` and in CI logs. Secrets come from the
 //! environment only (see docs/credentials.md).
 
+use crate::logging::LogFormat;
 use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -103,17 +104,38 @@ pub struct Args {
     /// The DCS endpoint's URL, else derived from --region.
     ///
     /// https://, or http:// on loopback only (dcs-sim).
-    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_ENDPOINT, value_name = "URL")]
+    #[arg(
+        help_heading = "Target",
+        hide_env_values = true,
+        long,
+        global = true,
+        env = "DCS_WAIT_ENDPOINT",
+        value_name = "URL"
+    )]
     pub endpoint: Option<String>,
 
     /// The region, e.g. cn-north-4.
     ///
     /// The endpoint is then https://dcs.{REGION}.myhuaweicloud.com.
-    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_REGION, value_name = "REGION")]
+    #[arg(
+        help_heading = "Target",
+        hide_env_values = true,
+        long,
+        global = true,
+        env = "HUAWEICLOUD_SDK_REGION",
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
 
     /// The project id of the instances' region (else the profile's, or IAM's).
-    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_PROJECT_ID, value_name = "ID")]
+    #[arg(
+        help_heading = "Target",
+        hide_env_values = true,
+        long,
+        global = true,
+        env = "HUAWEICLOUD_SDK_PROJECT_ID",
+        value_name = "ID"
+    )]
     pub project_id: Option<String>,
 
     /// The deadline for all waits together, e.g. 90s, 5m, 1h30m.
@@ -142,7 +164,14 @@ pub struct Args {
     /// Extra trusted CA certificates (PEM), for a corporate CA.
     ///
     /// Added to the platform's own.
-    #[arg(help_heading = "Target", hide_env_values = true, long, global = true, env = crate::api::ENV_CA_BUNDLE, value_name = "FILE")]
+    #[arg(
+        help_heading = "Target",
+        hide_env_values = true,
+        long,
+        global = true,
+        env = "SSL_CERT_FILE",
+        value_name = "FILE"
+    )]
     pub ca_bundle: Option<PathBuf>,
 
     /// The report on stdout: a text table, or JSON Lines (one object a wait).
@@ -394,13 +423,6 @@ pub enum ManPage {
     Backup,
     /// dcs-wait-restore(1)
     Restore,
-}
-
-/// The log format on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// The report format on stdout.

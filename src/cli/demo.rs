@@ -9,9 +9,9 @@
 use super::logging::say;
 use super::options::Run;
 use super::publish::run_and_report;
-use crate::api::{BackupId, BackupRequest, InstanceId, JobId};
-use crate::sim::{Scenario, SimServer};
-use crate::wait::{self, ExitStatus, Outcome, Subject};
+use dcs_wait::sim::{Scenario, SimServer};
+use dcs_wait::{BackupId, BackupRequest, InstanceId, JobId};
+use dcs_wait::{ExitStatus, Outcome, Subject};
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// Serves the demo scenario, waits on its jobs as `run` says, and says whether every outcome
@@ -97,13 +97,13 @@ pub async fn run(run: Run) -> ExitStatus {
         resized.timeline.last().map_or(0, |span| span.until_ms) as f64 / 1000.0,
         resized.tasks.first().map_or(0, |task| task.run_ms) as f64 / 1000.0
     ));
-    let ids = || -> Result<_, crate::api::InvalidId> {
+    let ids = || -> Result<_, dcs_wait::InvalidId> {
         let job_ids: Vec<JobId> = scenario
             .jobs
             .iter()
             .map(|j| j.job_id.parse())
             .collect::<Result<_, _>>()?;
-        let instance = |i: &crate::sim::SimInstance| i.instance_id.parse::<InstanceId>();
+        let instance = |i: &dcs_wait::sim::SimInstance| i.instance_id.parse::<InstanceId>();
         let nightly: BackupId = nightly.id.parse()?;
         Ok((
             job_ids,
@@ -144,10 +144,10 @@ pub async fn run(run: Run) -> ExitStatus {
             // The resize's task began before the wait: --since 5m counts it.
             let since = std::time::Duration::from_secs(300);
             let (mut reports, swaps, backups, restore, ready) = tokio::join!(
-                wait::wait_all(client.clone(), &job_ids, &options, jobs_stop),
-                wait::swap_all(client.clone(), &swap_ids, &options, swap_stop),
-                wait::backup_all(client.clone(), &backup_ids, &request, &options, backup_stop),
-                wait::restore(
+                dcs_wait::wait_all(client.clone(), &job_ids, &options, jobs_stop),
+                dcs_wait::swap_all(client.clone(), &swap_ids, &options, swap_stop),
+                dcs_wait::backup_all(client.clone(), &backup_ids, &request, &options, backup_stop),
+                dcs_wait::restore(
                     client.clone(),
                     &restore_id,
                     &nightly,
@@ -155,7 +155,7 @@ pub async fn run(run: Run) -> ExitStatus {
                     &options,
                     restore_stop
                 ),
-                wait::ready_all(client, &ready_ids, since, &options, ready_stop),
+                dcs_wait::ready_all(client, &ready_ids, since, &options, ready_stop),
             );
             reports.extend(swaps);
             reports.extend(backups);

@@ -5,8 +5,8 @@ use super::logging::say;
 use super::options::{WaitRun, Waits};
 use super::publish::{publish, run_and_report};
 use super::suggest::is_instance_shaped;
-use crate::api::{Client, ConnectError, ErrorKind, HttpError, IamError};
-use crate::wait::{self, ExitStatus, History, JobReport, Outcome, Priors, Subject};
+use dcs_wait::{Client, ConnectError, ErrorKind, HttpError, IamError};
+use dcs_wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,25 +62,27 @@ pub async fn run(options: WaitRun) -> ExitStatus {
         let stop = signals.first();
         async move {
             let mut reports = match &waits {
-                Waits::Jobs(ids) => wait::wait_all(client, ids, &wait, stop).await,
-                Waits::Swap(ids) => wait::swap_all(client, ids, &wait, stop).await,
-                Waits::DryRun(ids) => wait::check_all(client, ids, &wait, stop).await,
-                Waits::Ready(ids, since) => wait::ready_all(client, ids, *since, &wait, stop).await,
+                Waits::Jobs(ids) => dcs_wait::wait_all(client, ids, &wait, stop).await,
+                Waits::Swap(ids) => dcs_wait::swap_all(client, ids, &wait, stop).await,
+                Waits::DryRun(ids) => dcs_wait::check_all(client, ids, &wait, stop).await,
+                Waits::Ready(ids, since) => {
+                    dcs_wait::ready_all(client, ids, *since, &wait, stop).await
+                }
                 Waits::Backup(ids, request) => {
-                    wait::backup_all(client, ids, request, &wait, stop).await
+                    dcs_wait::backup_all(client, ids, request, &wait, stop).await
                 }
                 Waits::FollowBackup(id, backup) => {
-                    vec![wait::follow_backup(client, id, backup, &wait, stop).await]
+                    vec![dcs_wait::follow_backup(client, id, backup, &wait, stop).await]
                 }
                 Waits::Restore(id, backup, remark) => {
                     let remark = remark.as_deref();
-                    vec![wait::restore(client, id, backup, remark, &wait, stop).await]
+                    vec![dcs_wait::restore(client, id, backup, remark, &wait, stop).await]
                 }
                 Waits::FollowRestore(id, restore) => {
-                    vec![wait::follow_restore(client, id, restore, &wait, stop).await]
+                    vec![dcs_wait::follow_restore(client, id, restore, &wait, stop).await]
                 }
                 Waits::RecordDryRun(ids, from) => {
-                    wait::check_records(client, ids, from.as_ref(), &wait, stop).await
+                    dcs_wait::check_records(client, ids, from.as_ref(), &wait, stop).await
                 }
             };
             reports.iter_mut().for_each(in_our_words);
@@ -133,7 +135,7 @@ fn in_flags(error: &ConnectError) -> String {
         ConnectError::Http(HttpError::NoTrustRoots(_)) => format!("{error}{CA_FLAGS}"),
         other => other.to_string(),
     };
-    crate::api::said_with_causes(said, error)
+    crate::shared::causes::said_with_causes(said, error)
 }
 
 /// The durations of the jobs that succeeded, by type. Failed jobs often end early for

@@ -5,17 +5,24 @@
 //! counted rather than printed, then said once as `… 5 more like this in 12s`. Off a terminal
 //! (a CI log, kept and searched later): full UTC timestamps, every line. `--log-format json`:
 //! one JSON object a line, for machines. Whatever the way, a line is defused before it is
-//! written (`defused`, in `api::untrusted`): no server text in it becomes a CI runner's command.
+//! written (`defused`, in `defuse`): no server text in it becomes a CI runner's command.
 
-use super::args::LogFormat;
-use super::terminal::Terminal;
-use crate::cli::defuse::{defused, Syntax};
+use crate::defuse::{defused, Syntax};
+use crate::terminal::Terminal;
+use clap::ValueEnum;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::EnvFilter;
+
+/// The log format on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Sets up logging once; `verbosity` is `-v` count minus `-q` count. `RUST_LOG`, when set,
 /// wins. Colour as `shown` allows (a terminal, not dumb, no `NO_COLOR`); what its display
@@ -98,7 +105,7 @@ pub fn flush() {
 fn say_repeats(repeats: Option<Repeats>) {
     if let Some(r) = repeats.filter(|r| r.more > 0) {
         let secs = r.last.duration_since(r.first).as_secs_f64();
-        let _ = super::progress::write_log(
+        let _ = crate::terminal::write_log(
             format!("         … {} more like this in {secs:.0}s\n", r.more).as_bytes(),
         );
     }
@@ -130,7 +137,7 @@ impl std::io::Write for LogWriter {
             };
             say_repeats(previous);
         }
-        super::progress::write_log(defused(&text, Syntax::Json).as_bytes())?;
+        crate::terminal::write_log(defused(&text, Syntax::Json).as_bytes())?;
         Ok(buf.len())
     }
 

@@ -7,18 +7,18 @@
 //! files and services (the credentials, the project id) is the library's
 //! [`ClientBuilder::connect`].
 
-use super::args::{Args, Command, LogFormat, ManPage, OutputFormat};
+use super::args::{Args, Command, ManPage, OutputFormat};
+use super::logging::LogFormat;
 use super::stdin::{self, InputError, StdinId};
 use super::terminal::Terminal;
-use crate::api::{
-    endpoint, BackupId, BackupRequest, ClientBuilder, EndpointError, Env, InstanceId, InvalidId,
-    JobId, ProjectId, RestoreId,
+use dcs_wait::{
+    BackupId, BackupRequest, ClientBuilder, EndpointError, Env, InstanceId, InvalidId, JobId,
+    ProjectId, RestoreId,
 };
-use crate::wait::{History, RateLimiter, Schedule, WaitOptions};
+use dcs_wait::{History, RateLimiter, Schedule, WaitOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use url::Url;
 
 /// What the command line asks for, all of it valid.
 #[derive(Debug)]
@@ -266,16 +266,17 @@ fn wait_run(
             }
         }
     };
-    let url: Url = endpoint::dcs(args.endpoint.as_deref(), args.region.as_deref(), env).map_err(
-        |e| match e {
-            EndpointError::NoEndpoint => UsageError::NoEndpoint,
-            e => UsageError::Endpoint(e),
-        },
-    )?;
-    let mut client = ClientBuilder::default().env(env.clone()).endpoint(url);
+    let mut client = ClientBuilder::default().env(env.clone());
+    if let Some(endpoint) = &args.endpoint {
+        client = client.endpoint(endpoint);
+    }
     if let Some(region) = &args.region {
         client = client.region(region);
     }
+    client.check_endpoint().map_err(|e| match e {
+        EndpointError::NoEndpoint => UsageError::NoEndpoint,
+        e => UsageError::Endpoint(e),
+    })?;
     if let Some(text) = &args.project_id {
         let id: ProjectId = text
             .parse()
@@ -335,15 +336,18 @@ fn run(args: &Args, env: &Env, terminal: Terminal) -> Result<Run, UsageError> {
         }
     }
     Ok(Run {
-        wait: WaitOptions {
-            timeout: args.timeout,
-            request_timeout: args.request_timeout,
-            not_found_grace: args.not_found_grace,
-            unreachable_grace: args.unreachable_grace,
-            fail_fast: args.fail_fast,
-            schedule: Schedule::default().with_max_lag(args.max_lag),
-            limiter: (args.max_rps > 0).then(|| Arc::new(RateLimiter::new(args.max_rps))),
-            ..WaitOptions::default()
+        wait: {
+            let wait = WaitOptions::default()
+                .with_timeout(args.timeout)
+                .with_request_timeout(args.request_timeout)
+                .with_not_found_grace(args.not_found_grace)
+                .with_unreachable_grace(args.unreachable_grace)
+                .with_fail_fast(args.fail_fast)
+                .with_schedule(Schedule::default().with_max_lag(args.max_lag));
+            match args.max_rps {
+                0 => wait,
+                rps => wait.with_limiter(Arc::new(RateLimiter::new(rps))),
+            }
         },
         outputs: Outputs {
             format: args.output,

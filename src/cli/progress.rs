@@ -14,30 +14,17 @@
 //! board adds a heartbeat line at a steady interval, so that CI systems that kill silent
 //! steps do not kill a long wait.
 
-use super::terminal::{Display, Terminal};
-use crate::api::{ApiError, JobDuration};
-use crate::cli::defuse::{defused, Syntax};
-use crate::wait::{JobReport, Observer, Outcome, Seen, Subject, WaitEvent, Waiting};
+use super::terminal::{write_log, Display, Terminal};
+use crate::defuse::{defused, Syntax};
+use dcs_wait::{ApiError, JobDuration};
+use dcs_wait::{JobReport, Observer, Outcome, Seen, Subject, WaitEvent, Waiting};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-/// The live display while it is shown, so that log lines can be printed above it.
-static LIVE: OnceLock<MultiProgress> = OnceLock::new();
-
-/// Writes a log line above the live display when there is one, else straight to stderr.
-pub fn write_log(line: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let write = || std::io::stderr().lock().write_all(line);
-    match LIVE.get() {
-        Some(multi) => multi.suspend(write),
-        None => write(),
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 struct Entry {
@@ -112,7 +99,8 @@ fn mark(terminal: Terminal, outcome: Outcome) -> String {
         Outcome::Timeout => ("⏱", "TIME ", Some(Color::Yellow)),
         Outcome::Interrupted => ("■", "STOP ", None),
         Outcome::Failed => ("✘", "FAIL ", Some(Color::Red)),
-        Outcome::Error => ("✘", "ERROR", Some(Color::Red)),
+        // Error, and any outcome the library adds.
+        _ => ("✘", "ERROR", Some(Color::Red)),
     };
     let text = if terminal.symbols { symbol } else { word };
     match colour.filter(|_| terminal.colour) {
@@ -245,7 +233,7 @@ impl Board {
         let names: Vec<String> = subjects.iter().map(|s| s.name().to_string()).collect();
         let width = names.iter().map(String::len).max().unwrap_or(0);
         let bars = (terminal.display == Display::Live).then(|| {
-            let multi = LIVE.get_or_init(|| {
+            let multi = crate::terminal::LIVE.get_or_init(|| {
                 let stderr = Box::new(CursorBelow::stderr());
                 // 20 Hz, as indicatif's own stderr target.
                 MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(stderr, 20))
@@ -455,7 +443,7 @@ impl Board {
             for bar in bars.values() {
                 bar.finish_and_clear();
             }
-            if let Some(multi) = LIVE.get() {
+            if let Some(multi) = crate::terminal::LIVE.get() {
                 let _ = multi.clear();
             }
         }
@@ -473,6 +461,7 @@ impl Observer for Board {
                 ..
             } => self.polled(subject.name(), *seen, waiting, Instant::now() + *next_poll),
             WaitEvent::Finished(report) => self.finished(report),
+            _ => {}
         }
     }
 }
@@ -518,7 +507,8 @@ fn clock(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wait::{sample, Outcome};
+    use crate::sample::sample;
+    use dcs_wait::Outcome;
 
     #[tokio::test(start_paused = true)]
     async fn the_heartbeat_counts_what_is_still_open() {

@@ -7,8 +7,8 @@ use super::options::{Outputs, Run};
 use super::progress::Board;
 use super::signals::SignalWatch;
 use super::terminal::{stdout_columns, Display};
-use crate::cli::defuse::{defused, Syntax};
-use crate::wait::{ExitStatus, JobReport, Subject, WaitOptions};
+use crate::defuse::{defused, Syntax};
+use dcs_wait::{ExitStatus, JobReport, Subject, WaitOptions};
 use std::future::Future;
 use std::io::Write;
 

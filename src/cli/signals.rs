@@ -1,7 +1,7 @@
 //! SIGINT and SIGTERM end every wait at once: each job is then reported `interrupted` with the
 //! last status seen, and the process exits 130 or 143 as a shell expects.
 
-use crate::wait::ExitStatus;
+use dcs_wait::ExitStatus;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use tokio::task::JoinHandle;

@@ -9,7 +9,7 @@
 //! Pure and total: any bytes give ids or an error naming the line, never a panic (a fuzz
 //! target holds it to that).
 
-use crate::api::{InstanceId, InvalidId, JobId};
+use dcs_wait::{InstanceId, InvalidId, JobId};
 use std::str::FromStr;
 
 /// An id that stdin may hold: its JSON field and what it is called.

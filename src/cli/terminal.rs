@@ -2,8 +2,10 @@
 //! progress display alike: a terminal or not, one that redraws in place or a dumb one,
 //! colour or not, symbols or words.
 
-use crate::api::Env;
+use dcs_wait::Env;
+use indicatif::MultiProgress;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 /// How the waits are shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +67,30 @@ impl Terminal {
     /// and a busy start in the live line, how a wait ended in its finished line. At `-v`
     /// and above the log says everything.
     pub fn quiet_targets(self, verbosity: i8) -> &'static [&'static str] {
-        use crate::wait::{NARRATION, OUTCOME};
         match self.display {
             _ if verbosity > 0 => &[],
             Display::Live => &[NARRATION, OUTCOME],
             Display::Lines => &[OUTCOME],
             Display::Log => &[],
         }
+    }
+}
+
+/// The library's log targets (its crate documentation, "Logging"): lines that narrate a
+/// wait (a status, a busy start), and the line that says how it ended.
+const NARRATION: &str = "dcs_wait::narration";
+const OUTCOME: &str = "dcs_wait::outcome";
+
+/// The live display while it is shown, so that log lines can be printed above it.
+pub static LIVE: OnceLock<MultiProgress> = OnceLock::new();
+
+/// Writes a log line above the live display when there is one, else straight to stderr.
+pub fn write_log(line: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let write = || std::io::stderr().lock().write_all(line);
+    match LIVE.get() {
+        Some(multi) => multi.suspend(write),
+        None => write(),
     }
 }
 
@@ -131,6 +150,6 @@ mod tests {
         assert!(!terminal(false, &utf8, 0).colour);
         assert_eq!(terminal(true, &utf8, -1).display, Display::Log);
         assert!(live.quiet_targets(1).is_empty());
-        assert_eq!(dumb.quiet_targets(0), &[crate::wait::OUTCOME]);
+        assert_eq!(dumb.quiet_targets(0), &[OUTCOME]);
     }
 }

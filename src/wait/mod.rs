@@ -56,8 +56,6 @@ pub(crate) const NARRATION: &str = "dcs_wait::narration";
 pub(crate) const OUTCOME: &str = "dcs_wait::outcome";
 pub use options::{Retry, WaitOptions};
 pub use ready::ready_all;
-#[cfg(test)]
-pub(crate) use report::sample;
 pub use report::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
 pub use schedule::{prior, Schedule, Window};
 pub use source::JobSource;

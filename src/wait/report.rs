@@ -2,7 +2,7 @@
 //! the command line renders them in are in its `export` module.
 
 use crate::api::untrusted::{capped, MAX_COMPOSED};
-use crate::api::{ApiError, BackupId, InstanceId, Job, JobDuration, JobId, RestoreId};
+use crate::api::{ApiError, BackupId, InstanceId, Job, JobDuration, JobId, RestoreId, TaskStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -117,6 +117,18 @@ pub struct TaskSeen {
     /// Its details as the API sent them (an object that describes the change), strings
     /// made printable.
     pub details: Option<crate::api::Details>,
+}
+
+impl TaskSeen {
+    /// How long it took, once it ended: updated − created, in milliseconds.
+    pub fn duration_ms(&self) -> Option<u64> {
+        match (self.created, self.updated) {
+            (Some(created), Some(updated)) if !TaskStatus::parse(&self.status).is_in_progress() => {
+                u64::try_from(updated.checked_sub(created)?).ok()
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One wait's report: exactly the fields of the JSON contract, in its order.
@@ -295,9 +307,9 @@ impl ExitStatus {
     }
 }
 
-/// A report to render in tests: a swap that ran 2.869 s.
+/// A report for the tests below: a swap that ran 2.869 s.
 #[cfg(test)]
-pub(crate) fn sample(outcome: Outcome) -> JobReport {
+fn sample(outcome: Outcome) -> JobReport {
     let job = Job::parse(
         br#"{"job_id":"j1","job_type":"masterStandbySwapJob","status":"FAIL",
              "begin_time":"1684191545379","end_time":"1684191548248","fail_reason":"disk full"}"#,

@@ -3,8 +3,8 @@
 //! `duration_ms`, `exit_code` and `job_id` are appended to that one.
 
 use super::{cells, columns};
-use crate::api::Env;
-use crate::wait::{ExitStatus, JobReport};
+use dcs_wait::Env;
+use dcs_wait::{ExitStatus, JobReport};
 use std::io::Write;
 use std::path::Path;
 
@@ -99,8 +99,9 @@ fn outcome(status: ExitStatus) -> &'static str {
         ExitStatus::Success => "success",
         ExitStatus::JobFailed => "failed",
         ExitStatus::Timeout => "timeout",
-        ExitStatus::Usage | ExitStatus::Unreadable => "error",
         ExitStatus::Interrupted | ExitStatus::Terminated => "interrupted",
+        // Usage, Unreadable, and any the library adds.
+        _ => "error",
     }
 }
 
@@ -158,7 +159,8 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wait::{sample, Outcome, Subject};
+    use crate::sample::sample;
+    use dcs_wait::{Outcome, Subject};
 
     #[test]
     fn a_table_that_a_reason_cannot_break() {

@@ -1,14 +1,17 @@
 //! JSON Lines: one object per job, exactly the fields of [`JobReport`], each line at most
 //! [`MAX_LINE_BYTES`] long.
 
-use crate::api::untrusted::{capped, MAX_COMPOSED};
-use crate::cli::defuse::{defused, Syntax};
-use crate::wait::JobReport;
+use crate::defuse::{defused, Syntax};
+use crate::shared::text::capped;
+use dcs_wait::JobReport;
 use serde_json::Value;
 
 /// The longest line, in bytes, as written (escapes included): what a log viewer, a line
 /// reader's buffer or a CI step shows whole. A thousand-key task details object is megabytes.
 pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// A task's details, in characters of JSON, kept as an object when a line must be cut.
+const DETAILS_CHARS: usize = 1_000;
 
 /// A string's length, in characters, once every field has to be cut to fit.
 const SHORT_CHARS: usize = 200;
@@ -26,7 +29,7 @@ pub fn render(reports: &[JobReport]) -> String {
 }
 
 /// `report` within [`MAX_LINE_BYTES`], cut in the order that loses least: each task's
-/// details past [`MAX_COMPOSED`] characters becomes its first characters as a string,
+/// details past [`DETAILS_CHARS`] characters becomes its first characters as a string,
 /// marked; then every string is cut to [`SHORT_CHARS`], marked; then the last tasks are left
 /// out, their number in `tasks_cut`. A report that fits is left exactly as it is.
 fn bounded(mut report: Value) -> Value {
@@ -37,8 +40,8 @@ fn bounded(mut report: Value) -> Value {
     for task in tasks(&mut report).into_iter().flatten() {
         if let Some(details) = task.get_mut("details").filter(|d| !d.is_null()) {
             let text = details.to_string();
-            if text.chars().count() > MAX_COMPOSED {
-                *details = Value::String(capped(text, MAX_COMPOSED));
+            if text.chars().count() > DETAILS_CHARS {
+                *details = Value::String(capped(text, DETAILS_CHARS));
             }
         }
     }
@@ -89,8 +92,9 @@ fn cut_strings(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ApiError;
-    use crate::wait::{sample, Outcome, Subject};
+    use crate::sample::sample;
+    use dcs_wait::ApiError;
+    use dcs_wait::{Outcome, Subject};
 
     #[test]
     fn exactly_the_contract_fields_in_order() {
@@ -120,13 +124,13 @@ mod tests {
         assert_eq!(v["status"], serde_json::Value::Null);
     }
 
-    fn task(details: Value) -> crate::wait::TaskSeen {
-        crate::wait::TaskSeen {
+    fn task(details: Value) -> dcs_wait::TaskSeen {
+        dcs_wait::TaskSeen {
             name: Some("EXTEND".into()),
             status: "FAILED".into(),
             created: Some(1),
             updated: Some(2),
-            details: Some(crate::api::Details::from_json(&details.to_string()).unwrap()),
+            details: Some(dcs_wait::Details::from_json(&details.to_string()).unwrap()),
         }
     }
 

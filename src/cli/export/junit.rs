@@ -3,8 +3,8 @@
 //! failure too (the job did not finish in time); an unreadable job is an error; an
 //! interrupted wait is skipped. The job's duration is the case's time.
 
-use crate::cli::defuse::{defused, Syntax};
-use crate::wait::{JobReport, Outcome};
+use crate::defuse::{defused, Syntax};
+use dcs_wait::{JobReport, Outcome};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
 use std::time::Duration;
@@ -23,7 +23,7 @@ pub enum JunitError {
 /// Renders `reports` and writes them to `path` atomically.
 pub fn write(path: &Path, reports: &[JobReport]) -> Result<(), JunitError> {
     let xml = render(reports)?;
-    crate::file::write_atomically(path, xml.as_bytes())?;
+    crate::shared::file::write_atomically(path, xml.as_bytes())?;
     Ok(())
 }
 
@@ -36,8 +36,9 @@ pub fn render(reports: &[JobReport]) -> Result<String, quick_junit::SerializeErr
             Outcome::Failed | Outcome::Timeout => {
                 TestCaseStatus::non_success(NonSuccessKind::Failure)
             }
-            Outcome::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
             Outcome::Interrupted => TestCaseStatus::skipped(),
+            // Error, and any outcome the library adds.
+            _ => TestCaseStatus::non_success(NonSuccessKind::Error),
         };
         if report.outcome != Outcome::Success {
             let detail = report.detail();
@@ -78,7 +79,7 @@ pub fn render(reports: &[JobReport]) -> Result<String, quick_junit::SerializeErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wait::sample;
+    use crate::sample::sample;
 
     #[test]
     fn one_case_per_job_with_failures_and_times() {

@@ -6,8 +6,8 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
-use crate::api::JobDuration;
-use crate::wait::JobReport;
+use dcs_wait::JobDuration;
+use dcs_wait::JobReport;
 use std::time::Duration;
 
 /// A duration for people, the one form of every output: `2.869s` (`exact`: to the

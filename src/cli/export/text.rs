@@ -2,8 +2,7 @@
 //! instance wait, the tasks it counted, so that its duration explains itself.
 
 use super::{cells, columns, report_duration};
-use crate::api::TaskStatus;
-use crate::wait::{JobReport, TaskSeen};
+use dcs_wait::{JobReport, TaskSeen};
 use std::fmt::Write as _;
 
 /// The table: an INSTANCE column when some report is about an instance. With `columns` (a
@@ -141,12 +140,9 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
     let name_width = tasks.iter().map(|t| width(&name(t))).max().unwrap_or(0);
     let status_width = tasks.iter().map(|t| width(&t.status)).max().unwrap_or(0);
     for task in tasks {
-        let own = match (task.created, task.updated) {
-            (Some(c), Some(u)) if u >= c && !TaskStatus::parse(&task.status).is_in_progress() => {
-                report_duration((u - c) as u64)
-            }
-            _ => "-".into(),
-        };
+        let own = task
+            .duration_ms()
+            .map_or_else(|| "-".into(), report_duration);
         let line = format!(
             "  {}  {}  {own}",
             pad(&name(task), name_width),
@@ -160,7 +156,8 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wait::{sample, Outcome};
+    use crate::sample::sample;
+    use dcs_wait::Outcome;
 
     #[test]
     fn aligned_with_the_reason() {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// Writes `contents` to `path` atomically: a reader sees the old file or the whole new one,
 /// never a half-written one (a temporary file beside it, renamed over it).
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -2,16 +2,14 @@
 //! the real parsers — the job body, the error body (with the whole classification of an
 //! answer), the stdin job-id reader — and on into every report format. None may panic, and
 //! what they accept must make sense. `PROPTEST_CASES` raises the number of cases (default
-//! below); a case that ever fails is kept in `tests/fuzz.proptest-regressions` and replayed
+//! below); a case that ever fails is kept in `fuzz.proptest-regressions` beside this file and replayed
 //! first on every run.
 
-use dcs_wait::cli::export::{github, json, junit, text};
-use dcs_wait::cli::stdin;
+use crate::export::{github, json, junit, text};
+use crate::stdin;
 use dcs_wait::{ApiError, Job};
 use dcs_wait::{ExitStatus, JobReport, Outcome, Subject};
 use proptest::prelude::*;
-
-mod common;
 
 /// The id rule, written out here independently of the library's own check.
 fn is_identifier(text: &str) -> bool {
@@ -23,7 +21,10 @@ fn is_identifier(text: &str) -> bool {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: common::proptest_cases(2_000),
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2_000),
         ..ProptestConfig::default()
     }
 }
