@@ -49,15 +49,23 @@
 //!   [`Client`];
 //! - `wait` (private), the waiting engine: the loop, the poll schedule, the history of
 //!   durations, the rate limit and the reports;
-//! - `cli` (feature `cli`, not public API), the command line: arguments, checked options,
-//!   the demo, progress, logging, signals and the output formats;
 //! - `sim` (feature `sim`), dcs-sim: a local DCS endpoint with scripted jobs, signature
 //!   checks and injected faults, for tests and the demo.
+//!
+//! The command line is not in the library: it is the `dcs-wait` binary's own modules, built
+//! on this door like any dependent.
+//!
+//! # Logging
+//!
+//! The waits log through `tracing`: how each wait ended under the target
+//! `dcs_wait::outcome`, what it saw along the way (a status, a busy start) under
+//! `dcs_wait::narration`, the rest under their modules'. A program that shows the same on a
+//! display of its own (an [`Observer`]) can leave those two targets out of its log.
 //!
 //! # Features
 //!
 //! - `sim`: the simulator's HTTP server and TLS (hyper's server side, rcgen);
-//! - `cli` (implies `sim`): the binaries' modules (clap, indicatif, JUnit, logging).
+//! - `cli` (implies `sim`): the binaries' crates (clap, indicatif, JUnit, logging).
 //!
 //! Both are on by default; a program that only waits needs neither (see above).
 
@@ -102,7 +110,7 @@ pub use wait::{
     Waiting, Window,
 };
 /// How each wait ended, and the exit code of them all.
-pub use wait::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
+pub use wait::{ExitStatus, JobReport, Outcome, Subject, TaskSeen, WaitError};
 /// What the waits ask of the outside, for a source of one's own (a test double, a proxy).
 pub use wait::{InstanceSource, JobSource, RecordSource};
 pub use wait::{LAST_POLL_HEADROOM, START_GRACE};

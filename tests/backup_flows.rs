@@ -108,13 +108,13 @@ async fn a_lost_answer_with_no_record_ends_start_unknown_within_the_grace() {
     let (report, took) = backup(&sim, None).await;
     assert_eq!(report.outcome, Outcome::Error, "{report:?}");
     let error = report.error.as_ref().unwrap();
-    assert_eq!(error.kind.code(), Some("start_unknown"));
+    assert_eq!(error.code(), Some("start_unknown"));
     assert!(
-        error.message.contains("backup records"),
+        error.message().contains("backup records"),
         "{}",
-        error.message
+        error.message()
     );
-    assert!(error.message.contains("dcs-wait:"), "{}", error.message);
+    assert!(error.message().contains("dcs-wait:"), "{}", error.message());
     assert_eq!(report.started, Some(false));
     assert!(
         took <= dcs_wait::START_GRACE + Duration::from_secs(31),
@@ -207,9 +207,9 @@ async fn an_unknown_backup_on_an_empty_list_is_not_found_after_the_grace() {
     assert_eq!(report.outcome, Outcome::Error, "{report:?}");
     let error = report.error.unwrap();
     assert!(
-        error.message.contains("not among the backup records"),
+        error.message().contains("not among the backup records"),
         "{}",
-        error.message
+        error.message()
     );
 }
 
@@ -262,7 +262,7 @@ async fn a_restore_from_a_backup_that_did_not_succeed_is_refused_at_once() {
     .await;
     assert_eq!(report.outcome, Outcome::Error, "{report:?}");
     assert_eq!(
-        report.error.as_ref().and_then(|e| e.code.as_deref()),
+        report.error.as_ref().and_then(|e| e.code()),
         Some("DCS.4087")
     );
     assert_eq!(started.elapsed(), Duration::ZERO, "at once");

@@ -168,7 +168,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
                 prop_assert_eq!(swaps, 1, "{} reported {:?}", id, report);
             }
             if swaps == 1 && report.outcome == Outcome::Error {
-                let code = report.error.as_ref().and_then(|e| e.code.as_deref());
+                let code = report.error.as_ref().and_then(|e| e.code());
                 prop_assert!(
                     code != Some("DCS.4855"),
                     "{id}: a swap started, yet refused: {report:?}"

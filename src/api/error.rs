@@ -13,7 +13,8 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-/// What went wrong, as a library user matches on it. The JSON report's `error.code` is the
+/// What went wrong with a request, as a library user matches on it (what a wait concluded
+/// is a [`WaitError`](crate::WaitError)). The JSON report's `error.code` is the
 /// API's own code when it sent one, else the word [`ErrorKind::code`] gives (none for an
 /// error answer without a code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,18 +48,6 @@ pub enum ErrorKind {
     /// API Gateway refused our signature with a clock further from ours than dcs-wait will
     /// correct: the machine's clock is wrong, or the answer is not the real gateway's.
     ClockSkew,
-    /// A start (a swap's, a backup's, a restore's) got an answer that proves nothing, and no
-    /// task or record showed that it started.
-    StartUnknown,
-    /// A swap's dry run found the instance in a state where DCS refuses a swap.
-    NotRunning,
-    /// A backup's or restore's dry run found what DCS would refuse: an instance that cannot
-    /// be backed up, a backup that did not succeed or cannot be restored.
-    NotPossible,
-    /// Stopped because another wait failed, with fail-fast on.
-    FailFast,
-    /// A bug: a wait that could not run.
-    Internal,
 }
 
 impl ErrorKind {
@@ -86,11 +75,6 @@ impl ErrorKind {
             ErrorKind::Credentials => "credentials",
             ErrorKind::Tls => "tls",
             ErrorKind::ClockSkew => "clock_skew",
-            ErrorKind::StartUnknown => "start_unknown",
-            ErrorKind::NotRunning => "not_running",
-            ErrorKind::NotPossible => "not_possible",
-            ErrorKind::FailFast => "fail_fast",
-            ErrorKind::Internal => "internal",
         })
     }
 }
@@ -246,27 +230,10 @@ impl ApiError {
         }
     }
 
-    /// What to do about the errors a user can act on.
-    pub fn hint(&self) -> Option<&'static str> {
-        let code = dcs_form(self.code.as_deref()?);
-        Some(match &*code {
-            "DCS.4070" => "the job id is not valid: check it is the job_id the operation returned",
-            "DCS.4094" => "this job cannot be queried through the job API",
-            "DCS.4087" => {
-                "restoring is allowed only from a backup that succeeded: pick one whose status \
-                 is succeed (dcs-wait restore --dry-run checks it)"
-            }
-            "DCS.4086" => "only master/standby (and, for backups, cluster) instances support this",
-            "111404022" => "the DCS instance does not exist in this project and region",
-            "111401001" | "111401002" | "111401003" | "111401004" => {
-                "check the credentials, the project id and the region"
-            }
-            "APIG.0308" | "APIGW.0308" => "the API is throttling requests",
-            c if c.starts_with("APIG.03") || c.starts_with("APIGW.03") => {
-                "check the credentials: AK/SK, security token or IAM token"
-            }
-            _ => return None,
-        })
+    /// The API's code in one spelling to match on: a legacy numeric DCS code (`111400070`)
+    /// as its `DCS.4070` twin, any other as it came.
+    pub fn dcs_code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.code.as_deref().map(dcs_form)
     }
 }
 
@@ -398,7 +365,7 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("111400070"));
         assert_eq!(e.message, "Invalid job ID.");
         assert_eq!(e.http_status, Some(400));
-        assert!(e.hint().is_some());
+        assert_eq!(e.dcs_code().as_deref(), Some("DCS.4070"));
         assert_eq!(
             e.to_string(),
             "HTTP 400: 111400070: Invalid job ID. (request id req-1)"

@@ -46,7 +46,7 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
                 outcome,
                 job,
                 3,
-                error.clone(),
+                error.clone().map(Into::into),
             )
         })
         .collect();
@@ -60,7 +60,7 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
     };
     for report in &reports {
         let shown = [
-            report.detail(),
+            crate::hints::detail(report),
             report.status.clone().unwrap_or_default(),
             report.job_type.clone().unwrap_or_default(),
         ];

@@ -6,7 +6,7 @@ use super::options::{WaitRun, Waits};
 use super::publish::{publish, run_and_report};
 use super::suggest::is_instance_shaped;
 use dcs_wait::{Client, ConnectError, ErrorKind, HttpError, IamError};
-use dcs_wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject};
+use dcs_wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject, WaitError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,9 +42,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
             tracing::error!("{}", in_flags(&e));
             let reports: Vec<JobReport> = subjects
                 .iter()
-                .map(|subject| {
-                    JobReport::new(subject, Outcome::Error, None, 0, Some(error.clone()))
-                })
+                .map(|subject| JobReport::not_begun(subject, error.clone()))
                 .collect();
             publish(&reports, ExitStatus::Unreadable, &run.outputs);
             return ExitStatus::Unreadable;
@@ -105,7 +103,7 @@ const CA_FLAGS: &str = " (dcs-wait --ca-bundle FILE, or SSL_CERT_FILE)";
 /// A report's error with what this command line offers: how to trust a CA, and the
 /// instance commands for a job id not found that has an instance id's shape.
 fn in_our_words(report: &mut JobReport) {
-    let (Some(error), job_id) = (report.error.as_mut(), &report.job_id) else {
+    let (Some(WaitError::Request(error)), job_id) = (report.error.as_mut(), &report.job_id) else {
         return;
     };
     match error.kind {

@@ -15,6 +15,7 @@ mod demo;
 mod export;
 #[cfg(test)]
 mod fuzz;
+mod hints;
 mod jobs;
 mod logging;
 mod options;

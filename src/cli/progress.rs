@@ -326,7 +326,7 @@ impl Board {
         if let JobDuration::Millis(ms) = report.duration() {
             let _ = write!(line, "  {}", super::export::report_duration(ms));
         }
-        let detail = report.detail();
+        let detail = crate::hints::detail(report);
         if report.outcome != Outcome::Success && !detail.is_empty() {
             let _ = write!(line, "  {detail}");
         }

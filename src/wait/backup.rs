@@ -537,11 +537,9 @@ impl<S: RecordSource> Operation<S> for Restore {
                     .start_restore(instance_id, backup_id, Some(remark))
                     .await
             }
-            // Followed by its id, never started: no start is ever asked of it.
-            None => Start::Refused(ApiError::new(
-                ErrorKind::Internal,
-                "a restore followed by its id has nothing to start",
-            )),
+            // `StartOnce::following` begins in the phase that follows, and no phase leads
+            // back to starting: this is never asked.
+            None => unreachable!("a restore followed by its id is never started"),
         }
     }
 

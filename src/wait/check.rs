@@ -3,11 +3,12 @@
 
 use super::backup::{not_listed, page_through, RecordSource};
 use super::engine::{Kind, Look, Reads};
+use super::error::WaitError;
 use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::swap::{InstanceSource, OnInstance};
-use crate::api::{ApiError, BackupId, BackupRecord, ErrorKind, Instance, InstanceId, PollError};
+use crate::api::{BackupId, BackupRecord, Instance, InstanceId, PollError};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -74,17 +75,14 @@ impl<S: InstanceSource> Kind for Check<S> {
         Ok(if instance.is_running() {
             Look::End(Outcome::Success, None)
         } else {
-            let error = ApiError::new(
-                ErrorKind::NotRunning,
-                format!(
-                    "the instance is {status} ({mode}), not RUNNING: DCS would refuse a swap now"
-                ),
-            );
+            let error = WaitError::NotRunning(format!(
+                "the instance is {status} ({mode}), not RUNNING: DCS would refuse a swap now"
+            ));
             Look::End(Outcome::Error, Some(error))
         })
     }
 
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport {
         let mut report = JobReport::new(&self.on.subject, outcome, None, polls, error);
         report.status = self.status;
         report
@@ -197,16 +195,15 @@ impl<S: RecordSource> Kind for RecordCheck<S> {
             Ok(None) => Look::End(Outcome::Success, None),
             Ok(Some(why)) => Look::End(
                 Outcome::Error,
-                Some(ApiError::new(
-                    ErrorKind::NotPossible,
-                    format!("{why}: DCS would refuse the {what}"),
-                )),
+                Some(WaitError::NotPossible(format!(
+                    "{why}: DCS would refuse the {what}"
+                ))),
             ),
             Err(failure) => Look::Failed(failure),
         })
     }
 
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport {
         let mut report = JobReport::new(&self.on.subject, outcome, None, polls, error);
         report.status = self.status;
         report

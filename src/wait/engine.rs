@@ -19,6 +19,7 @@
 //! to any `Retry-After`, and reset by the next look that reads something. All timing goes
 //! through `tokio::time`, which `tokio::time::pause` turns into virtual time.
 
+use super::error::WaitError;
 use super::observer::{Seen, WaitEvent, Waiting};
 use super::options::{Backoff, WaitOptions};
 use super::report::{JobReport, Outcome, Subject};
@@ -65,7 +66,7 @@ impl Clock {
 /// What one look concluded.
 pub(super) enum Look {
     /// The wait is over: how, and what went wrong when something did.
-    End(Outcome, Option<ApiError>),
+    End(Outcome, Option<WaitError>),
     /// Nothing settled: look again after `delay`. `kept` is an error worth reporting should
     /// the deadline come first (a busy instance's refusal, say).
     Again {
@@ -112,7 +113,7 @@ pub(super) trait Kind: Send {
     }
 
     /// The report, once the wait is over; `polls` counts every request it made.
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport;
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport;
 }
 
 /// Runs one wait of `kind` to its end: looks when the kind asks (or the retry
@@ -148,12 +149,14 @@ pub(super) async fn drive<K: Kind>(
     loop {
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => return kind.report(Outcome::Interrupted, reads.polls, last_error),
+            _ = cancel.cancelled() => return kind.report(Outcome::Interrupted, reads.polls, last_error.map(WaitError::Request)),
             _ = sleep_until(next_at) => {}
         }
         let look = match kind.look(&mut reads).await {
             Ok(look) => look,
-            Err(outcome) => return kind.report(outcome, reads.polls, last_error),
+            Err(outcome) => {
+                return kind.report(outcome, reads.polls, last_error.map(WaitError::Request))
+            }
         };
         let (delay, why) = match look {
             Look::End(outcome, error) => return kind.report(outcome, reads.polls, error),
@@ -181,7 +184,9 @@ pub(super) async fn drive<K: Kind>(
                         last_error = Some(error);
                         (delay, why)
                     }
-                    Err(error) => return kind.report(Outcome::Error, reads.polls, Some(error)),
+                    Err(error) => {
+                        return kind.report(Outcome::Error, reads.polls, Some(error.into()))
+                    }
                 }
             }
         };
@@ -193,10 +198,18 @@ pub(super) async fn drive<K: Kind>(
                     .is_some_and(|e| e.kind == ErrorKind::Connect)
             {
                 tracing::error!(target: OUTCOME, "{name}: deadline reached, and the server never answered");
-                return kind.report(Outcome::Error, reads.polls, last_error);
+                return kind.report(
+                    Outcome::Error,
+                    reads.polls,
+                    last_error.map(WaitError::Request),
+                );
             }
             tracing::warn!(target: OUTCOME, "{name}: deadline reached; the wait is not over");
-            return kind.report(Outcome::Timeout, reads.polls, last_error);
+            return kind.report(
+                Outcome::Timeout,
+                reads.polls,
+                last_error.map(WaitError::Request),
+            );
         }
         next_at = later(Instant::now(), delay).min(last_poll_at);
         if let Some(observer) = &options.observer {

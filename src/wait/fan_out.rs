@@ -2,10 +2,10 @@
 //! reports come back in order. Cancelling (the caller's future, or fail-fast) ends them all.
 
 use super::engine::{drive, Clock, Kind};
+use super::error::WaitError;
 use super::observer::WaitEvent;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome};
-use crate::api::{ApiError, ErrorKind};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -85,7 +85,7 @@ async fn run_all<K: Kind + 'static>(
             Err(e) => {
                 // A wait that panicked is a bug; it still gets a report, not a crash of all.
                 let index = index_of[&e.id()];
-                let error = ApiError::new(ErrorKind::Internal, format!("the wait stopped: {e}"));
+                let error = WaitError::Internal(format!("the wait stopped: {e}"));
                 let report = JobReport::new(&subjects[index], Outcome::Error, None, 0, Some(error));
                 (index, report)
             }
@@ -107,14 +107,11 @@ async fn run_all<K: Kind + 'static>(
     if let (Some((failed, outcome)), false) = (first_failure, cancel.is_cancelled()) {
         for report in &mut reports {
             if report.outcome == Outcome::Interrupted {
-                report.error = Some(ApiError::new(
-                    ErrorKind::FailFast,
-                    format!(
-                        "stopped waiting: {} ended {}, and fail-fast is on",
-                        subjects[failed],
-                        outcome.as_str()
-                    ),
-                ));
+                report.error = Some(WaitError::FailFast(format!(
+                    "stopped waiting: {} ended {}, and fail-fast is on",
+                    subjects[failed],
+                    outcome.as_str()
+                )));
             }
         }
     }

@@ -1,13 +1,14 @@
 //! Waiting on a job: read it until it ends. A started swap's job is followed the same way.
 
 use super::engine::{Kind, Look, Reads};
+use super::error::WaitError;
 use super::fan_out;
 use super::observer::Seen;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use super::{NARRATION, OUTCOME};
-use crate::api::{ApiError, Job, JobId, PollError, Status};
+use crate::api::{Job, JobId, PollError, Status};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -94,7 +95,7 @@ impl<S: JobSource> Kind for JobWait<S> {
         super::engine::later(self.followed.since, options.not_found_grace)
     }
 
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport {
         self.followed.report(&self.subject, outcome, polls, error)
     }
 }
@@ -159,7 +160,7 @@ impl Followed {
         subject: &Subject,
         outcome: Outcome,
         polls: u32,
-        error: Option<ApiError>,
+        error: Option<WaitError>,
     ) -> JobReport {
         JobReport::new(subject, outcome, self.last.as_ref(), polls, error)
     }

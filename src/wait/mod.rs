@@ -27,6 +27,7 @@
 mod backup;
 mod check;
 mod engine;
+mod error;
 mod fan_out;
 mod history;
 mod job;
@@ -43,6 +44,7 @@ mod swap;
 pub use backup::{backup_all, follow_backup, follow_restore, restore, RecordSource};
 pub use check::{check_all, check_records};
 pub use engine::LAST_POLL_HEADROOM;
+pub use error::WaitError;
 pub use history::{History, Priors};
 pub use job::{wait_all, wait_one};
 pub use limiter::RateLimiter;

@@ -11,15 +11,14 @@
 //! of them that ended `FAILED` makes the outcome `failed`.
 
 use super::engine::{Kind, Look, Reads};
+use super::error::WaitError;
 use super::fan_out;
 use super::observer;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::{InstanceSource, OnInstance};
 use super::{NARRATION, OUTCOME};
-use crate::api::{
-    ApiError, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
-};
+use crate::api::{Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,7 +181,7 @@ impl<S: InstanceSource> Kind for Ready<S> {
         observer::Seen::new(self.seen.status.as_deref(), self.seen.begin_ms)
     }
 
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport {
         self.seen.report(&self.on.subject, outcome, polls, error)
     }
 }
@@ -263,7 +262,7 @@ impl Seen {
         subject: &Subject,
         outcome: Outcome,
         polls: u32,
-        error: Option<ApiError>,
+        error: Option<WaitError>,
     ) -> JobReport {
         let mut report = JobReport::new(subject, outcome, None, polls, error);
         report.status = self.status.clone();

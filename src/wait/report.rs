@@ -1,8 +1,9 @@
 //! What a wait found: one [`JobReport`] per job, and the exit code for them all. The formats
 //! the command line renders them in are in its `export` module.
 
+use super::error::WaitError;
 use crate::api::untrusted::{capped, MAX_COMPOSED};
-use crate::api::{ApiError, BackupId, InstanceId, Job, JobDuration, JobId, RestoreId, TaskStatus};
+use crate::api::{BackupId, InstanceId, Job, JobDuration, JobId, RestoreId, TaskStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -172,7 +173,7 @@ pub struct JobReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
     /// What went wrong with the requests, when something did.
-    pub error: Option<ApiError>,
+    pub error: Option<WaitError>,
 }
 
 impl JobReport {
@@ -182,7 +183,7 @@ impl JobReport {
         outcome: Outcome,
         last: Option<&Job>,
         polls: u32,
-        error: Option<ApiError>,
+        error: Option<WaitError>,
     ) -> JobReport {
         JobReport {
             job_id: subject.job_id().cloned(),
@@ -202,6 +203,12 @@ impl JobReport {
             started: None,
             error,
         }
+    }
+
+    /// The report of a wait that could not begin (no client, say): an error, no request
+    /// made. A program that waits on several gives each one, as the command line does.
+    pub fn not_begun(subject: &Subject, error: impl Into<WaitError>) -> JobReport {
+        JobReport::new(subject, Outcome::Error, None, 0, Some(error.into()))
     }
 
     /// How it is named: the instance, else the job.
@@ -241,10 +248,10 @@ impl JobReport {
             if self.outcome == Outcome::Timeout {
                 detail.push_str("last error: ");
             }
-            let _ = write!(detail, "{}", error.with_causes());
-            if let Some(hint) = error.hint() {
-                let _ = write!(detail, " — {hint}");
-            }
+            let _ = match error {
+                WaitError::Request(error) => write!(detail, "{}", error.with_causes()),
+                other => write!(detail, "{other}"),
+            };
         }
         if let JobDuration::EndBeforeBegin { .. } = self.duration() {
             if !detail.is_empty() {

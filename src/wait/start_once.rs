@@ -13,6 +13,7 @@
 //! it started, and how to recognise its own evidence after an ambiguous answer.
 
 use super::engine::{later, no_answer, Clock, Kind, Look, Reads};
+use super::error::WaitError;
 use super::job::Followed;
 use super::observer;
 use super::options::WaitOptions;
@@ -355,7 +356,11 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
                             None => Ok(found.seen.job),
                         }
                     }
-                    Ok(None) => Err(PollError::NotFound(search.lost(op, id))),
+                    // Not found yet: the driver rides it out until the start's grace is over.
+                    Ok(None) => Err(PollError::NotFound(ApiError::new(
+                        ErrorKind::NotFound,
+                        search.lost(op, id),
+                    ))),
                     Err(failure) => Err(failure),
                 };
                 followed.conclude(name, job, reads)
@@ -392,7 +397,7 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
         matches!(self.phase, Phase::Starting(_))
     }
 
-    fn report(self, outcome: Outcome, polls: u32, error: Option<ApiError>) -> JobReport {
+    fn report(self, outcome: Outcome, polls: u32, error: Option<WaitError>) -> JobReport {
         let StartOnce {
             on:
                 OnInstance {
@@ -409,11 +414,11 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
             Phase::Starting(starting) => {
                 // The start may be on its way: say so rather than pretend nothing happened.
                 let error = match (outcome, starting.sending) {
-                    (Outcome::Interrupted, true) => Some(unknown(
+                    (Outcome::Interrupted, true) => Some(WaitError::StartUnknown(unknown(
                         &op,
                         &instance_id,
                         "the wait was interrupted while the start was on its way",
-                    )),
+                    ))),
                     _ => error,
                 };
                 (JobReport::new(&subject, outcome, None, polls, error), None)
@@ -421,16 +426,24 @@ impl<S: InstanceSource, O: Operation<S>> Kind for StartOnce<S, O> {
             Phase::Following { id, followed } => {
                 (followed.report(&subject, outcome, polls, error), Some(id))
             }
-            // Nothing seen by the deadline: as unknown as after the grace, not merely
-            // unfinished.
-            Phase::FindingOut { search, followed } => match (outcome, &followed.last) {
-                (Outcome::Timeout, None) => {
-                    let lost = search.lost(&op, &instance_id);
-                    let report = followed.report(&subject, Outcome::Error, polls, Some(lost));
-                    (report, None)
-                }
-                _ => (followed.report(&subject, outcome, polls, error), None),
-            },
+            // No evidence after the grace (the driver ends with the "not found" the last
+            // look gave), or none by the deadline: unknown, not merely unfinished.
+            Phase::FindingOut { search, followed } => {
+                let lost = search.lost(&op, &instance_id);
+                let no_evidence = followed.last.is_none()
+                    && match (outcome, &error) {
+                        (Outcome::Timeout, _) => true,
+                        (Outcome::Error, Some(WaitError::Request(e))) => e.message == lost,
+                        _ => false,
+                    };
+                let report = if no_evidence {
+                    let error = Some(WaitError::StartUnknown(lost));
+                    followed.report(&subject, Outcome::Error, polls, error)
+                } else {
+                    followed.report(&subject, outcome, polls, error)
+                };
+                (report, None)
+            }
             Phase::Readying {
                 id,
                 followed,
@@ -512,8 +525,8 @@ impl Search {
         }
     }
 
-    /// The error when no evidence has appeared.
-    fn lost<S, O: Operation<S>>(&self, op: &O, instance_id: &InstanceId) -> ApiError {
+    /// What is said when no evidence has appeared.
+    fn lost<S, O: Operation<S>>(&self, op: &O, instance_id: &InstanceId) -> String {
         unknown(
             op,
             instance_id,
@@ -526,15 +539,12 @@ impl Search {
     }
 }
 
-/// The error of an operation that may or may not have started.
-fn unknown<S, O: Operation<S>>(op: &O, instance_id: &InstanceId, why: &str) -> ApiError {
-    ApiError::new(
-        ErrorKind::StartUnknown,
-        format!(
-            "{why}: it is unknown whether the {} of {instance_id} started. Before starting it \
-             again, look at {}",
-            O::NAME,
-            op.check_before_retrying()
-        ),
+/// What is said of an operation that may or may not have started.
+fn unknown<S, O: Operation<S>>(op: &O, instance_id: &InstanceId, why: &str) -> String {
+    format!(
+        "{why}: it is unknown whether the {} of {instance_id} started. Before starting it \
+         again, look at {}",
+        O::NAME,
+        op.check_before_retrying()
     )
 }

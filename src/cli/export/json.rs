@@ -111,11 +111,14 @@ mod tests {
             1,
             None,
         );
-        r.error = Some(ApiError::from_response(
-            403,
-            br#"{"error_code":"111401003","error_msg":"no"}"#,
-            Some("rid".into()),
-        ));
+        r.error = Some(
+            ApiError::from_response(
+                403,
+                br#"{"error_code":"111401003","error_msg":"no"}"#,
+                Some("rid".into()),
+            )
+            .into(),
+        );
         let v: serde_json::Value = serde_json::from_str(render(&[r]).trim()).unwrap();
         assert_eq!(
             v["error"],

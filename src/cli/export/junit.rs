@@ -41,7 +41,7 @@ pub fn render(reports: &[JobReport]) -> Result<String, quick_junit::SerializeErr
             _ => TestCaseStatus::non_success(NonSuccessKind::Error),
         };
         if report.outcome != Outcome::Success {
-            let detail = report.detail();
+            let detail = crate::hints::detail(report);
             status.set_message(if detail.is_empty() {
                 format!(
                     "{} ({})",

@@ -50,7 +50,7 @@ pub fn cells(report: &JobReport, columns: &[&str]) -> Vec<Option<String>> {
                 _ => None,
             },
             "POLLS" => Some(report.polls.to_string()),
-            _ => Some(report.detail()).filter(|d| !d.is_empty()),
+            _ => Some(crate::hints::detail(report)).filter(|d| !d.is_empty()),
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! retries, the 404 grace, cancellation and fail-fast.
 
 use crate::api::{ApiError, ErrorKind, Job, JobId, PollError};
+use crate::wait::WaitError;
 use crate::wait::{
     wait_all, JobReport, JobSource, Outcome, Retry, Schedule, WaitEvent, WaitOptions, Waiting,
 };
@@ -245,7 +246,7 @@ async fn a_stalled_server_never_holds_past_the_deadline() {
         started.elapsed()
     );
     let error = report.error.unwrap();
-    assert_eq!(error.kind, ErrorKind::RequestTimeout);
+    assert_eq!(error.request().unwrap().kind, ErrorKind::RequestTimeout);
     // Requests at 0 s and 10.5 s each time out after 10 s; the third is cut by the deadline.
     assert_eq!(secs(&script.call_times()), [0.0, 10.5, 21.5]);
 }
@@ -261,7 +262,7 @@ async fn final_errors_are_not_retried() {
     let report = run(&script, &no_jitter()).await;
     assert_eq!(report.outcome, Outcome::Error);
     assert_eq!(report.polls, 1);
-    assert_eq!(report.error, Some(error));
+    assert_eq!(report.error, Some(error.into()));
 }
 
 #[tokio::test(start_paused = true)]
@@ -304,7 +305,10 @@ async fn a_server_never_reached_is_an_error_at_the_unreachable_grace() {
     let started = Instant::now();
     let report = run(&script, &options).await;
     assert_eq!(report.outcome, Outcome::Error);
-    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+    assert_eq!(
+        report.error.unwrap().request().unwrap().kind,
+        ErrorKind::Connect
+    );
     // Backoff 0.5, 1, 2, 4, 8, then a last try right at the end of the grace.
     assert_eq!(
         secs(&script.call_times()),
@@ -320,7 +324,10 @@ async fn a_server_never_reached_is_an_error_at_the_unreachable_grace() {
     };
     let report = run(&script, &options).await;
     assert_eq!(report.outcome, Outcome::Error);
-    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+    assert_eq!(
+        report.error.unwrap().request().unwrap().kind,
+        ErrorKind::Connect
+    );
 }
 
 /// Once the server has answered, connection faults are ridden out to the deadline, as any
@@ -335,7 +342,10 @@ async fn after_an_answer_connection_faults_are_ridden_out_to_the_deadline() {
     let script = Script::new(vec![now(job("RUNNING"))], now(transient(None, None)));
     let report = run(&script, &options).await;
     assert_eq!(report.outcome, Outcome::Timeout);
-    assert_eq!(report.error.unwrap().kind, ErrorKind::Connect);
+    assert_eq!(
+        report.error.unwrap().request().unwrap().kind,
+        ErrorKind::Connect
+    );
 
     let script = Script::new(vec![], now(transient(Some("http_503"), None)));
     let report = run(&script, &options).await;
@@ -360,7 +370,10 @@ async fn not_found_is_believed_only_for_the_grace_period() {
     };
     let report = run(&script, &options).await;
     assert_eq!(report.outcome, Outcome::Error);
-    assert_eq!(report.error.unwrap().http_status, Some(404));
+    assert_eq!(
+        report.error.unwrap().request().unwrap().http_status,
+        Some(404)
+    );
     // Backoff 0.5, 1, 2, then a last look right at the end of the grace period.
     assert_eq!(secs(&script.call_times()), [0.0, 0.5, 1.5, 3.5, 5.0]);
 }
@@ -408,9 +421,10 @@ async fn fail_fast_stops_the_others_with_their_last_status() {
     assert_eq!(stopped.len(), 2);
     for report in stopped {
         assert_eq!(report.status.as_deref(), Some("RUNNING"));
-        let error = report.error.as_ref().unwrap();
-        assert_eq!(error.kind, ErrorKind::FailFast);
-        assert!(error.message.contains(failed[0].name()));
+        let Some(WaitError::FailFast(message)) = &report.error else {
+            panic!("{report:?}");
+        };
+        assert!(message.contains(failed[0].name()));
     }
 
     // Without it, the others go on until the deadline.
