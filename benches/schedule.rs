@@ -5,8 +5,10 @@
 //! through modifyBandwidth, backupDCSInstance, extendDCSInstance and restoreDCSInstance,
 //! log-uniform on [1 s, 1 800 s]. Every waiter starts when its job is submitted.
 //!
-//! dcs-wait is the real wait loop and schedule (`wait::wait_all`, the CLI's code) against a
-//! simulated job source, in virtual time (`tokio::time::pause`). The other waiters are their
+//! dcs-wait is the real wait loop and schedule (`wait_all`, the CLI's code) through the real
+//! client against dcs-sim in-process, in virtual time (`tokio::time::pause`): each job
+//! RUNNING from its first poll until its duration (to the millisecond) has passed, then
+//! SUCCESS. The other waiters are their
 //! published schedules (see "How dcs-wait polls" in the README), computed directly.
 //!
 //! Per waiter: detection lag p50 and p95 (the first poll at or after the end − the end),
@@ -15,10 +17,9 @@
 //! history. The table is also written as JSON to `docs/schedule-bench.json`, and lag p95
 //! against requests per job drawn to `docs/schedule-bench.svg` (both shown in the README).
 
-use dcs_wait::{wait_all, History, JobSource, Outcome, Priors, Schedule, WaitOptions};
-use dcs_wait::{Job, JobId, PollError, Status};
+use dcs_wait::sim::{InProcess, Scenario};
+use dcs_wait::{wait_all, History, JobId, Outcome, Schedule, WaitEvent, WaitOptions};
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -170,52 +171,30 @@ fn peer(name: &str, jobs: &[SimJob]) -> Vec<Seen> {
         .collect()
 }
 
-/// The simulated DCS: each job RUNNING until its duration has passed (virtual time), then
-/// SUCCESS. Records when each poll came.
-#[derive(Clone)]
-struct Simulated {
-    start: Instant,
-    jobs: Arc<HashMap<String, SimJob>>,
-    polls: Arc<Mutex<HashMap<String, Vec<f64>>>>,
-}
-
-impl JobSource for Simulated {
-    fn fetch(&self, job_id: &JobId) -> impl Future<Output = Result<Job, PollError>> + Send {
-        let at = self.start.elapsed().as_secs_f64();
-        if let Ok(mut polls) = self.polls.lock() {
-            polls.entry(job_id.to_string()).or_default().push(at);
-        }
-        let job = &self.jobs[job_id.as_str()];
-        let done = at >= job.duration;
-        let begin = 1_700_000_000_000i64;
-        let job = Ok(Job {
-            job_id: Some(job.id.clone()),
-            job_type: Some(job.job_type.to_string()),
-            status: if done {
-                Status::Success
-            } else {
-                Status::Running
-            },
-            begin_time: Some(begin),
-            end_time: done.then(|| begin + (job.duration * 1000.0) as i64),
-            fail_reason: None,
-            answered_at: None,
-        });
-        std::future::ready(job)
-    }
-}
-
 fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
+    let scenario: Scenario = serde_json::from_value(serde_json::json!({
+        "jobs": jobs.iter().map(|job| serde_json::json!({
+            "job_id": job.id,
+            "job_type": job.job_type,
+            "run_ms": (job.duration * 1000.0).round() as u64,
+        })).collect::<Vec<_>>()
+    }))
+    .expect("a scenario");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let source = Simulated {
-            start: Instant::now(),
-            jobs: Arc::new(jobs.iter().map(|j| (j.id.clone(), j.clone())).collect()),
-            polls: Arc::default(),
+        let sim = InProcess::new(scenario);
+        let start = Instant::now();
+        // When each wait saw its job end: the observer is told as the report is made.
+        let seen_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
+        let record = seen_at.clone();
+        let observer = move |event: &WaitEvent<'_>| {
+            if let (WaitEvent::Finished(report), Ok(mut seen)) = (event, record.lock()) {
+                seen.insert(report.name().to_string(), start.elapsed().as_secs_f64());
+            }
         };
         let ids: Vec<JobId> = jobs
             .iter()
@@ -223,17 +202,16 @@ fn dcs_wait(jobs: &[SimJob], options: WaitOptions) -> Vec<Seen> {
             .collect();
         let options = options
             .with_timeout(Duration::from_secs(3 * 3600))
-            .with_seed(SEED);
-        let reports = wait_all(source.clone(), &ids, &options, std::future::pending()).await;
+            .with_seed(SEED)
+            .with_observer(observer);
+        let reports = wait_all(sim.client(), &ids, &options, std::future::pending()).await;
         assert!(reports.iter().all(|r| r.outcome == Outcome::Success));
-        let polls = source.polls.lock().expect("not poisoned");
+        let seen_at = seen_at.lock().expect("not poisoned");
         jobs.iter()
-            .map(|job| {
-                let times = &polls[&job.id];
-                Seen {
-                    lag: times.last().copied().unwrap_or_default() - job.duration,
-                    requests: times.len(),
-                }
+            .zip(&reports)
+            .map(|(job, report)| Seen {
+                lag: seen_at[&job.id] - job.duration,
+                requests: report.polls as usize,
             })
             .collect()
     })
@@ -352,7 +330,7 @@ fn main() {
         &stable,
         &dcs_wait(&stable, WaitOptions::default()),
     );
-    let warm_options = WaitOptions::default().with_priors(Arc::new(Priors::new(history)));
+    let warm_options = WaitOptions::default().with_history(Arc::new(history));
     let warm = row(
         "dcs-wait, with history",
         &stable,

@@ -80,20 +80,12 @@ mod wait;
 // The one door: what a dependent uses, side by side. The wings behind it (`api`, `wait`) are
 // private; the compiler keeps anything else out of reach.
 
-/// The limits the waits keep to: the last look's headroom before the deadline, how long a
-/// start's evidence is looked for, the largest answer read.
-pub use api::MAX_BODY_BYTES;
-/// A failed request, and what a failed read means for a wait.
-pub use api::{ApiError, ErrorKind, PollError, WithCauses};
+/// A failed request.
+pub use api::{ApiError, ErrorKind, WithCauses};
 /// Identifiers, checked once.
 pub use api::{BackupId, InstanceId, InvalidId, JobId, ProjectId, RestoreId};
-/// What the API answers: a job, an instance and its tasks, backup and restore records, the
-/// answer to a start.
-pub use api::{
-    BackupRecord, BackupRequest, Details, Instance, InvalidDetails, Job, JobDuration, Page,
-    ParseError, RecordPage, RecordStatus, RestoreRecord, Start, Status, SwapStart, Task, TaskList,
-    TaskStatus,
-};
+/// What a backup asks for, and what a report holds from the API's answers.
+pub use api::{BackupRequest, Details, JobDuration};
 /// The client, how it is set up, and what can go wrong doing so.
 pub use api::{
     Client, ClientBuilder, ConnectError, CredentialsError, EndpointError, Env, HttpError, IamError,
@@ -106,11 +98,8 @@ pub use wait::{
 };
 /// How to wait, and what the waits tell as they go.
 pub use wait::{
-    prior, History, Observer, Priors, RateLimiter, Retry, Schedule, Seen, WaitEvent, WaitOptions,
-    Waiting, Window,
+    prior, History, Observer, RateLimiter, Retry, Schedule, Seen, WaitEvent, WaitOptions, Waiting,
+    Window,
 };
 /// How each wait ended, and the exit code of them all.
 pub use wait::{ExitStatus, JobReport, Outcome, Subject, TaskSeen, WaitError};
-/// What the waits ask of the outside, for a source of one's own (a test double, a proxy).
-pub use wait::{InstanceSource, JobSource, RecordSource};
-pub use wait::{LAST_POLL_HEADROOM, START_GRACE};

@@ -473,5 +473,5 @@ async fn composed_text_is_capped_in_every_output() {
 
 /// Task details for dcs-sim to send as they are.
 fn details(json: serde_json::Value) -> dcs_wait::Details {
-    dcs_wait::Details::from_json(&json.to_string()).expect("JSON")
+    serde_json::from_value(json).expect("JSON")
 }

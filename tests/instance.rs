@@ -120,7 +120,7 @@ async fn a_task_that_failed_fails_the_wait_and_is_named() {
     // and the text table, as the object in the JSON report's tasks.
     let change = serde_json::json!({"old_capacity": "2", "new_capacity": "4"});
     let mut failed = task("EXTEND", 0, 1_000, "FAILED");
-    failed.details = Some(Details::from_json(&change.to_string()).unwrap());
+    failed.details = Some(serde_json::from_value(change.clone()).unwrap());
     let sim = sim_with(vec![span("EXTENDING", 1_000)], vec![failed]).await;
     let run = wait_ready(&sim, &[]).await;
     assert_eq!(run.code, 1, "{run:#?}");

@@ -279,9 +279,21 @@ impl Default for Page {
     }
 }
 
-/// A backup's settings: its format (`rdb` or `aof`; the instance's default when none) and
-/// its remark.
+/// A backup's settings.
+///
+/// # Default
+///
+/// - format: none, the instance's own
+/// - remark: none (the record's remark still holds dcs-wait's mark of the start)
+///
+/// ```
+/// let request = dcs_wait::BackupRequest::default()
+///     .with_format("rdb")
+///     .with_remark("before the deploy");
+/// assert_eq!(request.format.as_deref(), Some("rdb"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackupRequest {
     /// `rdb` or `aof`.
     pub format: Option<String>,
@@ -289,22 +301,25 @@ pub struct BackupRequest {
     pub remark: Option<String>,
 }
 
+impl BackupRequest {
+    /// The backup's format: `rdb` or `aof`.
+    pub fn with_format(mut self, format: impl Into<String>) -> Self {
+        self.format = Some(format.into());
+        self
+    }
+
+    /// Free text kept with the record.
+    pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+}
+
 impl Client {
     /// Starts a manual backup: one `POST …/backups`, never repeated here. The answer says
     /// what it proves ([`Start`]): only [`Start::NotStarted`] and [`Start::Busy`] allow
     /// another call.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use dcs_wait::{BackupRequest, Start};
-    /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
-    /// match client.start_backup(&id, &BackupRequest::default()).await {
-    ///     Start::Started(backup_id) => println!("backing up: {backup_id}"),
-    ///     other => println!("not started for sure: {other:?}"),
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn start_backup(
+    pub(crate) async fn start_backup(
         &self,
         instance_id: &InstanceId,
         request: &BackupRequest,
@@ -324,7 +339,7 @@ impl Client {
 
     /// Starts a restore of `backup_id` onto the instance: one `POST …/restores`, never
     /// repeated here; see [`Client::start_backup`].
-    pub async fn start_restore(
+    pub(crate) async fn start_restore(
         &self,
         instance_id: &InstanceId,
         backup_id: &BackupId,
@@ -341,17 +356,7 @@ impl Client {
     }
 
     /// One page of the instance's backup records, newest first; a 204 is a page of none.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
-    /// let page = client.list_backups(&id, &Default::default()).await?;
-    /// for record in &page.records {
-    ///     println!("{:?} {}", record.backup_id, record.status.as_str());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn list_backups(
+    pub(crate) async fn list_backups(
         &self,
         instance_id: &InstanceId,
         page: &Page,
@@ -360,7 +365,7 @@ impl Client {
     }
 
     /// One page of the instance's restore records, newest first; a 204 is a page of none.
-    pub async fn list_restores(
+    pub(crate) async fn list_restores(
         &self,
         instance_id: &InstanceId,
         page: &Page,

@@ -36,8 +36,8 @@ impl Client {
     }
 
     /// The DCS endpoint requests go to.
-    pub fn endpoint(&self) -> &Url {
-        &self.endpoint
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
     }
 
     /// The project whose jobs are read.
@@ -94,38 +94,24 @@ impl Client {
 
     /// The server's time as near as this client knows it: its own clock, corrected by what
     /// a refused signature taught.
-    pub fn server_now(&self) -> SystemTime {
+    pub(crate) fn server_now(&self) -> SystemTime {
         SystemTime::try_from(self.transport.server_now()).unwrap_or_else(|_| SystemTime::now())
     }
 
     /// Starts a master/standby swap: one `PUT …/async-swap`, never repeated here. The answer
     /// says what it proves ([`SwapStart`]): only [`SwapStart::NotStarted`] and
     /// [`SwapStart::Busy`] allow another call.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use dcs_wait::SwapStart;
-    /// match client.start_swap(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?).await {
-    ///     SwapStart::Started(job_id) => println!("swapping: job {job_id}"),
-    ///     other => println!("not started for sure: {other:?}"),
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
+    pub(crate) async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
         let url = self.instance_path(instance_id, "async-swap");
         let sent = self.send(&Method::PUT, &url, None).await;
         classify_start(sent, SystemTime::now(), parse_job_id)
     }
 
     /// One GET of the instance, classified like a job's.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let instance = client.get_instance(&"5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?).await?;
-    /// println!("{:?} ({:?})", instance.status, instance.cache_mode);
-    /// # Ok(()) }
-    /// ```
-    pub async fn get_instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
+    pub(crate) async fn get_instance(
+        &self,
+        instance_id: &InstanceId,
+    ) -> Result<Instance, PollError> {
         let reply = self
             .send(&Method::GET, &self.instance_url(instance_id), None)
             .await?;
@@ -135,18 +121,7 @@ impl Client {
     /// One GET of the instance's background tasks, newest first: those created since `since`
     /// (by the server's clock; the API counts whole seconds), or the newest hundred of any
     /// age; classified like a job's.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let since = client.server_now() - std::time::Duration::from_secs(300);
-    /// let id = "5560df16-cebf-4473-95c4-d8b0ba1ab0e6".parse()?;
-    /// let list = client.list_tasks(&id, Some(since)).await?;
-    /// for task in &list.tasks {
-    ///     println!("{:?} {}", task.name, task.status.as_str());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn list_tasks(
+    pub(crate) async fn list_tasks(
         &self,
         instance_id: &InstanceId,
         since: Option<SystemTime>,
@@ -169,14 +144,7 @@ impl Client {
     }
 
     /// One GET of the job, classified: the job, or why not and whether to try again.
-    ///
-    /// ```no_run
-    /// # async fn example(client: dcs_wait::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let job = client.get_job(&"ff8080818822bbf70188235afc24141a".parse()?).await?;
-    /// println!("{}", job.status);
-    /// # Ok(()) }
-    /// ```
-    pub async fn get_job(&self, job_id: &JobId) -> Result<Job, PollError> {
+    pub(crate) async fn get_job(&self, job_id: &JobId) -> Result<Job, PollError> {
         let reply = self.send(&Method::GET, &self.job_url(job_id), None).await?;
         interpret(job_id, reply, SystemTime::now())
     }

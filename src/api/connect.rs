@@ -288,7 +288,7 @@ mod tests {
             ("DCS_WAIT_AUTH_TOKEN", "t"),
         ]);
         let client = ClientBuilder::from_env(env).connect().await.unwrap();
-        assert_eq!(client.endpoint().as_str(), "http://127.0.0.1:9/");
+        assert_eq!(client.endpoint(), "http://127.0.0.1:9/");
         assert_eq!(client.project_id().as_str(), "p1");
     }
 

@@ -35,7 +35,7 @@ pub enum ErrorKind {
     Transport,
     /// The body of the answer could not be read.
     Body,
-    /// The body of the answer was larger than [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES).
+    /// The body of the answer was larger than 1 MiB: cut off unread.
     BodyTooLarge,
     /// A 200 whose body is not what the API documents.
     MalformedBody,

@@ -30,10 +30,10 @@ pub enum HttpError {
          bundle (a PEM file such as /etc/ssl/certs/ca-certificates.crt), or install the \
          system's CA certificates"
     )]
-    NoTrustRoots(#[source] reqwest::Error),
+    NoTrustRoots(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The HTTP client refused its settings.
     #[error("could not set up the HTTP client: {0}")]
-    Build(#[from] reqwest::Error),
+    Build(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Bodies past this size are cut off unread: a job is a few hundred bytes, a security key
@@ -114,7 +114,11 @@ pub fn may_use_proxy(url: &url::Url) -> bool {
 /// loopback `http://` one), so the platform's trust roots — about a hundred and fifty
 /// certificates read and parsed — are not loaded: the client then trusts no certificate.
 pub fn api_client(ca_bundle: Option<&Path>, tls: bool) -> Result<ApiHttp, HttpError> {
-    let plain = builder().tls_certs_only(Vec::new()).no_proxy().build()?;
+    let plain = builder()
+        .tls_certs_only(Vec::new())
+        .no_proxy()
+        .build()
+        .map_err(|e| HttpError::Build(e.into()))?;
     if !tls {
         return Ok(ApiHttp {
             https: plain.clone(),
@@ -135,9 +139,9 @@ fn https_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, HttpError> 
     builder().tls_certs_merge(extra).build().map_err(|e| {
         // The platform verifier refuses to start with no roots at all; rustls says why.
         if is_rustls(&e) {
-            HttpError::NoTrustRoots(e)
+            HttpError::NoTrustRoots(e.into())
         } else {
-            HttpError::Build(e)
+            HttpError::Build(e.into())
         }
     })
 }
@@ -150,7 +154,8 @@ pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
         .no_proxy()
         .connect_timeout(METADATA_CONNECT_TIMEOUT)
         .timeout(METADATA_TIMEOUT)
-        .build()?)
+        .build()
+        .map_err(|e| HttpError::Build(e.into()))?)
 }
 
 /// Whether rustls is what refused, somewhere under `error`.

@@ -279,20 +279,13 @@ fn opt_details<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Details>, D::Er
 /// A task's details as the API sent them — an object that describes the change, or a
 /// failure's reason — read from an answer with every string made printable. Written back as
 /// the same JSON (a report's `tasks[].details`, dcs-sim's answers); said in words by
-/// [`Task::details_in_words`].
+/// the wait (`Task::details_in_words`). What dcs-sim is to send deserializes as it is
+/// (`serde_json::from_value::<Details>(json)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Details(pub(crate) serde_json::Value);
 
 impl Details {
-    /// Details from JSON text, kept as they are: what dcs-sim is to send, as a scenario file
-    /// or a test gives them.
-    pub fn from_json(text: &str) -> Result<Details, InvalidDetails> {
-        serde_json::from_str(text)
-            .map(Details)
-            .map_err(|e| InvalidDetails(e.to_string()))
-    }
-
     /// A reason, as the API gives a failed task's, kept as it is.
     pub fn text(reason: &str) -> Details {
         Details(serde_json::Value::String(reason.to_string()))
@@ -305,11 +298,6 @@ impl std::fmt::Display for Details {
         write!(f, "{}", self.0)
     }
 }
-
-/// JSON text that is not JSON, said in the parser's words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("task details are not JSON: {0}")]
-pub struct InvalidDetails(String);
 
 #[cfg(test)]
 mod tests {

@@ -51,11 +51,6 @@ impl Status {
             Status::Failed { raw } | Status::Unknown(raw) => raw,
         }
     }
-
-    /// SUCCESS and FAIL end a wait; every other value, known or not, means "poll again".
-    pub fn is_terminal(&self) -> bool {
-        matches!(self, Status::Success | Status::Failed { .. })
-    }
 }
 
 impl fmt::Display for Status {
@@ -221,16 +216,14 @@ mod tests {
         for raw in ["FAIL", "FAILED", "failed"] {
             let job = Job::parse(format!(r#"{{"status":"{raw}"}}"#).as_bytes()).unwrap();
             assert!(matches!(job.status, Status::Failed { .. }), "{raw}");
-            assert!(job.status.is_terminal());
             assert_eq!(job.status.as_str(), raw);
         }
     }
 
     #[test]
-    fn unknown_status_is_not_terminal_and_keeps_its_text() {
+    fn an_unknown_status_keeps_its_text() {
         let job = Job::parse(br#"{"status":"PAUSED"}"#).unwrap();
         assert_eq!(job.status, Status::Unknown("PAUSED".into()));
-        assert!(!job.status.is_terminal());
         assert_eq!(job.status.to_string(), "PAUSED");
     }
 

@@ -20,7 +20,7 @@ mod signals;
 mod terminal;
 
 use clap::Parser;
-use dcs_wait::sim::{self, Scenario, SimServer, TlsIdentity};
+use dcs_wait::sim::{Scenario, SimServer, TlsIdentity};
 use logging::say;
 use signals::SignalWatch;
 use std::io::Write;
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     let terminal = terminal::Terminal::of_stderr(&dcs_wait::Env::process(), 0);
     logging::init(0, logging::LogFormat::Text, terminal);
     let scenario = match &args.scenario {
-        Some(path) => match sim::load(path) {
+        Some(path) => match Scenario::load(path) {
             Ok(scenario) => scenario,
             Err(e) => {
                 say(&format!("dcs-sim: {e}"));
@@ -110,11 +110,9 @@ fn main() -> ExitCode {
         // The first line is what scripts read: keep its form.
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "dcs-sim listening on {}", server.url());
-        let banner = sim::banner(
-            server.scenario(),
-            &server.url(),
-            args.tls_cert_out.as_deref(),
-        );
+        let banner = server
+            .scenario()
+            .banner(&server.url(), args.tls_cert_out.as_deref());
         let _ = writeln!(stdout, "{banner}");
         let _ = stdout.flush();
         drop(stdout);

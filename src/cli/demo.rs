@@ -136,10 +136,7 @@ pub async fn run(run: Run) -> ExitStatus {
         let stops = [(); 5].map(|()| signals.first());
         let [jobs_stop, swap_stop, backup_stop, restore_stop, ready_stop] = stops;
         async move {
-            let request = BackupRequest {
-                format: None,
-                remark: Some("dcs-wait demo".into()),
-            };
+            let request = BackupRequest::default().with_remark("dcs-wait demo");
             let (swap_ids, backup_ids, ready_ids) = ([swap_id], [backup_id], [ready_id]);
             // The resize's task began before the wait: --since 5m counts it.
             let since = std::time::Duration::from_secs(300);

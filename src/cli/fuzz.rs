@@ -1,14 +1,15 @@
 //! Fuzzing, bounded so CI can run it: everything a server or a pipe can hand us goes through
-//! the real parsers — the job body, the error body (with the whole classification of an
-//! answer), the stdin job-id reader — and on into every report format. None may panic, and
-//! what they accept must make sense. `PROPTEST_CASES` raises the number of cases (default
+//! the real parsers — any text in a job's answer (through a real wait on dcs-sim in-process),
+//! the error body, the stdin job-id reader — and on into every report format. None may
+//! panic, and what they accept must make sense. (What a report makes of any job body, bytes
+//! and all, is fuzzed in the library, beside the report.) `PROPTEST_CASES` raises the number of cases (default
 //! below); a case that ever fails is kept in `fuzz.proptest-regressions` beside this file and replayed
 //! first on every run.
 
 use crate::export::{github, json, junit, text};
 use crate::stdin;
-use dcs_wait::{ApiError, Job};
-use dcs_wait::{ExitStatus, JobReport, Outcome, Subject};
+use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario};
+use dcs_wait::{ApiError, ExitStatus, JobReport, Outcome, Subject, WaitOptions};
 use proptest::prelude::*;
 
 /// The id rule, written out here independently of the library's own check.
@@ -21,16 +22,13 @@ fn is_identifier(text: &str) -> bool {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(2_000),
+        cases: crate::shared::proptest_cases(2_000),
         ..ProptestConfig::default()
     }
 }
 
-/// Every report format, on a report made from `job` (or none) and `error`.
-fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
+/// Every report format, on `report` with each outcome in turn.
+fn render_everything(report: &JobReport) {
     let outcomes = [
         Outcome::Success,
         Outcome::Failed,
@@ -41,13 +39,9 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
     let reports: Vec<JobReport> = outcomes
         .iter()
         .map(|&outcome| {
-            JobReport::new(
-                &Subject::Job("job-1".parse().unwrap()),
-                outcome,
-                job,
-                3,
-                error.clone().map(Into::into),
-            )
+            let mut report = report.clone();
+            report.outcome = outcome;
+            report
         })
         .collect();
     let status = ExitStatus::of_all(&reports);
@@ -80,89 +74,76 @@ fn render_everything(job: Option<&Job>, error: Option<ApiError>) {
     let _ = github::outputs(&reports, status);
 }
 
-/// Strings a server might put where a number or a date belongs.
-fn field_value() -> impl Strategy<Value = serde_json::Value> {
-    use serde_json::Value;
-    prop_oneof![
-        Just(Value::Null),
-        any::<i64>().prop_map(|n| Value::String(n.to_string())),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        Just(Value::String("9223372036854775808".into())),
-        Just(Value::String("-9223372036854775808".into())),
-        Just(Value::String("1.5e3".into())),
-        Just(Value::String(String::new())),
-        any::<bool>().prop_map(Value::Bool),
-        ".{0,40}".prop_map(Value::String),
-        Just(serde_json::json!({"nested": [1, 2]})),
-    ]
+/// What a server may say in a job's answer, in any text: its type, its status, its reason,
+/// and an error answer's code, message and request id. Status and error may be none.
+fn server_text() -> impl Strategy<Value = serde_json::Value> {
+    let error = (
+        400u16..600,
+        ".{0,20}",
+        ".{0,60}",
+        proptest::option::of(".{0,40}"),
+    );
+    (
+        ".{0,40}",
+        prop_oneof![
+            Just("SUCCESS".to_string()),
+            Just("FAIL".to_string()),
+            ".{0,12}"
+        ],
+        proptest::option::of(".{0,80}"),
+        proptest::option::of(error),
+    )
+        .prop_map(|(job_type, status, reason, error)| {
+            let faults = match error {
+                Some((http_status, code, message, request_id)) => vec![FaultRule::on(
+                    &[1, 2],
+                    Fault::Error {
+                        http_status,
+                        error_code: Some(code),
+                        error_msg: Some(message),
+                        retry_after: None,
+                        request_id,
+                    },
+                )],
+                None => vec![FaultRule::until(
+                    60_000,
+                    Fault::Status {
+                        status: status.clone(),
+                    },
+                )],
+            };
+            serde_json::json!({"jobs": [{
+                "job_id": "job-1", "job_type": job_type, "run_ms": 1000,
+                "final_status": status, "fail_reason": reason, "faults": faults,
+            }]})
+        })
 }
 
-/// Job bodies near the documented shape: every field present or not, of any type.
-fn job_body() -> impl Strategy<Value = Vec<u8>> {
-    let status = prop_oneof![
-        Just("SUCCESS".to_string()),
-        Just("FAIL".to_string()),
-        Just("FAILED".to_string()),
-        Just("RUNNING".to_string()),
-        Just("INIT".to_string()),
-        ".{0,12}",
-    ];
-    (
-        proptest::option::of(status),
-        proptest::collection::vec(
-            (
-                prop_oneof![
-                    Just("job_id"),
-                    Just("job_type"),
-                    Just("begin_time"),
-                    Just("end_time"),
-                    Just("fail_reason"),
-                    Just("extra"),
-                ],
-                field_value(),
-            ),
-            0..6,
-        ),
-    )
-        .prop_map(|(status, fields)| {
-            let mut body = serde_json::Map::new();
-            if let Some(status) = status {
-                body.insert("status".into(), status.into());
-            }
-            for (name, value) in fields {
-                body.insert(name.into(), value);
-            }
-            serde_json::to_vec(&body).unwrap_or_default()
-        })
+/// The report of a wait on `scenario`'s job, in virtual time, within 30 s.
+fn waited(scenario: serde_json::Value) -> JobReport {
+    let scenario: Scenario = serde_json::from_value(scenario).unwrap_or_else(|e| panic!("{e}"));
+    let sim = InProcess::new(scenario);
+    let options = WaitOptions::default().with_timeout(std::time::Duration::from_secs(30));
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap_or_else(|e| panic!("a runtime: {e}"))
+        .block_on(dcs_wait::wait_one(
+            sim.client(),
+            &"job-1".parse().unwrap(),
+            &options,
+        ))
 }
 
 proptest! {
     #![proptest_config(config())]
 
+    /// Any text in a job's answer — read by the real client from dcs-sim, classified,
+    /// made printable — reported in every format.
     #[test]
-    fn any_bytes_as_a_job_body(body in proptest::collection::vec(any::<u8>(), 0..512)) {
-        if let Ok(job) = Job::parse(&body) {
-            let _ = (job.duration(), job.age(), job.duration_ms());
-            render_everything(Some(&job), None);
-        }
-    }
-
-    #[test]
-    fn job_bodies_of_any_field_type(body in job_body(), answered_at in any::<Option<i64>>()) {
-        if let Ok(job) = Job::parse(&body) {
-            let job = Job { answered_at, ..job };
-            let _ = job.age();
-            // A duration is only ever end − begin, never negative.
-            if let Some(ms) = job.duration_ms() {
-                let (begin, end) = (job.begin_time.unwrap(), job.end_time.unwrap());
-                prop_assert!(end >= begin);
-                prop_assert_eq!(ms as i128, end as i128 - begin as i128);
-            }
-            render_everything(Some(&job), None);
-        }
+    fn any_server_text_in_every_format(scenario in server_text()) {
+        render_everything(&waited(scenario));
     }
 
     /// Any error answer — any status, any body (error bodies in any shape), any request id —
@@ -173,7 +154,11 @@ proptest! {
         status in prop_oneof![any::<u16>(), 100u16..600],
         body in prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..256),
-            job_body(),
+            // A job's body where an error was expected.
+            ".{0,40}".prop_map(|status| {
+                serde_json::to_vec(&serde_json::json!({"job_id": "job-1", "status": status}))
+                    .unwrap_or_default()
+            }),
             (".{0,20}", ".{0,40}").prop_map(|(code, msg)| {
                 serde_json::to_vec(&serde_json::json!({"error_code": code, "error_msg": msg}))
                     .unwrap_or_default()
@@ -187,7 +172,7 @@ proptest! {
     ) {
         let error = ApiError::from_response(status, &body, request_id);
         let _ = error.to_string();
-        render_everything(None, Some(error));
+        render_everything(&JobReport::not_begun(&Subject::Job("job-1".parse().unwrap()), error));
     }
 
     #[test]
@@ -232,5 +217,8 @@ proptest! {
 #[test]
 fn a_noncharacter_from_the_server_keeps_every_report_well_formed() {
     let error = ApiError::from_response(0, b"", Some("\u{fffe}".into()));
-    render_everything(None, Some(error));
+    render_everything(&JobReport::not_begun(
+        &Subject::Job("job-1".parse().unwrap()),
+        error,
+    ));
 }

@@ -6,7 +6,7 @@ use super::options::{WaitRun, Waits};
 use super::publish::{publish, run_and_report};
 use super::suggest::is_instance_shaped;
 use dcs_wait::{Client, ConnectError, ErrorKind, HttpError, IamError};
-use dcs_wait::{ExitStatus, History, JobReport, Outcome, Priors, Subject, WaitError};
+use dcs_wait::{ExitStatus, History, JobReport, Outcome, Subject, WaitError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,9 +53,7 @@ pub async fn run(options: WaitRun) -> ExitStatus {
         let history = History::load(&path);
         (path, history)
     });
-    run.wait.priors = Arc::new(Priors::new(
-        history.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
-    ));
+    run.wait.history = Arc::new(history.as_ref().map(|(_, h)| h.clone()).unwrap_or_default());
     let (reports, status) = run_and_report(&subjects, run, |wait, signals| {
         let stop = signals.first();
         async move {

@@ -232,13 +232,12 @@ fn wait_run(
                     Waits::FollowBackup(instance, record_id(id, "backup id", "backup_id")?)
                 }
                 None if backup.dry_run => Waits::RecordDryRun(instances, None),
-                None => Waits::Backup(
-                    instances,
-                    BackupRequest {
-                        format: backup.format.map(|f| f.as_str().to_string()),
-                        remark: backup.remark.clone(),
-                    },
-                ),
+                None => {
+                    let mut request = BackupRequest::default();
+                    request.format = backup.format.map(|f| f.as_str().to_string());
+                    request.remark = backup.remark.clone();
+                    Waits::Backup(instances, request)
+                }
             }
         }
         Some(Command::Restore(restore)) => {

@@ -8,3 +8,13 @@
 pub mod causes;
 pub mod file;
 pub mod text;
+
+/// Cases per property test: `PROPTEST_CASES` when set (to fuzz longer), else `default`,
+/// which keeps `cargo test` within CI's time.
+#[cfg(test)]
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}

@@ -12,7 +12,7 @@
 //! - `in_process`: the same job API without the socket ([`InProcess`]), for the wait loop
 //!   in virtual time;
 //! - `tls`: HTTPS with a self-signed certificate ([`TlsIdentity`]);
-//! - `banner`: what it says at start, so that a newcomer can use it at once ([`banner`]).
+//! - `banner`: what it says at start, so that a newcomer can use it at once ([`Scenario::banner`]).
 
 mod answer;
 mod banner;
@@ -29,7 +29,6 @@ mod state;
 mod tls;
 mod verify;
 
-pub use banner::banner;
 pub use in_process::InProcess;
 pub use scenario::{
     Fault, FaultRule, Scenario, SimAuth, SimInstance, SimJob, SimMetadata, SimPlan, SimProject,
@@ -61,20 +60,22 @@ pub enum ScenarioError {
     Parse {
         /// The file.
         path: String,
-        /// Where and why.
-        source: serde_json::Error,
+        /// Where and why (the JSON parser's error).
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
-/// Reads a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read(path).map_err(|source| ScenarioError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    serde_json::from_slice(&text).map_err(|source| ScenarioError::Parse {
-        path: shown,
-        source,
-    })
+impl Scenario {
+    /// Reads a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| ScenarioError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        serde_json::from_slice(&text).map_err(|e| ScenarioError::Parse {
+            path: shown,
+            source: Box::new(e),
+        })
+    }
 }

@@ -13,7 +13,7 @@ pub(super) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
     let request_id = state.next_request_id();
     // Read whole before the signature is checked: its hash is signed. A body past the
     // client's own cap is none of a DCS request's.
-    let limited = http_body_util::Limited::new(body, crate::api::MAX_BODY_BYTES);
+    let limited = http_body_util::Limited::new(body, crate::api::http::MAX_BODY_BYTES);
     let body = match http_body_util::BodyExt::collect(limited).await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {

@@ -104,7 +104,21 @@ impl RecordSource for Client {
 /// println!("{:?} {}", reports[0].backup_id, reports[0].outcome);
 /// # Ok(()) }
 /// ```
-pub async fn backup_all<S, C>(
+pub async fn backup_all<C>(
+    client: Client,
+    instance_ids: &[InstanceId],
+    request: &BackupRequest,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    C: Future<Output = ()>,
+{
+    backup_all_from(client, instance_ids, request, options, cancel).await
+}
+
+/// [`backup_all`] on any source: the client, or a test's.
+pub(crate) async fn backup_all_from<S, C>(
     source: S,
     instance_ids: &[InstanceId],
     request: &BackupRequest,
@@ -143,18 +157,17 @@ where
 /// println!("{} {:?} bytes", report.outcome, report.size_bytes);
 /// # Ok(()) }
 /// ```
-pub async fn follow_backup<S, C>(
-    source: S,
+pub async fn follow_backup<C>(
+    client: Client,
     instance_id: &InstanceId,
     backup_id: &BackupId,
     options: &WaitOptions,
     cancel: C,
 ) -> JobReport
 where
-    S: RecordSource,
     C: Future<Output = ()>,
 {
-    let follow = |source: &Arc<S>, instance_id: &InstanceId| {
+    let follow = |source: &Arc<Client>, instance_id: &InstanceId| {
         let op = Backup {
             request: None,
             token: Token::new(),
@@ -162,7 +175,7 @@ where
         StartOnce::following(source, op, instance_id, backup_id.clone())
     };
     one(fan_out::each(
-        source,
+        client,
         std::slice::from_ref(instance_id),
         follow,
         options,
@@ -186,7 +199,22 @@ where
 /// println!("{:?} {}", report.restore_id, report.outcome);
 /// # Ok(()) }
 /// ```
-pub async fn restore<S, C>(
+pub async fn restore<C>(
+    client: Client,
+    instance_id: &InstanceId,
+    backup_id: &BackupId,
+    remark: Option<&str>,
+    options: &WaitOptions,
+    cancel: C,
+) -> JobReport
+where
+    C: Future<Output = ()>,
+{
+    restore_from(client, instance_id, backup_id, remark, options, cancel).await
+}
+
+/// [`restore`] on any source: the client, or a test's.
+pub(crate) async fn restore_from<S, C>(
     source: S,
     instance_id: &InstanceId,
     backup_id: &BackupId,
@@ -218,18 +246,17 @@ where
 
 /// Waits until the record of `restore_id`, a restore already started, ends, and the
 /// instance is ready again. Nothing is sent that changes anything.
-pub async fn follow_restore<S, C>(
-    source: S,
+pub async fn follow_restore<C>(
+    client: Client,
     instance_id: &InstanceId,
     restore_id: &RestoreId,
     options: &WaitOptions,
     cancel: C,
 ) -> JobReport
 where
-    S: RecordSource,
     C: Future<Output = ()>,
 {
-    let follow = |source: &Arc<S>, instance_id: &InstanceId| {
+    let follow = |source: &Arc<Client>, instance_id: &InstanceId| {
         let op = Restore {
             start: None,
             token: Token::new(),
@@ -237,7 +264,7 @@ where
         StartOnce::following(source, op, instance_id, restore_id.clone())
     };
     one(fan_out::each(
-        source,
+        client,
         std::slice::from_ref(instance_id),
         follow,
         options,

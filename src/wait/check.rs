@@ -8,14 +8,27 @@ use super::fan_out;
 use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::swap::{InstanceSource, OnInstance};
-use crate::api::{BackupId, BackupRecord, Instance, InstanceId, PollError};
+use crate::api::{BackupId, BackupRecord, Client, Instance, InstanceId, PollError};
 use std::future::Future;
 use std::sync::Arc;
 
 /// Reads every instance, as a swap's dry run: no start is sent. An instance that is
 /// `RUNNING` is a success; one that cannot be read, or is in another state, is an error
 /// (`not_running`). Transient faults are retried until the deadline.
-pub async fn check_all<S, C>(
+pub async fn check_all<C>(
+    client: Client,
+    instance_ids: &[InstanceId],
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    C: Future<Output = ()>,
+{
+    check_all_from(client, instance_ids, options, cancel).await
+}
+
+/// [`check_all`] on any source: the client, or a test's.
+pub(crate) async fn check_all_from<S, C>(
     source: S,
     instance_ids: &[InstanceId],
     options: &WaitOptions,
@@ -92,23 +105,22 @@ impl<S: InstanceSource> Kind for Check<S> {
 /// Reads every instance, as a backup's dry run, or (`from` a backup) a restore's: the
 /// instance must be readable and of a kind that can be backed up (not single-node), and the
 /// backup must be listed, have succeeded and support restoring. Nothing is started.
-pub async fn check_records<S, C>(
-    source: S,
+pub async fn check_records<C>(
+    client: Client,
     instance_ids: &[InstanceId],
     from: Option<&BackupId>,
     options: &WaitOptions,
     cancel: C,
 ) -> Vec<JobReport>
 where
-    S: RecordSource,
     C: Future<Output = ()>,
 {
-    let check = |source: &Arc<S>, instance_id: &InstanceId| RecordCheck {
+    let check = |source: &Arc<Client>, instance_id: &InstanceId| RecordCheck {
         on: OnInstance::new(source, instance_id, Subject::Instance),
         from: from.cloned(),
         status: None,
     };
-    fan_out::each(source, instance_ids, check, options, cancel).await
+    fan_out::each(client, instance_ids, check, options, cancel).await
 }
 
 /// One instance's backup or restore dry run.

@@ -102,8 +102,13 @@ impl History {
         }
     }
 
-    /// Where jobs of `job_type` usually end, from a log-normal fit of their durations.
+    /// Where jobs of `job_type` usually end: from a log-normal fit of their durations once
+    /// enough are known, else the built-in [`prior`].
     pub fn window(&self, job_type: &str) -> Option<Window> {
+        self.fitted(job_type).or_else(|| prior(job_type))
+    }
+
+    fn fitted(&self, job_type: &str) -> Option<Window> {
         let durations = self.types.get(job_type)?;
         if durations.len() < MIN_SAMPLES {
             return None;
@@ -119,24 +124,6 @@ impl History {
         let sigma = variance.sqrt().max(0.1);
         let median = Duration::from_secs_f64(mean.exp() / 1000.0);
         Some(Window::log_normal(median, sigma))
-    }
-}
-
-/// What the schedule knows of each job type: its history first, the built-in priors else.
-#[derive(Debug, Clone, Default)]
-pub struct Priors {
-    history: History,
-}
-
-impl Priors {
-    /// `history` first, the built-in priors else.
-    pub fn new(history: History) -> Priors {
-        Priors { history }
-    }
-
-    /// Where a job of `job_type` usually ends, when that is known.
-    pub fn window(&self, job_type: &str) -> Option<Window> {
-        self.history.window(job_type).or_else(|| prior(job_type))
     }
 }
 
@@ -157,13 +144,12 @@ mod tests {
         assert!(
             window.closes > Duration::from_secs(110) && window.closes < Duration::from_secs(160)
         );
-        let priors = Priors::new(history);
-        assert_eq!(priors.window("backupDCSInstance"), Some(window));
+        // Without enough of its own, a type has the built-in prior, if any.
         assert_eq!(
-            priors.window("masterStandbySwapJob"),
+            history.window("masterStandbySwapJob"),
             prior("masterStandbySwapJob")
         );
-        assert_eq!(priors.window("restoreDCSInstance"), None);
+        assert_eq!(history.window("restoreDCSInstance"), None);
     }
 
     #[test]

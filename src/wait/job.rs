@@ -8,7 +8,7 @@ use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject};
 use super::source::JobSource;
 use super::{NARRATION, OUTCOME};
-use crate::api::{Job, JobId, PollError, Status};
+use crate::api::{Client, Job, JobId, PollError, Status};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -24,8 +24,8 @@ use tokio::time::Instant;
 /// println!("{} {:?} ms", report.outcome, report.duration_ms);
 /// # Ok(()) }
 /// ```
-pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOptions) -> JobReport {
-    fan_out::one(JobWait::new(&Arc::new(source), job_id), options).await
+pub async fn wait_one(client: Client, job_id: &JobId, options: &WaitOptions) -> JobReport {
+    fan_out::one(JobWait::new(&Arc::new(client), job_id), options).await
 }
 
 /// Waits for every job at once, sharing `source`, under one deadline. Reports come back in
@@ -45,7 +45,20 @@ pub async fn wait_one<S: JobSource>(source: S, job_id: &JobId, options: &WaitOpt
 /// std::process::exit(dcs_wait::ExitStatus::of_all(&reports).code().into());
 /// # }
 /// ```
-pub async fn wait_all<S, C>(
+pub async fn wait_all<C>(
+    client: Client,
+    job_ids: &[JobId],
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    C: Future<Output = ()>,
+{
+    wait_all_from(client, job_ids, options, cancel).await
+}
+
+/// [`wait_all`] on any source: the client, or a test's.
+pub(crate) async fn wait_all_from<S, C>(
     source: S,
     job_ids: &[JobId],
     options: &WaitOptions,
@@ -148,7 +161,7 @@ impl Followed {
         let window = job
             .job_type
             .as_deref()
-            .and_then(|t| reads.options().priors.window(t));
+            .and_then(|t| reads.options().history.window(t));
         let delay = reads.scheduled(job.age(), self.since, window);
         self.last = Some(job);
         Look::again(delay)

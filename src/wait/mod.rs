@@ -37,15 +37,18 @@ mod options;
 mod ready;
 mod report;
 mod schedule;
+#[cfg(all(test, feature = "sim"))]
+mod sequences;
 mod source;
 mod start_once;
 mod swap;
 
-pub use backup::{backup_all, follow_backup, follow_restore, restore, RecordSource};
+pub use backup::{backup_all, follow_backup, follow_restore, restore};
 pub use check::{check_all, check_records};
-pub use engine::LAST_POLL_HEADROOM;
+#[cfg(test)]
+pub(crate) use engine::LAST_POLL_HEADROOM;
 pub use error::WaitError;
-pub use history::{History, Priors};
+pub use history::History;
 pub use job::{wait_all, wait_one};
 pub use limiter::RateLimiter;
 pub use observer::{Observer, Seen, WaitEvent, Waiting};
@@ -60,6 +63,18 @@ pub use options::{Retry, WaitOptions};
 pub use ready::ready_all;
 pub use report::{ExitStatus, JobReport, Outcome, Subject, TaskSeen};
 pub use schedule::{prior, Schedule, Window};
-pub use source::JobSource;
-pub use start_once::START_GRACE;
-pub use swap::{swap_all, InstanceSource};
+pub use swap::swap_all;
+
+// What the waits ask of the outside, and the waits on any source: for the tests' own sources.
+#[cfg(test)]
+pub(crate) use backup::{backup_all_from, restore_from, RecordSource};
+#[cfg(test)]
+pub(crate) use check::check_all_from;
+#[cfg(test)]
+pub(crate) use job::wait_all_from;
+#[cfg(test)]
+pub(crate) use ready::ready_all_from;
+#[cfg(test)]
+pub(crate) use source::JobSource;
+#[cfg(test)]
+pub(crate) use swap::{swap_all_from, InstanceSource};

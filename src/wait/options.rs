@@ -1,6 +1,6 @@
 //! How to wait: every setting of the loop, with its default.
 
-use super::history::Priors;
+use super::history::History;
 use super::limiter::RateLimiter;
 use super::observer::Observer;
 use super::schedule::Schedule;
@@ -23,7 +23,13 @@ use std::time::Duration;
 /// - fail_fast: off; on, the first job that fails or cannot be read stops every other wait
 /// - limiter: none; one shared [`RateLimiter`] bounds the requests of all jobs together
 /// - observer: none; an [`Observer`] is told of every poll and every end
-/// - priors: the built-in ones; with a [`History`](super::History), learnt ones
+/// - history: none, so the built-in priors (a swap takes about 3 s); with a [`History`],
+///   the durations of earlier jobs by type
+///
+/// Fixed, not settings: the last poll goes 1 s before the deadline (a tenth of the timeout
+/// when that is shorter), so that its answer comes in time; after a start whose answer
+/// proves nothing, its task or record is looked for 30 s (never past the deadline); an
+/// answer past 1 MiB is cut off unread.
 ///
 /// Built from the default, one setting at a time, so that a setting added later breaks no
 /// caller:
@@ -68,7 +74,7 @@ pub struct WaitOptions {
     /// Told of every poll and every end.
     pub observer: Option<Arc<dyn Observer>>,
     /// How long jobs of each type usually take.
-    pub priors: Arc<Priors>,
+    pub history: Arc<History>,
 }
 
 impl Default for WaitOptions {
@@ -84,7 +90,7 @@ impl Default for WaitOptions {
             fail_fast: false,
             limiter: None,
             observer: None,
-            priors: Arc::default(),
+            history: Arc::default(),
         }
     }
 }
@@ -150,9 +156,9 @@ impl WaitOptions {
         self
     }
 
-    /// How long operations of each type usually take.
-    pub fn with_priors(mut self, priors: Arc<Priors>) -> Self {
-        self.priors = priors;
+    /// How long operations of each type usually take: their earlier durations.
+    pub fn with_history(mut self, history: Arc<History>) -> Self {
+        self.history = history;
         self
     }
 }

@@ -18,7 +18,9 @@ use super::options::WaitOptions;
 use super::report::{JobReport, Outcome, Subject, TaskSeen};
 use super::swap::{InstanceSource, OnInstance};
 use super::{NARRATION, OUTCOME};
-use crate::api::{Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus};
+use crate::api::{
+    Client, Instance, InstanceId, JobDuration, PollError, Task, TaskList, TaskStatus,
+};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +55,21 @@ const BROKEN: &[(&str, &str)] = &[
 /// println!("{} {:?}", reports[0].outcome, reports[0].status);
 /// # Ok(()) }
 /// ```
-pub async fn ready_all<S, C>(
+pub async fn ready_all<C>(
+    client: Client,
+    instance_ids: &[InstanceId],
+    since: Duration,
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    C: Future<Output = ()>,
+{
+    ready_all_from(client, instance_ids, since, options, cancel).await
+}
+
+/// [`ready_all`] on any source: the client, or a test's.
+pub(crate) async fn ready_all_from<S, C>(
     source: S,
     instance_ids: &[InstanceId],
     since: Duration,

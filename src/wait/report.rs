@@ -106,6 +106,7 @@ impl std::fmt::Display for Subject {
 
 /// A background task as an instance wait saw it last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct TaskSeen {
     /// Its name (`EXTEND`, `masterStandbySwapJob`, …).
     pub name: Option<String>,
@@ -178,7 +179,7 @@ pub struct JobReport {
 
 impl JobReport {
     /// The report on `subject` after `polls` requests, `last` the last job seen.
-    pub fn new(
+    pub(crate) fn new(
         subject: &Subject,
         outcome: Outcome,
         last: Option<&Job>,
@@ -361,5 +362,140 @@ mod tests {
         );
         assert_eq!(r.duration_ms, None);
         assert!(r.detail().contains("end_time before begin_time"));
+    }
+}
+
+/// Fuzzing of what a report makes of any job body: the parser never panics, a duration is
+/// only ever end − begin, and whatever the server sent, the text a report shows holds no
+/// control character (an escape sequence, a forged log line) or bidirectional override.
+/// The formats the command line renders reports in are fuzzed beside them (`src/cli/fuzz.rs`).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: crate::shared::proptest_cases(2_000),
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Every outcome's report of `job`: only printable text in what a person reads.
+    fn reports_are_printable(job: &Job) -> Result<(), TestCaseError> {
+        let printable = |text: &str| {
+            !text
+                .chars()
+                .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c))
+        };
+        for outcome in [
+            Outcome::Success,
+            Outcome::Failed,
+            Outcome::Timeout,
+            Outcome::Error,
+        ] {
+            let report = JobReport::new(
+                &Subject::Job("job-1".parse().unwrap()),
+                outcome,
+                Some(job),
+                3,
+                None,
+            );
+            let shown = [
+                report.detail(),
+                report.status.clone().unwrap_or_default(),
+                report.job_type.clone().unwrap_or_default(),
+            ];
+            for text in shown {
+                prop_assert!(printable(&text), "{text:?}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Strings a server might put where a number or a date belongs.
+    fn field_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(|n| Value::String(n.to_string())),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            Just(Value::String("9223372036854775808".into())),
+            Just(Value::String("-9223372036854775808".into())),
+            Just(Value::String("1.5e3".into())),
+            Just(Value::String(String::new())),
+            any::<bool>().prop_map(Value::Bool),
+            ".{0,40}".prop_map(Value::String),
+            Just(serde_json::json!({"nested": [1, 2]})),
+        ]
+    }
+
+    /// Job bodies near the documented shape: every field present or not, of any type.
+    fn job_body() -> impl Strategy<Value = Vec<u8>> {
+        let status = prop_oneof![
+            Just("SUCCESS".to_string()),
+            Just("FAIL".to_string()),
+            Just("FAILED".to_string()),
+            Just("RUNNING".to_string()),
+            Just("INIT".to_string()),
+            ".{0,12}",
+        ];
+        (
+            proptest::option::of(status),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("job_id"),
+                        Just("job_type"),
+                        Just("begin_time"),
+                        Just("end_time"),
+                        Just("fail_reason"),
+                        Just("extra"),
+                    ],
+                    field_value(),
+                ),
+                0..6,
+            ),
+        )
+            .prop_map(|(status, fields)| {
+                let mut body = serde_json::Map::new();
+                if let Some(status) = status {
+                    body.insert("status".into(), status.into());
+                }
+                for (name, value) in fields {
+                    body.insert(name.into(), value);
+                }
+                serde_json::to_vec(&body).unwrap_or_default()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_bytes_as_a_job_body(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(job) = Job::parse(&body) {
+                let _ = (job.duration(), job.age(), job.duration_ms());
+                reports_are_printable(&job)?;
+            }
+        }
+
+        #[test]
+        fn job_bodies_of_any_field_type(body in job_body(), answered_at in any::<Option<i64>>()) {
+            if let Ok(job) = Job::parse(&body) {
+                let job = Job { answered_at, ..job };
+                let _ = job.age();
+                // A duration is only ever end − begin, never negative.
+                if let Some(ms) = job.duration_ms() {
+                    let (begin, end) = (job.begin_time.unwrap(), job.end_time.unwrap());
+                    prop_assert!(end >= begin);
+                    prop_assert_eq!(ms as i128, end as i128 - begin as i128);
+                }
+                reports_are_printable(&job)?;
+            }
+        }
     }
 }

@@ -99,7 +99,20 @@ impl InstanceSource for Client {
 /// println!("{:?} {}", reports[0].job_id, reports[0].outcome);
 /// # Ok(()) }
 /// ```
-pub async fn swap_all<S, C>(
+pub async fn swap_all<C>(
+    client: Client,
+    instance_ids: &[InstanceId],
+    options: &WaitOptions,
+    cancel: C,
+) -> Vec<JobReport>
+where
+    C: Future<Output = ()>,
+{
+    swap_all_from(client, instance_ids, options, cancel).await
+}
+
+/// [`swap_all`] on any source: the client, or a test's.
+pub(crate) async fn swap_all_from<S, C>(
     source: S,
     instance_ids: &[InstanceId],
     options: &WaitOptions,

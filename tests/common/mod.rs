@@ -4,7 +4,6 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod runner;
-pub mod starts;
 
 use dcs_wait::sim::{Scenario, SimAuth, SimJob, SimServer};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -207,15 +206,6 @@ pub const SLACK: Duration = Duration::from_secs(8);
 
 pub fn assert_ended_by(run: &Run, deadline: Duration) {
     assert!(run.elapsed < deadline + SLACK, "{:?}", run.elapsed);
-}
-
-/// Cases per property test: `PROPTEST_CASES` when set (to fuzz longer), else `default`,
-/// which keeps `cargo test` within CI's time.
-pub fn proptest_cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Every secret of a leak test holds this; no output may.

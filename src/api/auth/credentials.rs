@@ -78,7 +78,7 @@ pub enum CredentialsError {
         profile: String,
         /// Why instance metadata gave none; `None` when that source is turned off.
         #[source]
-        metadata: Option<super::metadata::MetadataError>,
+        metadata: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// An access key without its secret key.
     #[error("{ENV_AK} is set but {ENV_SK} is not: set both, or neither")]
@@ -91,7 +91,7 @@ pub enum CredentialsError {
     TokenWithoutKeys,
     /// The profile file is there but unusable.
     #[error(transparent)]
-    Profile(#[from] super::profile::ProfileError),
+    Profile(Box<dyn std::error::Error + Send + Sync>),
     /// Temporary credentials that lapsed, with no fresh ones to be had: when they expired.
     #[error("the credentials expired at {0} and could not be refreshed")]
     Expired(String),
@@ -111,6 +111,12 @@ pub enum CredentialsError {
         /// Where, counted in characters from 1.
         position: usize,
     },
+}
+
+impl From<super::profile::ProfileError> for CredentialsError {
+    fn from(error: super::profile::ProfileError) -> CredentialsError {
+        CredentialsError::Profile(Box::new(error))
+    }
 }
 
 /// What each part of a set of credentials is called where they came from, for a message.

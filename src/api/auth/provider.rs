@@ -254,7 +254,7 @@ pub async fn resolve(env: &Env, metadata: Option<Metadata>) -> Result<Resolved, 
         }),
         Err(e) => Err(CredentialsError::Missing {
             profile: shown_path,
-            metadata: Some(e),
+            metadata: Some(Box::new(e)),
         }),
     }
 }

@@ -160,7 +160,7 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::sample::sample;
-    use dcs_wait::{Outcome, Subject};
+    use dcs_wait::Outcome;
 
     #[test]
     fn a_table_that_a_reason_cannot_break() {
@@ -249,13 +249,10 @@ mod tests {
             outputs(&reports, ExitStatus::JobFailed),
             "outcome=failed\nduration_ms=2869\nexit_code=1\njob_id=j1 j1\n"
         );
-        let none = JobReport::new(
-            &Subject::Job("j".parse().unwrap()),
-            Outcome::Timeout,
-            None,
-            1,
-            None,
-        );
+        // A job never seen: no duration.
+        let mut none = sample(Outcome::Timeout);
+        none.job_id = Some("j".parse().unwrap());
+        none.duration_ms = None;
         assert_eq!(
             outputs(&[none], ExitStatus::Timeout),
             "outcome=timeout\nduration_ms=\nexit_code=3\njob_id=j\n"

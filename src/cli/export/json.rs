@@ -104,20 +104,13 @@ mod tests {
              \"outcome\":\"failed\",\"begin_time\":1684191545379,\"end_time\":1684191548248,\
              \"duration_ms\":2869,\"fail_reason\":\"disk full\",\"tasks\":null,\"polls\":3,\"error\":null}\n"
         );
-        let mut r = JobReport::new(
+        let r = JobReport::not_begun(
             &Subject::Job("j2".parse().unwrap()),
-            Outcome::Error,
-            None,
-            1,
-            None,
-        );
-        r.error = Some(
             ApiError::from_response(
                 403,
                 br#"{"error_code":"111401003","error_msg":"no"}"#,
                 Some("rid".into()),
-            )
-            .into(),
+            ),
         );
         let v: serde_json::Value = serde_json::from_str(render(&[r]).trim()).unwrap();
         assert_eq!(
@@ -128,13 +121,7 @@ mod tests {
     }
 
     fn task(details: Value) -> dcs_wait::TaskSeen {
-        dcs_wait::TaskSeen {
-            name: Some("EXTEND".into()),
-            status: "FAILED".into(),
-            created: Some(1),
-            updated: Some(2),
-            details: Some(dcs_wait::Details::from_json(&details.to_string()).unwrap()),
-        }
+        crate::sample::task("EXTEND", "FAILED", 1, 2, Some(details))
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn counted_tasks(out: &mut String, instance: &str, tasks: &[TaskSeen]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::sample;
+    use crate::sample::{sample, task};
     use dcs_wait::Outcome;
 
     #[test]
@@ -178,13 +178,7 @@ mod tests {
     fn an_instance_report_lists_the_tasks_it_counted() {
         let mut r = sample(Outcome::Success);
         r.instance_id = Some("inst-1".parse().unwrap());
-        let task = |name: &str, status: &str, created, updated| TaskSeen {
-            name: Some(name.into()),
-            status: status.into(),
-            created: Some(created),
-            updated: Some(updated),
-            details: None,
-        };
+        let task = |name, status, created, updated| task(name, status, created, updated, None);
         r.tasks = Some(vec![
             task("EXTEND", "SUCCESS", 1_000, 541_000),
             task("masterStandbySwapJob", "SUCCESS", 600_000, 602_500),

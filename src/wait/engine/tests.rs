@@ -4,7 +4,7 @@
 use crate::api::{ApiError, ErrorKind, Job, JobId, PollError};
 use crate::wait::WaitError;
 use crate::wait::{
-    wait_all, JobReport, JobSource, Outcome, Retry, Schedule, WaitEvent, WaitOptions, Waiting,
+    wait_all_from, JobReport, JobSource, Outcome, Retry, Schedule, WaitEvent, WaitOptions, Waiting,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -94,7 +94,7 @@ fn no_jitter() -> WaitOptions {
 }
 
 async fn run(script: &Script, options: &WaitOptions) -> JobReport {
-    let mut reports = wait_all(
+    let mut reports = wait_all_from(
         script.clone(),
         &["job-1".parse().unwrap()],
         options,
@@ -386,7 +386,7 @@ async fn cancel_interrupts_at_once_and_keeps_the_last_status() {
     );
     let cancel = tokio::time::sleep(Duration::from_secs(5));
     let started = Instant::now();
-    let reports = wait_all(script.clone(), &ids(&["j"]), &no_jitter(), cancel).await;
+    let reports = wait_all_from(script.clone(), &ids(&["j"]), &no_jitter(), cancel).await;
     assert_eq!(started.elapsed(), Duration::from_secs(5));
     assert_eq!(reports[0].outcome, Outcome::Interrupted);
     assert_eq!(reports[0].status.as_deref(), Some("RUNNING"));
@@ -407,7 +407,7 @@ async fn fail_fast_stops_the_others_with_their_last_status() {
         ..no_jitter()
     };
     let started = Instant::now();
-    let reports = wait_all(script.clone(), &ids, &options, std::future::pending()).await;
+    let reports = wait_all_from(script.clone(), &ids, &options, std::future::pending()).await;
     assert!(started.elapsed() < Duration::from_secs(60));
     let failed: Vec<&JobReport> = reports
         .iter()
@@ -436,7 +436,7 @@ async fn fail_fast_stops_the_others_with_their_last_status() {
         timeout: Duration::from_secs(60),
         ..no_jitter()
     };
-    let reports = wait_all(script, &ids, &options, std::future::pending()).await;
+    let reports = wait_all_from(script, &ids, &options, std::future::pending()).await;
     assert_eq!(
         reports
             .iter()
@@ -467,7 +467,7 @@ async fn several_jobs_share_the_source_and_keep_their_order() {
     let ids: Vec<JobId> = (0..5)
         .map(|i| format!("job-{i}").parse().unwrap())
         .collect();
-    let reports = wait_all(script.clone(), &ids, &no_jitter(), std::future::pending()).await;
+    let reports = wait_all_from(script.clone(), &ids, &no_jitter(), std::future::pending()).await;
     let got: Vec<&str> = reports.iter().map(JobReport::name).collect();
     assert_eq!(got, ids.iter().map(JobId::as_str).collect::<Vec<_>>());
     let outcomes = reports
@@ -485,8 +485,8 @@ mod every_kind {
     use crate::api::{Client, Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
     use crate::sim::{InProcess, Scenario, SimInstance, SimJob};
     use crate::wait::{
-        check_all, ready_all, swap_all, wait_all, InstanceSource, JobReport, JobSource,
-        RateLimiter, WaitEvent, WaitOptions,
+        check_all_from, ready_all_from, swap_all_from, wait_all_from, InstanceSource, JobReport,
+        JobSource, RateLimiter, WaitEvent, WaitOptions,
     };
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
@@ -639,7 +639,7 @@ mod every_kind {
     async fn every_kind_of_wait_takes_its_turns_and_reports_its_polls() {
         let never = std::future::pending::<()>;
         let (reports, heard) = check("job", |s, o| async move {
-            wait_all(s, &jobs(), &o, never()).await
+            wait_all_from(s, &jobs(), &o, never()).await
         })
         .await;
         for report in &reports {
@@ -647,7 +647,7 @@ mod every_kind {
         }
 
         let (reports, heard) = check("swap", |s, o| async move {
-            swap_all(s, &instances(), &o, never()).await
+            swap_all_from(s, &instances(), &o, never()).await
         })
         .await;
         for report in &reports {
@@ -658,7 +658,7 @@ mod every_kind {
 
         let (reports, heard) = check("ready", |s, o| async move {
             let since = Duration::from_secs(60);
-            ready_all(s, &instances(), since, &o, never()).await
+            ready_all_from(s, &instances(), since, &o, never()).await
         })
         .await;
         for report in &reports {
@@ -667,7 +667,7 @@ mod every_kind {
         }
 
         let (reports, _) = check("dry run", |s, o| async move {
-            check_all(s, &instances(), &o, never()).await
+            check_all_from(s, &instances(), &o, never()).await
         })
         .await;
         assert!(reports.iter().all(|r| r.polls == 1), "{reports:?}");

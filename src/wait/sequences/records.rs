@@ -9,14 +9,12 @@
 //! 3. no start followed one whose answer did not prove that nothing started;
 //! 4. a report that says one ran (success, failed, or an id) has one that started.
 
-mod common;
-
-use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
-use dcs_wait::{BackupId, Client, InstanceId, Job, JobId, PollError, RestoreId};
-use dcs_wait::{
-    BackupRecord, BackupRequest, Instance, Page, RecordPage, RestoreRecord, Start, TaskList,
+use crate::api::{
+    BackupId, BackupRecord, BackupRequest, Client, Instance, InstanceId, Job, JobId, Page,
+    PollError, RecordPage, RestoreId, RestoreRecord, Start, SwapStart, TaskList,
 };
-use dcs_wait::{InstanceSource, JobSource, Outcome, RecordSource, Schedule, WaitOptions};
+use crate::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
+use crate::wait::{InstanceSource, JobSource, Outcome, RecordSource, Schedule, WaitOptions};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::future::Future;
@@ -63,7 +61,7 @@ impl JobSource for Recorder {
 }
 
 impl InstanceSource for Recorder {
-    async fn start_swap(&self, instance_id: &InstanceId) -> dcs_wait::SwapStart {
+    async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
         self.client.start_swap(instance_id).await
     }
     async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
@@ -118,7 +116,7 @@ impl RecordSource for Recorder {
     }
 }
 
-/// A fault on a backup's or restore's start (see [`common::starts::start_fault`]).
+/// A fault on a backup's or restore's start (see [`super::starts::start_fault`]).
 fn start_fault() -> impl Strategy<Value = StartFault> {
     let busy = |code: &str| Fault::Error {
         http_status: 400,
@@ -127,7 +125,7 @@ fn start_fault() -> impl Strategy<Value = StartFault> {
         retry_after: None,
         request_id: None,
     };
-    common::starts::start_fault(prop_oneof![
+    super::starts::start_fault(prop_oneof![
         Just(busy("DCS.4096")),
         Just(busy("111400097")),
         Just(busy("DCS.4049")),
@@ -223,7 +221,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
             let mut reports = Vec::new();
             for (i, id) in ids.iter().enumerate() {
                 let backup = format!("good-{i}").parse().unwrap();
-                let report = dcs_wait::restore(
+                let report = crate::wait::restore_from(
                     recorder.clone(),
                     id,
                     &backup,
@@ -237,7 +235,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
             reports
         } else {
             let request = BackupRequest::default();
-            dcs_wait::backup_all(
+            crate::wait::backup_all_from(
                 recorder.clone(),
                 &ids,
                 &request,
@@ -285,7 +283,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: common::proptest_cases(256),
+        cases: crate::shared::proptest_cases(256),
         ..ProptestConfig::default()
     })]
 

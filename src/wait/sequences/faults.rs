@@ -2,7 +2,7 @@
 //! at random requests and times, against the real wait loop and the client's own
 //! classification, in virtual time (tokio's paused clock), so a two-hour wait takes
 //! milliseconds. The job source is dcs-sim's job API called in-process
-//! ([`dcs_wait::sim::InProcess`]), wrapped to record when each request went out, when its
+//! ([`crate::sim::InProcess`]), wrapped to record when each request went out, when its
 //! answer came back and what it meant. One to four jobs share the source, and half the cases
 //! share a rate limit too.
 //!
@@ -20,14 +20,12 @@
 //!    period, the last poll before the deadline), and dcs-sim saw exactly the polls reported;
 //! 6. nothing panics.
 
-mod common;
-
-use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
-use dcs_wait::Client;
-use dcs_wait::{
-    wait_all, JobSource, Outcome, RateLimiter, Schedule, WaitOptions, LAST_POLL_HEADROOM,
+use crate::api::http::MAX_BODY_BYTES;
+use crate::api::{Client, Job, JobId, PollError, Status};
+use crate::sim::{Fault, FaultRule, InProcess, Scenario, SimJob};
+use crate::wait::{
+    wait_all_from, JobSource, Outcome, RateLimiter, Schedule, WaitOptions, LAST_POLL_HEADROOM,
 };
-use dcs_wait::{Job, JobId, PollError, Status, MAX_BODY_BYTES};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -211,7 +209,7 @@ fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
             log: Arc::default(),
         };
         let start = Instant::now();
-        let reports = wait_all(recorder.clone(), &ids, &options, std::future::pending()).await;
+        let reports = wait_all_from(recorder.clone(), &ids, &options, std::future::pending()).await;
         let ended = Instant::now();
         let deadline = start + knobs.timeout;
         let last_poll_at = deadline - LAST_POLL_HEADROOM.min(knobs.timeout / 10);
@@ -312,7 +310,7 @@ fn sim_jobs() -> impl Strategy<Value = Vec<SimJob>> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: common::proptest_cases(256),
+        cases: crate::shared::proptest_cases(256),
         ..ProptestConfig::default()
     })]
 

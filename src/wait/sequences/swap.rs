@@ -9,12 +9,9 @@
 //! 4. a report that says a swap ran (success or failed, or a job id) has one that started,
 //!    and a started swap is never reported as a plain success of nothing.
 
-mod common;
-
-use dcs_wait::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
-use dcs_wait::Client;
-use dcs_wait::{swap_all, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
-use dcs_wait::{Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
+use crate::api::{Client, Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
+use crate::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
+use crate::wait::{swap_all_from, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -70,9 +67,9 @@ impl InstanceSource for Recorder {
     }
 }
 
-/// A fault on a swap's start (see [`common::starts::start_fault`]).
+/// A fault on a swap's start (see [`super::starts::start_fault`]).
 fn start_fault() -> impl Strategy<Value = StartFault> {
-    common::starts::start_fault(prop_oneof![
+    super::starts::start_fault(prop_oneof![
         Just(Fault::busy()),
         (0u64..5).prop_map(|s| Fault::throttled(&s.to_string())),
         Just(Fault::swap_not_supported()),
@@ -138,7 +135,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
             starts: Arc::default(),
         };
         let start = Instant::now();
-        let reports = swap_all(recorder.clone(), &ids, &options, std::future::pending()).await;
+        let reports = swap_all_from(recorder.clone(), &ids, &options, std::future::pending()).await;
         // 1.
         prop_assert!(Instant::now() <= start + knobs.timeout);
         let stats = recorder.sim.stats();
@@ -181,7 +178,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: common::proptest_cases(256),
+        cases: crate::shared::proptest_cases(256),
         ..ProptestConfig::default()
     })]
 

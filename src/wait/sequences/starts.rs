@@ -1,13 +1,13 @@
 //! Random faults on an operation's start, for the "never twice" property tests.
 
-use dcs_wait::sim::{Fault, StartFault};
+use crate::sim::{Fault, StartFault};
 use proptest::prelude::*;
 
 /// A fault on the start, on one or two of the first five starts. An answer that proves
 /// nothing started (`truthful`: busy, 429, refused) never comes after a start: that would be
 /// a server that lies, which no client can undo. Every answer that proves nothing may come
 /// before or after one.
-pub fn start_fault(
+pub(super) fn start_fault(
     truthful: impl Strategy<Value = Fault> + 'static,
 ) -> impl Strategy<Value = StartFault> {
     let truthful = truthful.prop_map(|fault| (fault, false));
