@@ -149,13 +149,13 @@ fn https_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, HttpError> 
 /// The client for instance metadata: plain HTTP on the local link, so no trust roots are
 /// loaded for it.
 pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
-    Ok(builder()
+    builder()
         .tls_certs_only(Vec::new())
         .no_proxy()
         .connect_timeout(METADATA_CONNECT_TIMEOUT)
         .timeout(METADATA_TIMEOUT)
         .build()
-        .map_err(|e| HttpError::Build(e.into()))?)
+        .map_err(|e| HttpError::Build(e.into()))
 }
 
 /// Whether rustls is what refused, somewhere under `error`.
