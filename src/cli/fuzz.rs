@@ -3,7 +3,7 @@
 //! the error body, the stdin job-id reader — and on into every report format. None may
 //! panic, and what they accept must make sense. (What a report makes of any job body, bytes
 //! and all, is fuzzed in the library, beside the report.) `PROPTEST_CASES` raises the number of cases (default
-//! below); a case that ever fails is kept in `fuzz.proptest-regressions` beside this file and replayed
+//! below); a case that ever fails is kept in `proptest-regressions/cli/fuzz.txt` and replayed
 //! first on every run.
 
 use crate::export::{github, json, junit, text};

@@ -183,12 +183,7 @@ fn decisive(result: &Result<Job, PollError>, at: Instant, grace_end: Instant) ->
 }
 
 fn check(jobs: Vec<SimJob>, knobs: Knobs) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    super::in_virtual_time(async move {
         let mut options = WaitOptions::default()
             .with_timeout(knobs.timeout)
             .with_request_timeout(knobs.request_timeout)

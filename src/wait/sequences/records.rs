@@ -9,112 +9,12 @@
 //! 3. no start followed one whose answer did not prove that nothing started;
 //! 4. a report that says one ran (success, failed, or an id) has one that started.
 
-use crate::api::{
-    BackupId, BackupRecord, BackupRequest, Client, Instance, InstanceId, Job, JobId, Page,
-    PollError, RecordPage, RestoreId, RestoreRecord, Start, SwapStart, TaskList,
-};
+use super::{in_virtual_time, knobs, Knobs, Recorder};
+use crate::api::{BackupRequest, InstanceId};
 use crate::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
-use crate::wait::{InstanceSource, JobSource, Outcome, RecordSource, Schedule, WaitOptions};
+use crate::wait::Outcome;
 use proptest::prelude::*;
-use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::time::Instant;
-
-/// Whether each start of each instance proved that nothing started; `None` when the loop
-/// stopped waiting for its answer.
-type Starts = Arc<Mutex<HashMap<String, Vec<Option<bool>>>>>;
-
-/// dcs-sim in-process behind its client; clones share the record.
-#[derive(Clone)]
-struct Recorder {
-    client: Client,
-    starts: Starts,
-}
-
-impl Recorder {
-    async fn recorded<T>(
-        &self,
-        instance_id: &InstanceId,
-        start: impl Future<Output = Start<T>>,
-    ) -> Start<T> {
-        let index = {
-            let mut starts = self.starts.lock().unwrap();
-            let list = starts.entry(instance_id.to_string()).or_default();
-            list.push(None);
-            list.len() - 1
-        };
-        let proved = start.await;
-        let nothing = matches!(proved, Start::NotStarted { .. } | Start::Busy(_));
-        if let Some(list) = self.starts.lock().unwrap().get_mut(instance_id.as_str()) {
-            list[index] = Some(nothing);
-        }
-        proved
-    }
-}
-
-impl JobSource for Recorder {
-    async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
-        self.client.fetch(job_id).await
-    }
-}
-
-impl InstanceSource for Recorder {
-    async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
-        self.client.start_swap(instance_id).await
-    }
-    async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
-        self.client.get_instance(instance_id).await
-    }
-    async fn tasks(
-        &self,
-        instance_id: &InstanceId,
-        since: Option<std::time::SystemTime>,
-    ) -> Result<TaskList, PollError> {
-        self.client.list_tasks(instance_id, since).await
-    }
-    fn server_now(&self) -> std::time::SystemTime {
-        self.client.server_now()
-    }
-}
-
-impl RecordSource for Recorder {
-    async fn start_backup(
-        &self,
-        instance_id: &InstanceId,
-        request: &BackupRequest,
-    ) -> Start<BackupId> {
-        self.recorded(instance_id, self.client.start_backup(instance_id, request))
-            .await
-    }
-    async fn start_restore(
-        &self,
-        instance_id: &InstanceId,
-        backup_id: &BackupId,
-        remark: Option<&str>,
-    ) -> Start<RestoreId> {
-        self.recorded(
-            instance_id,
-            self.client.start_restore(instance_id, backup_id, remark),
-        )
-        .await
-    }
-    async fn backups(
-        &self,
-        instance_id: &InstanceId,
-        page: &Page,
-    ) -> Result<RecordPage<BackupRecord>, PollError> {
-        self.client.list_backups(instance_id, page).await
-    }
-    async fn restores(
-        &self,
-        instance_id: &InstanceId,
-        page: &Page,
-    ) -> Result<RecordPage<RestoreRecord>, PollError> {
-        self.client.list_restores(instance_id, page).await
-    }
-}
 
 /// A fault on a backup's or restore's start (see [`super::starts::start_fault`]).
 fn start_fault() -> impl Strategy<Value = StartFault> {
@@ -150,39 +50,9 @@ fn plan() -> impl Strategy<Value = SimPlan> {
         })
 }
 
-#[derive(Debug, Clone)]
-struct Knobs {
-    timeout: Duration,
-    request_timeout: Duration,
-    max_lag: Duration,
-    seed: u64,
-    restore: bool,
-}
-
-fn knobs() -> impl Strategy<Value = Knobs> {
-    (1u64..600, 1u64..15, 1u64..30, any::<u64>(), any::<bool>()).prop_map(
-        |(t, r, lag, seed, restore)| Knobs {
-            timeout: Duration::from_secs(t),
-            request_timeout: Duration::from_secs(r),
-            max_lag: Duration::from_secs(lag),
-            seed,
-            restore,
-        },
-    )
-}
-
-fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let options = WaitOptions::default()
-            .with_timeout(knobs.timeout)
-            .with_request_timeout(knobs.request_timeout)
-            .with_schedule(Schedule::default().with_max_lag(knobs.max_lag))
-            .with_seed(knobs.seed);
+fn check(plans: Vec<SimPlan>, knobs: Knobs, restore: bool) -> Result<(), TestCaseError> {
+    in_virtual_time(async move {
+        let options = knobs.options();
         let instances: Vec<SimInstance> = plans
             .into_iter()
             .enumerate()
@@ -212,12 +82,9 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
             instances,
             ..Scenario::demo()
         });
-        let recorder = Recorder {
-            client: sim.client(),
-            starts: Arc::default(),
-        };
+        let recorder = Recorder::new(sim.client());
         let start = Instant::now();
-        let reports = if knobs.restore {
+        let reports = if restore {
             let mut reports = Vec::new();
             for (i, id) in ids.iter().enumerate() {
                 let backup = format!("good-{i}").parse().unwrap();
@@ -247,10 +114,9 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
         // 1.
         prop_assert!(Instant::now() <= start + knobs.timeout * ids.len() as u32);
         let stats = sim.stats();
-        let starts = recorder.starts.lock().unwrap();
         for (id, report) in ids.iter().zip(&reports) {
             let counted = stats.records.get(id.as_str()).cloned().unwrap_or_default();
-            let made = if knobs.restore {
+            let made = if restore {
                 counted.restores
             } else {
                 counted.backups
@@ -258,16 +124,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs) -> Result<(), TestCaseError> {
             // 2.
             prop_assert!(made <= 1, "{id}: {made} started; {report:?}");
             // 3.
-            let proved = starts.get(id.as_str()).map_or(&[][..], Vec::as_slice);
-            if let Some((_, earlier)) = proved.split_last() {
-                for (i, nothing) in earlier.iter().enumerate() {
-                    prop_assert!(
-                        *nothing == Some(true),
-                        "{id}: start {} proved {nothing:?}, and another followed",
-                        i + 1
-                    );
-                }
-            }
+            recorder.no_start_after_an_inconclusive_one(id)?;
             // 4.
             let named = report.backup_id.is_some() || report.restore_id.is_some();
             if matches!(report.outcome, Outcome::Success | Outcome::Failed) || named {
@@ -291,7 +148,8 @@ proptest! {
     fn never_twice(
         plans in proptest::collection::vec(plan(), 1..4),
         knobs in knobs(),
+        restore in any::<bool>(),
     ) {
-        check(plans, knobs)?;
+        check(plans, knobs, restore)?;
     }
 }

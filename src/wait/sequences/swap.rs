@@ -9,63 +9,12 @@
 //! 4. a report that says a swap ran (success or failed, or a job id) has one that started,
 //!    and a started swap is never reported as a plain success of nothing.
 
-use crate::api::{Client, Instance, InstanceId, Job, JobId, PollError, SwapStart, TaskList};
+use super::{in_virtual_time, knobs, Knobs, Recorder};
+use crate::api::InstanceId;
 use crate::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
-use crate::wait::{swap_all_from, InstanceSource, JobSource, Outcome, Schedule, WaitOptions};
+use crate::wait::{swap_all_from, Outcome};
 use proptest::prelude::*;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::time::Instant;
-
-/// What each start of each instance proved; `None` when the loop stopped waiting for it.
-type Starts = Arc<Mutex<HashMap<String, Vec<Option<SwapStart>>>>>;
-
-/// dcs-sim in-process behind its client; clones share the record.
-#[derive(Clone)]
-struct Recorder {
-    sim: InProcess,
-    client: Client,
-    starts: Starts,
-}
-
-impl JobSource for Recorder {
-    async fn fetch(&self, job_id: &JobId) -> Result<Job, PollError> {
-        self.client.fetch(job_id).await
-    }
-}
-
-impl InstanceSource for Recorder {
-    async fn start_swap(&self, instance_id: &InstanceId) -> SwapStart {
-        let index = {
-            let mut starts = self.starts.lock().unwrap();
-            let list = starts.entry(instance_id.to_string()).or_default();
-            list.push(None);
-            list.len() - 1
-        };
-        let proved = self.client.start_swap(instance_id).await;
-        if let Some(list) = self.starts.lock().unwrap().get_mut(instance_id.as_str()) {
-            list[index] = Some(proved.clone());
-        }
-        proved
-    }
-
-    async fn instance(&self, instance_id: &InstanceId) -> Result<Instance, PollError> {
-        self.client.get_instance(instance_id).await
-    }
-
-    async fn tasks(
-        &self,
-        instance_id: &InstanceId,
-        since: Option<std::time::SystemTime>,
-    ) -> Result<TaskList, PollError> {
-        self.client.list_tasks(instance_id, since).await
-    }
-
-    fn server_now(&self) -> std::time::SystemTime {
-        self.client.server_now()
-    }
-}
 
 /// A fault on a swap's start (see [`super::starts::start_fault`]).
 fn start_fault() -> impl Strategy<Value = StartFault> {
@@ -89,38 +38,12 @@ fn instance() -> impl Strategy<Value = SimInstance> {
         })
 }
 
-#[derive(Debug, Clone)]
-struct Knobs {
-    timeout: Duration,
-    request_timeout: Duration,
-    max_lag: Duration,
-    seed: u64,
-}
-
-fn knobs() -> impl Strategy<Value = Knobs> {
-    (1u64..600, 1u64..15, 1u64..30, any::<u64>()).prop_map(|(t, r, lag, seed)| Knobs {
-        timeout: Duration::from_secs(t),
-        request_timeout: Duration::from_secs(r),
-        max_lag: Duration::from_secs(lag),
-        seed,
-    })
-}
-
 fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseError> {
     for (i, instance) in instances.iter_mut().enumerate() {
         instance.instance_id = format!("inst-{i}");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let options = WaitOptions::default()
-            .with_timeout(knobs.timeout)
-            .with_request_timeout(knobs.request_timeout)
-            .with_schedule(Schedule::default().with_max_lag(knobs.max_lag))
-            .with_seed(knobs.seed);
+    in_virtual_time(async move {
+        let options = knobs.options();
         let ids: Vec<InstanceId> = instances
             .iter()
             .map(|i| i.instance_id.parse().unwrap())
@@ -129,35 +52,18 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
             instances,
             ..Scenario::demo()
         });
-        let recorder = Recorder {
-            client: sim.client(),
-            sim,
-            starts: Arc::default(),
-        };
+        let recorder = Recorder::new(sim.client());
         let start = Instant::now();
         let reports = swap_all_from(recorder.clone(), &ids, &options, std::future::pending()).await;
         // 1.
         prop_assert!(Instant::now() <= start + knobs.timeout);
-        let stats = recorder.sim.stats();
-        let starts = recorder.starts.lock().unwrap();
+        let stats = sim.stats();
         for (id, report) in ids.iter().zip(&reports) {
             let swaps = stats.per_instance.get(id.as_str()).map_or(0, |s| s.swaps);
             // 2.
             prop_assert!(swaps <= 1, "{id}: {swaps} swaps; {report:?}");
             // 3.
-            let proved = starts.get(id.as_str()).map_or(&[][..], Vec::as_slice);
-            if let Some((_, earlier)) = proved.split_last() {
-                for (i, start) in earlier.iter().enumerate() {
-                    prop_assert!(
-                        matches!(
-                            start,
-                            Some(SwapStart::NotStarted { .. } | SwapStart::Busy(_))
-                        ),
-                        "{id}: start {} proved {start:?}, and another followed",
-                        i + 1
-                    );
-                }
-            }
+            recorder.no_start_after_an_inconclusive_one(id)?;
             // 4.
             if matches!(report.outcome, Outcome::Success | Outcome::Failed)
                 || report.job_id.is_some()
