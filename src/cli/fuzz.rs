@@ -20,13 +20,6 @@ fn is_identifier(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: crate::shared::proptest_cases(2_000),
-        ..ProptestConfig::default()
-    }
-}
-
 /// Every report format, on `report` with each outcome in turn.
 fn render_everything(report: &JobReport) {
     let outcomes = [
@@ -137,7 +130,7 @@ fn waited(scenario: serde_json::Value) -> JobReport {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::shared::proptest_config(2_000))]
 
     /// Any text in a job's answer — read by the real client from dcs-sim, classified,
     /// made printable — reported in every format.

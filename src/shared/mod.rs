@@ -9,12 +9,15 @@ pub mod causes;
 pub mod file;
 pub mod text;
 
-/// Cases per property test: `PROPTEST_CASES` when set (to fuzz longer), else `default`,
-/// which keeps `cargo test` within CI's time.
+/// A property test's settings: `PROPTEST_CASES` cases when set (to fuzz longer), else
+/// `default`, which keeps `cargo test` within CI's time.
 #[cfg(test)]
-pub fn proptest_cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
+pub fn proptest_config(default: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default),
+        ..Default::default()
+    }
 }

@@ -374,13 +374,6 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: crate::shared::proptest_cases(2_000),
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Every outcome's report of `job`: only printable text in what a person reads.
     fn reports_are_printable(job: &Job) -> Result<(), TestCaseError> {
         let printable = |text: &str| {
@@ -473,7 +466,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::shared::proptest_config(2_000))]
 
         #[test]
         fn any_bytes_as_a_job_body(body in proptest::collection::vec(any::<u8>(), 0..512)) {

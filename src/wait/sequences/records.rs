@@ -139,10 +139,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs, restore: bool) -> Result<(), TestCas
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: crate::shared::proptest_cases(256),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::shared::proptest_config(256))]
 
     #[test]
     fn never_twice(

@@ -83,10 +83,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: crate::shared::proptest_cases(256),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::shared::proptest_config(256))]
 
     #[test]
     fn never_twice(
