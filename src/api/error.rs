@@ -82,6 +82,7 @@ impl ErrorKind {
 /// One failed request, as reported in `error` of the JSON report. Two are equal when they
 /// say the same: the error underneath (the HTTP stack's own value) is not compared.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ApiError {
     /// What went wrong.
     pub kind: ErrorKind,
