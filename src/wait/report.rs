@@ -173,7 +173,7 @@ pub struct JobReport {
     /// id, or it is unknown whether it started); absent from other reports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
-    /// What went wrong with the requests, when something did.
+    /// What went wrong, when something did: a failed request, or what the wait concluded.
     pub error: Option<WaitError>,
 }
 
