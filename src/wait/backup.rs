@@ -135,11 +135,7 @@ where
             remark: Some(token.remark(request.remark.as_deref())),
             ..request.clone()
         };
-        let op = Backup {
-            request: Some(request),
-            token,
-        };
-        StartOnce::new(source, op, instance_id)
+        StartOnce::new(source, Backup { token }, instance_id, request)
     };
     fan_out::each(source, instance_ids, backup, options, cancel).await
 }
@@ -169,7 +165,6 @@ where
 {
     let follow = |source: &Arc<Client>, instance_id: &InstanceId| {
         let op = Backup {
-            request: None,
             token: Token::new(),
         };
         StartOnce::following(source, op, instance_id, backup_id.clone())
@@ -228,11 +223,8 @@ where
 {
     let restore = |source: &Arc<S>, instance_id: &InstanceId| {
         let token = Token::new();
-        let op = Restore {
-            start: Some((backup_id.clone(), token.remark(remark))),
-            token,
-        };
-        StartOnce::new(source, op, instance_id)
+        let request = (backup_id.clone(), token.remark(remark));
+        StartOnce::new(source, Restore { token }, instance_id, request)
     };
     one(fan_out::each(
         source,
@@ -258,7 +250,6 @@ where
 {
     let follow = |source: &Arc<Client>, instance_id: &InstanceId| {
         let op = Restore {
-            start: None,
             token: Token::new(),
         };
         StartOnce::following(source, op, instance_id, restore_id.clone())
@@ -310,15 +301,13 @@ struct Record {
     size: Option<u64>,
 }
 
-/// A backup: started with `request`, or followed by its id (`request` none).
+/// A backup, known after an inconclusive start by the token in its record's remark.
 struct Backup {
-    request: Option<BackupRequest>,
     token: Token,
 }
 
-/// A restore: started from `(backup, remark)`, or followed by its id (`start` none).
+/// A restore, known after an inconclusive start by the token in its record's remark.
 struct Restore {
-    start: Option<(BackupId, String)>,
     token: Token,
 }
 
@@ -504,13 +493,19 @@ fn report_record(report: &mut JobReport, started: bool, seen: &Record) {
 impl<S: RecordSource> Operation<S> for Backup {
     type Id = BackupId;
     type Extra = Record;
+    /// Its format and remark, the remark ending with the token.
+    type Request = BackupRequest;
     const NAME: &'static str = "backup";
     const ID_NAME: &'static str = "backup";
     const SUBJECT: fn(InstanceId) -> Subject = Subject::Backup;
 
-    async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<BackupId> {
-        let request = self.request.clone().unwrap_or_default();
-        source.start_backup(instance_id, &request).await
+    async fn start<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        request: &'a BackupRequest,
+    ) -> Start<BackupId> {
+        source.start_backup(instance_id, request).await
     }
 
     async fn follow<'a>(
@@ -553,21 +548,21 @@ impl<S: RecordSource> Operation<S> for Backup {
 impl<S: RecordSource> Operation<S> for Restore {
     type Id = RestoreId;
     type Extra = Record;
+    /// The backup it restores from, and its remark, ending with the token.
+    type Request = (BackupId, String);
     const NAME: &'static str = "restore";
     const ID_NAME: &'static str = "restore";
     const SUBJECT: fn(InstanceId) -> Subject = Subject::Restore;
 
-    async fn start<'a>(&'a self, source: &'a S, instance_id: &'a InstanceId) -> Start<RestoreId> {
-        match &self.start {
-            Some((backup_id, remark)) => {
-                source
-                    .start_restore(instance_id, backup_id, Some(remark))
-                    .await
-            }
-            // `StartOnce::following` begins in the phase that follows, and no phase leads
-            // back to starting: this is never asked.
-            None => unreachable!("a restore followed by its id is never started"),
-        }
+    async fn start<'a>(
+        &'a self,
+        source: &'a S,
+        instance_id: &'a InstanceId,
+        (backup_id, remark): &'a (BackupId, String),
+    ) -> Start<RestoreId> {
+        source
+            .start_restore(instance_id, backup_id, Some(remark))
+            .await
     }
 
     async fn follow<'a>(

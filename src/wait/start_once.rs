@@ -66,6 +66,9 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
     const NAME: &'static str;
     /// What its id is called in messages: `job`, `backup`, `restore`.
     const ID_NAME: &'static str;
+    /// What a start sends (a backup's format and remark, the backup a restore is from): held
+    /// by the starting phase only, so that one followed by its id has nothing to start.
+    type Request: Send + Sync + 'static;
     /// What a wait on it is about, on an instance.
     const SUBJECT: fn(InstanceId) -> Subject;
 
@@ -74,6 +77,7 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
         &'a self,
         source: &'a S,
         instance_id: &'a InstanceId,
+        request: &'a Self::Request,
     ) -> impl Future<Output = Start<Self::Id>> + Send + 'a;
 
     /// One read of the started one; "not found" while it does not show yet.
@@ -119,15 +123,15 @@ pub(super) trait Operation<S>: Send + Sync + 'static {
 pub(super) struct StartOnce<S, O: Operation<S>> {
     on: OnInstance<S>,
     op: O,
-    phase: Phase<S, O::Id>,
+    phase: Phase<S, O::Id, O::Request>,
     /// Whether this run started it (not so for one followed by its id).
     started: bool,
     extra: O::Extra,
 }
 
-enum Phase<S, Id> {
+enum Phase<S, Id, R> {
     /// No start has been proved yet.
-    Starting(Starting),
+    Starting(Starting<R>),
     /// It started as this, which is followed.
     Following { id: Id, followed: Followed },
     /// An answer proved nothing: its evidence is looked for, and followed once found.
@@ -141,26 +145,41 @@ enum Phase<S, Id> {
 }
 
 impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
-    /// `op` on `instance_id`, to be started.
-    pub(super) fn new(source: &Arc<S>, op: O, instance_id: &InstanceId) -> Self {
-        StartOnce {
-            on: OnInstance::new(source, instance_id, O::SUBJECT),
+    /// `op` on `instance_id`, to be started with `request`.
+    pub(super) fn new(
+        source: &Arc<S>,
+        op: O,
+        instance_id: &InstanceId,
+        request: O::Request,
+    ) -> Self {
+        StartOnce::in_phase(
+            source,
             op,
-            phase: Phase::Starting(Starting::default()),
-            started: false,
-            extra: O::Extra::default(),
-        }
+            instance_id,
+            Phase::Starting(Starting::new(request)),
+        )
     }
 
     /// `op`'s `id` on `instance_id`, started already (by a person, a schedule, another
     /// tool): only followed, nothing is sent that changes anything.
     pub(super) fn following(source: &Arc<S>, op: O, instance_id: &InstanceId, id: O::Id) -> Self {
-        let mut wait = StartOnce::new(source, op, instance_id);
-        wait.phase = Phase::Following {
-            id,
-            followed: Followed::since(Instant::now()),
-        };
-        wait
+        let followed = Followed::since(Instant::now());
+        StartOnce::in_phase(source, op, instance_id, Phase::Following { id, followed })
+    }
+
+    fn in_phase(
+        source: &Arc<S>,
+        op: O,
+        instance_id: &InstanceId,
+        phase: Phase<S, O::Id, O::Request>,
+    ) -> Self {
+        StartOnce {
+            on: OnInstance::new(source, instance_id, O::SUBJECT),
+            op,
+            phase,
+            started: false,
+            extra: O::Extra::default(),
+        }
     }
 
     /// What a read concluded, and the instance's readiness next when the operation wants it.
@@ -169,15 +188,13 @@ impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
         if !ready_next {
             return look;
         }
-        let phase = std::mem::replace(&mut self.phase, Phase::Starting(Starting::default()));
-        let (id, followed) = match phase {
-            Phase::Following { id, followed } => (Some(id), followed),
+        // What was followed goes on into the next phase, which replaces this one.
+        let (id, followed) = match &mut self.phase {
+            Phase::Following { id, followed } => (Some(id.clone()), followed),
             Phase::FindingOut { followed, .. } => (None, followed),
-            other => {
-                self.phase = other;
-                return look;
-            }
+            _ => return look,
         };
+        let followed = std::mem::replace(followed, Followed::since(Instant::now()));
         tracing::info!(
             "{}: the {} succeeded; waiting for the instance to be ready",
             self.on.id,
@@ -193,9 +210,9 @@ impl<S: InstanceSource, O: Operation<S>> StartOnce<S, O> {
     }
 }
 
-/// The starts so far.
-#[derive(Default)]
-struct Starting {
+/// The starts so far, and what each sends.
+struct Starting<R> {
+    request: R,
     /// When the first start went.
     first_try: Option<Instant>,
     /// The busy code last logged, so that a busy instance is said once per reason.
@@ -214,9 +231,18 @@ enum Started<Id> {
     Maybe(Search),
 }
 
-impl Starting {
+impl<R> Starting<R> {
+    fn new(request: R) -> Starting<R> {
+        Starting {
+            request,
+            first_try: None,
+            busy_with: None,
+            sending: false,
+        }
+    }
+
     /// One start, and what its answer proves.
-    async fn start<S: InstanceSource, O: Operation<S>>(
+    async fn start<S: InstanceSource, O: Operation<S, Request = R>>(
         &mut self,
         op: &O,
         source: &S,
@@ -225,10 +251,10 @@ impl Starting {
     ) -> Result<Started<O::Id>, Outcome> {
         let name = O::NAME;
         let server_before = source.server_now();
-        let sending = &mut self.sending;
+        let (sending, request) = (&mut self.sending, &self.request);
         let start = move || async move {
             *sending = true;
-            op.start(source, instance_id).await
+            op.start(source, instance_id, request).await
         };
         let sent_at = Instant::now();
         let answer = reads.send(start).await?;

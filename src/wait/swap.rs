@@ -123,7 +123,7 @@ where
     C: Future<Output = ()>,
 {
     let swap =
-        |source: &Arc<S>, instance_id: &InstanceId| StartOnce::new(source, Swap, instance_id);
+        |source: &Arc<S>, instance_id: &InstanceId| StartOnce::new(source, Swap, instance_id, ());
     fan_out::each(source, instance_ids, swap, options, cancel).await
 }
 
@@ -133,6 +133,7 @@ struct Swap;
 impl<S: InstanceSource> Operation<S> for Swap {
     type Id = JobId;
     type Extra = ();
+    type Request = ();
     const NAME: &'static str = "swap";
     const ID_NAME: &'static str = "job";
     const SUBJECT: fn(InstanceId) -> Subject = Subject::Swap;
@@ -141,6 +142,7 @@ impl<S: InstanceSource> Operation<S> for Swap {
         &'a self,
         source: &'a S,
         instance_id: &'a InstanceId,
+        _: &'a (),
     ) -> impl Future<Output = SwapStart> + Send + 'a {
         source.start_swap(instance_id)
     }
