@@ -12,6 +12,7 @@ use crate::api::{
     BackupId, BackupRecord, BackupRequest, Client, Instance, InstanceId, Job, JobId, Page,
     PollError, RecordPage, RestoreId, RestoreRecord, Start, SwapStart, TaskList,
 };
+use crate::sim::{InProcess, Scenario, SimInstance};
 use crate::wait::{InstanceSource, JobSource, RecordSource, Schedule, WaitOptions};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -67,11 +68,22 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn new(client: Client) -> Recorder {
-        Recorder {
-            client,
+    /// `instances` in dcs-sim in-process (the demo's jobs beside them), their ids, and a
+    /// recorder on its client.
+    fn on(instances: Vec<SimInstance>) -> (Vec<InstanceId>, InProcess, Recorder) {
+        let ids = instances
+            .iter()
+            .map(|i| i.instance_id.parse().unwrap())
+            .collect();
+        let sim = InProcess::new(Scenario {
+            instances,
+            ..Scenario::demo()
+        });
+        let recorder = Recorder {
+            client: sim.client(),
             starts: Arc::default(),
-        }
+        };
+        (ids, sim, recorder)
     }
 
     async fn recorded<T>(

@@ -10,8 +10,8 @@
 //! 4. a report that says one ran (success, failed, or an id) has one that started.
 
 use super::{in_virtual_time, knobs, Knobs, Recorder};
-use crate::api::{BackupRequest, InstanceId};
-use crate::sim::{Fault, InProcess, Scenario, SimInstance, SimPlan, SimRecord, StartFault};
+use crate::api::BackupRequest;
+use crate::sim::{Fault, SimInstance, SimPlan, SimRecord, StartFault};
 use crate::wait::Outcome;
 use proptest::prelude::*;
 use tokio::time::Instant;
@@ -74,15 +74,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs, restore: bool) -> Result<(), TestCas
                 instance
             })
             .collect();
-        let ids: Vec<InstanceId> = instances
-            .iter()
-            .map(|i| i.instance_id.parse().unwrap())
-            .collect();
-        let sim = InProcess::new(Scenario {
-            instances,
-            ..Scenario::demo()
-        });
-        let recorder = Recorder::new(sim.client());
+        let (ids, sim, recorder) = Recorder::on(instances);
         let start = Instant::now();
         let reports = if restore {
             let mut reports = Vec::new();

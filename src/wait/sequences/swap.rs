@@ -10,8 +10,7 @@
 //!    and a started swap is never reported as a plain success of nothing.
 
 use super::{in_virtual_time, knobs, Knobs, Recorder};
-use crate::api::InstanceId;
-use crate::sim::{Fault, InProcess, Scenario, SimInstance, StartFault};
+use crate::sim::{Fault, SimInstance, StartFault};
 use crate::wait::{swap_all_from, Outcome};
 use proptest::prelude::*;
 use tokio::time::Instant;
@@ -44,15 +43,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
     }
     in_virtual_time(async move {
         let options = knobs.options();
-        let ids: Vec<InstanceId> = instances
-            .iter()
-            .map(|i| i.instance_id.parse().unwrap())
-            .collect();
-        let sim = InProcess::new(Scenario {
-            instances,
-            ..Scenario::demo()
-        });
-        let recorder = Recorder::new(sim.client());
+        let (ids, sim, recorder) = Recorder::on(instances);
         let start = Instant::now();
         let reports = swap_all_from(recorder.clone(), &ids, &options, std::future::pending()).await;
         // 1.
