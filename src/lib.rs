@@ -72,7 +72,7 @@
 #![warn(missing_docs)]
 
 mod api;
-mod shared;
+mod common;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod wait;

@@ -7,7 +7,7 @@
 //! asks for.
 
 use super::untrusted::printable;
-use crate::shared::causes::said_with_causes;
+use crate::common::causes::said_with_causes;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
 use std::fmt;

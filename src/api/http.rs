@@ -160,7 +160,7 @@ pub fn metadata_client() -> Result<reqwest::Client, HttpError> {
 
 /// Whether rustls is what refused, somewhere under `error`.
 fn is_rustls(error: &reqwest::Error) -> bool {
-    crate::shared::causes::causes(error).any(|e| e.downcast_ref::<rustls::Error>().is_some())
+    crate::common::causes::causes(error).any(|e| e.downcast_ref::<rustls::Error>().is_some())
 }
 
 fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {

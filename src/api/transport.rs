@@ -310,7 +310,7 @@ async fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
     };
     // The words are ours; what happened is in the source: reqwest's error names the URL
     // (no secret in it), and its own sources say the rest.
-    if crate::shared::causes::causes(&e).any(is_untrusted_certificate) {
+    if crate::common::causes::causes(&e).any(is_untrusted_certificate) {
         let error = ApiError::new(
             ErrorKind::Tls,
             "the server's certificate is not trusted: if a corporate CA signed it, add that \
@@ -336,7 +336,7 @@ async fn transport_error(e: reqwest::Error, proxies: &Proxies) -> PollError {
 }
 
 /// Whether `cause` is rustls refusing the server's certificate (hyper wraps it in an
-/// `io::Error` inside another: [`causes`](crate::shared::causes::causes) opens those).
+/// `io::Error` inside another: [`causes`](crate::common::causes::causes) opens those).
 fn is_untrusted_certificate(cause: &(dyn std::error::Error + 'static)) -> bool {
     matches!(
         cause.downcast_ref::<rustls::Error>(),

@@ -155,7 +155,7 @@ impl Cause {
     /// Read from the chain of sources (an `io::Error`'s own included). hyper-util's tunnel
     /// and DNS errors are private types: they are known by their words.
     fn of(error: &reqwest::Error) -> Cause {
-        for cause in crate::shared::causes::causes(error) {
+        for cause in crate::common::causes::causes(error) {
             let text = cause.to_string();
             if text.starts_with("tunnel error: proxy authorization required") {
                 return Cause::ProxyAuth;

@@ -13,8 +13,8 @@
 //! line's output guard (`defused`, in its `defuse` module) on everything it writes. See
 //! `docs/security.md`.
 
-pub use crate::shared::text::capped;
-use crate::shared::text::is_default_ignorable;
+pub use crate::common::text::capped;
+use crate::common::text::is_default_ignorable;
 use serde::{Deserialize, Deserializer};
 
 /// The longest server text kept, in characters; a job's reason is a sentence, not a page.

@@ -4,14 +4,14 @@
 // The command line's terminal, log and signal watcher, compiled here too: dcs-sim logs and
 // stops as dcs-wait does. dcs-wait uses all of them; dcs-sim, some.
 #[allow(dead_code)]
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(dead_code)]
 #[path = "../cli/defuse.rs"]
 mod defuse;
 #[allow(dead_code)]
 #[path = "../cli/logging.rs"]
 mod logging;
-#[allow(dead_code)]
-#[path = "../shared/mod.rs"]
-mod shared;
 #[allow(dead_code)]
 #[path = "../cli/signals.rs"]
 mod signals;

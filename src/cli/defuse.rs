@@ -3,7 +3,7 @@
 //! was read (`api::untrusted`); this is the last step before a byte goes out, and the one
 //! place that knows the runners' syntax.
 
-use crate::shared::text::is_default_ignorable;
+use crate::common::text::is_default_ignorable;
 use std::borrow::Cow;
 
 /// The syntax of an output, which decides how [`defused`] writes the character it escapes:

@@ -130,7 +130,7 @@ fn waited(scenario: serde_json::Value) -> JobReport {
 }
 
 proptest! {
-    #![proptest_config(crate::shared::proptest_config(2_000))]
+    #![proptest_config(crate::common::proptest_config(2_000))]
 
     /// Any text in a job's answer — read by the real client from dcs-sim, classified,
     /// made printable — reported in every format.

@@ -131,7 +131,7 @@ fn in_flags(error: &ConnectError) -> String {
         ConnectError::Http(HttpError::NoTrustRoots(_)) => format!("{error}{CA_FLAGS}"),
         other => other.to_string(),
     };
-    crate::shared::causes::said_with_causes(said, error)
+    crate::common::causes::said_with_causes(said, error)
 }
 
 /// The durations of the jobs that succeeded, by type. Failed jobs often end early for

@@ -10,6 +10,8 @@
 //! `signals`, `export`; everything → `logging`.
 
 mod args;
+#[path = "../common/mod.rs"]
+mod common;
 mod defuse;
 mod demo;
 mod export;
@@ -23,8 +25,6 @@ mod progress;
 mod publish;
 #[cfg(test)]
 mod sample;
-#[path = "../shared/mod.rs"]
-mod shared;
 mod signals;
 mod stdin;
 mod suggest;

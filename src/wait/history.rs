@@ -77,7 +77,7 @@ impl History {
             std::fs::create_dir_all(dir)?;
         }
         let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        crate::shared::file::write_atomically(path, &json)
+        crate::common::file::write_atomically(path, &json)
     }
 
     /// One more finished job of `job_type`.

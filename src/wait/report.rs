@@ -466,7 +466,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(crate::shared::proptest_config(2_000))]
+        #![proptest_config(crate::common::proptest_config(2_000))]
 
         #[test]
         fn any_bytes_as_a_job_body(body in proptest::collection::vec(any::<u8>(), 0..512)) {

@@ -1,8 +1,8 @@
 //! JSON Lines: one object per job, exactly the fields of [`JobReport`], each line at most
 //! [`MAX_LINE_BYTES`] long.
 
+use crate::common::text::capped;
 use crate::defuse::{defused, Syntax};
-use crate::shared::text::capped;
 use dcs_wait::JobReport;
 use serde_json::Value;
 

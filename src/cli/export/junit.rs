@@ -23,7 +23,7 @@ pub enum JunitError {
 /// Renders `reports` and writes them to `path` atomically.
 pub fn write(path: &Path, reports: &[JobReport]) -> Result<(), JunitError> {
     let xml = render(reports)?;
-    crate::shared::file::write_atomically(path, xml.as_bytes())?;
+    crate::common::file::write_atomically(path, xml.as_bytes())?;
     Ok(())
 }
 

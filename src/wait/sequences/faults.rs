@@ -304,7 +304,7 @@ fn sim_jobs() -> impl Strategy<Value = Vec<SimJob>> {
 }
 
 proptest! {
-    #![proptest_config(crate::shared::proptest_config(256))]
+    #![proptest_config(crate::common::proptest_config(256))]
 
     #[test]
     fn the_wait_keeps_its_promises_under_any_faults(jobs in sim_jobs(), knobs in knobs()) {

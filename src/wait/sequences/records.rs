@@ -131,7 +131,7 @@ fn check(plans: Vec<SimPlan>, knobs: Knobs, restore: bool) -> Result<(), TestCas
 }
 
 proptest! {
-    #![proptest_config(crate::shared::proptest_config(256))]
+    #![proptest_config(crate::common::proptest_config(256))]
 
     #[test]
     fn never_twice(

@@ -74,7 +74,7 @@ fn check(mut instances: Vec<SimInstance>, knobs: Knobs) -> Result<(), TestCaseEr
 }
 
 proptest! {
-    #![proptest_config(crate::shared::proptest_config(256))]
+    #![proptest_config(crate::common::proptest_config(256))]
 
     #[test]
     fn never_twice(

@@ -2,7 +2,7 @@
 //!
 //! The binaries are crates of their own that see only the library's public API. Rather than
 //! widen that API with helpers a dependent has no use for, each binary compiles these files
-//! too (`#[path = "../shared/mod.rs"] mod shared;`): one source, checked by the compiler in
+//! too (`#[path = "../common/mod.rs"] mod common;`): one source, checked by the compiler in
 //! every crate that uses it.
 
 pub mod causes;
