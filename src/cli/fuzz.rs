@@ -7,8 +7,9 @@
 //! first on every run.
 
 use crate::export::{github, json, junit, text};
+use crate::sample;
 use crate::stdin;
-use dcs_wait::sim::{Fault, FaultRule, InProcess, Scenario};
+use dcs_wait::sim::{Fault, FaultRule};
 use dcs_wait::{ApiError, ExitStatus, JobReport, Outcome, Subject, WaitOptions};
 use proptest::prelude::*;
 
@@ -114,19 +115,12 @@ fn server_text() -> impl Strategy<Value = serde_json::Value> {
 
 /// The report of a wait on `scenario`'s job, in virtual time, within 30 s.
 fn waited(scenario: serde_json::Value) -> JobReport {
-    let scenario: Scenario = serde_json::from_value(scenario).unwrap_or_else(|e| panic!("{e}"));
-    let sim = InProcess::new(scenario);
-    let options = WaitOptions::default().with_timeout(std::time::Duration::from_secs(30));
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap_or_else(|e| panic!("a runtime: {e}"))
-        .block_on(dcs_wait::wait_one(
-            sim.client(),
-            &"job-1".parse().unwrap(),
-            &options,
-        ))
+    let sim = sample::in_process(scenario);
+    sample::waited(move || async move {
+        let options = WaitOptions::default().with_timeout(std::time::Duration::from_secs(30));
+        let job_id = "job-1".parse().unwrap_or_else(|e| panic!("{e}"));
+        dcs_wait::wait_one(sim.client(), &job_id, &options).await
+    })
 }
 
 proptest! {

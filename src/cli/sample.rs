@@ -74,7 +74,8 @@ pub fn task(
     task
 }
 
-fn in_process(scenario: serde_json::Value) -> InProcess {
+/// dcs-sim in-process, serving `scenario` (a scenario file's JSON).
+pub fn in_process(scenario: serde_json::Value) -> InProcess {
     let scenario: Scenario =
         serde_json::from_value(scenario).unwrap_or_else(|e| panic!("the sample scenario: {e}"));
     InProcess::new(scenario)
@@ -82,7 +83,7 @@ fn in_process(scenario: serde_json::Value) -> InProcess {
 
 /// What `wait` gives, run on a paused clock in a runtime and on a thread of their own: some
 /// callers are inside a runtime already.
-fn waited<W, F>(wait: W) -> JobReport
+pub fn waited<W, F>(wait: W) -> JobReport
 where
     W: FnOnce() -> F + Send + 'static,
     F: Future<Output = JobReport>,
